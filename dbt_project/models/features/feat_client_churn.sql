@@ -1,0 +1,163 @@
+-- One row per active client per weekly snapshot (Mondays from the world's 29th day on).
+-- Every feature uses days strictly before snapshot_date; labels look forward 30/60/90 days and are
+-- NULL until that window has been observed.
+with calendar as (
+    select * from {{ ref('int_world_calendar') }}
+),
+
+snapshots as (
+    select cast(d.generate_series as date) as snapshot_date
+    from calendar
+    cross join generate_series(
+        cast(calendar.world_start + 28 as timestamp),
+        cast(calendar.data_end as timestamp),
+        interval 1 day
+    ) as d
+    where isodow(d.generate_series) = 1
+),
+
+active as (
+    select
+        clients.client_id,
+        clients.geographic_region,
+        clients.age_group,
+        clients.client_value_tier,
+        subs.started_date,
+        subs.cancelled_date,
+        snapshots.snapshot_date
+    from {{ ref('stg_clients') }} as clients
+    inner join {{ ref('stg_subscriptions') }} as subs using (client_id)
+    cross join snapshots
+    where clients.signup_date <= snapshots.snapshot_date
+        and (subs.cancelled_date is null or subs.cancelled_date > snapshots.snapshot_date)
+),
+
+churn_rate as (
+    -- trailing 4-week churn rate across all clients: the season's churn pressure, known at the cut-off
+    select
+        snapshots.snapshot_date,
+        count(*) filter (
+            where subs.cancelled_date > snapshots.snapshot_date - 28
+                and subs.cancelled_date < snapshots.snapshot_date
+        ) / greatest(count(*), 1) as seasonal_churn_probability
+    from snapshots
+    cross join {{ ref('stg_subscriptions') }} as subs
+    where subs.started_date < snapshots.snapshot_date - 28
+        and (subs.cancelled_date is null or subs.cancelled_date > snapshots.snapshot_date - 28)
+    group by snapshots.snapshot_date
+),
+
+nps as (
+    select client_id, occurred_at, nps_score
+    from {{ ref('stg_user_events') }}
+    where event_type = 'nps_response'
+),
+
+cum as (
+    select * from {{ ref('int_client_daily_cumulative') }}
+),
+
+joined as (
+    select
+        active.*,
+        -- window sums: (s-31, s-1] = last 30 days, (s-61, s-31] = the 30 before, etc.
+        {{ trailing('logins', 'c1', 'c31') }} as logins_30,
+        {{ trailing('login_days', 'c1', 'c31') }} as login_days_30,
+        {{ trailing('login_days', 'c31', 'c61') }} as login_days_prev_30,
+        {{ trailing('days', 'c1', 'c31') }} as n_30,
+        {{ trailing('x', 'c1', 'c31') }} as sx_30,
+        {{ trailing('x2', 'c1', 'c31') }} as sxx_30,
+        {{ trailing('xy_logins', 'c1', 'c31') }} as sxy_30,
+        {{ trailing('document_views', 'c1', 'c16') }} as views_last_15,
+        {{ trailing('document_views', 'c16', 'c31') }} as views_prev_15,
+        {{ trailing('emails_received', 'c1', 'c31') }} as received_30,
+        {{ trailing('emails_opened', 'c1', 'c31') }} as opened_30,
+        {{ trailing('emails_received', 'c31', 'c91') }} as received_31_90,
+        {{ trailing('emails_opened', 'c31', 'c91') }} as opened_31_90,
+        {{ trailing('distinct_features_used', 'c1', 'c31') }} as feature_days_30,
+        {{ trailing('distinct_features_used', 'c31', 'c61') }} as feature_days_prev_30,
+        {{ trailing('support_tickets', 'c1', 'c91') }} as tickets_90,
+        {{ trailing('support_sentiment_sum', 'c1', 'c91') }} as sentiment_sum_90,
+        {{ trailing('feature_requests', 'c1', 'c91') }} as feature_requests_90,
+        {{ trailing('feedback_forms', 'c1', 'c91') }} as feedback_forms_90,
+        {{ trailing('help_article_views', 'c1', 'c31') }} as help_views_30,
+        {{ trailing('competitor_email_opens', 'c1', 'c31') }} as competitor_opens_30,
+        {{ trailing('price_comparison_searches', 'c1', 'c31') }} as price_searches_30,
+        coalesce(c1.cum_new_features_used, 0) as features_ever_used,
+        coalesce(c1.cum_upload_mb, 0) as upload_mb_total,
+        coalesce(c1.cum_team_invites, 0) as team_invites_total,
+        coalesce(c1.cum_integrations, 0) as integrations_total,
+        coalesce(c1.cum_customization_uses, 0) as customization_total
+    from active
+    left join cum as c1 on c1.client_id = active.client_id and c1.activity_date = active.snapshot_date - 1
+    left join cum as c16 on c16.client_id = active.client_id and c16.activity_date = active.snapshot_date - 16
+    left join cum as c31 on c31.client_id = active.client_id and c31.activity_date = active.snapshot_date - 31
+    left join cum as c61 on c61.client_id = active.client_id and c61.activity_date = active.snapshot_date - 61
+    left join cum as c91 on c91.client_id = active.client_id and c91.activity_date = active.snapshot_date - 91
+),
+
+last_nps as (
+    select joined.client_id, joined.snapshot_date, nps.nps_score
+    from joined
+    asof left join nps
+        on nps.client_id = joined.client_id
+        and nps.occurred_at < cast(joined.snapshot_date as timestamp)
+),
+
+latest_market as (
+    select joined.client_id, joined.snapshot_date, m.volatility_index
+    from joined
+    asof left join {{ ref('stg_market_index') }} as m
+        on m.geographic_region = joined.geographic_region
+        and m.week_start < joined.snapshot_date
+)
+
+select
+    j.client_id,
+    j.snapshot_date,
+    -- activity trends
+    cast(coalesce(
+        (j.n_30 * j.sxy_30 - j.sx_30 * j.logins_30)
+        / nullif(j.n_30 * j.sxx_30 - j.sx_30 * j.sx_30, 0), 0) as double) as login_frequency_slope_30d,
+    cast((j.views_prev_15 - j.views_last_15) / greatest(j.views_prev_15, 1) as double)
+        as document_access_decline_rate,
+    cast(coalesce(j.opened_30 / nullif(j.received_30, 0), 0)
+        - coalesce(j.opened_31_90 / nullif(j.received_31_90, 0), 0) as double) as email_engagement_momentum,
+    cast((j.feature_days_30 - j.feature_days_prev_30) / 30.0 as double) as feature_usage_diversity_change,
+    cast(30.0 / greatest(j.login_days_30, 1) - 30.0 / greatest(j.login_days_prev_30, 1) as double)
+        as time_between_sessions_increase,
+    -- satisfaction signals
+    cast(coalesce(j.sentiment_sum_90 / nullif(j.tickets_90, 0), 0) as double) as support_ticket_sentiment_score,
+    cast(j.feature_requests_90 as double) as feature_request_count,
+    cast(coalesce(n.nps_score, -1) as double) as nps_score_if_available,
+    cast(j.feedback_forms_90 as double) as feedback_form_completion,
+    cast(j.help_views_30 as double) as help_article_access_frequency,
+    -- market context
+    cast(j.competitor_opens_30 as double) as competitor_email_opens,
+    cast(j.price_searches_30 as double) as price_comparison_searches,
+    cast((365 - date_diff('day', j.started_date, j.snapshot_date) % 365) % 365 as double)
+        as contract_renewal_proximity,
+    cast(coalesce(m.volatility_index, 0) as double) as market_volatility_index,
+    cast(coalesce(r.seasonal_churn_probability, 0) as double) as seasonal_churn_probability,
+    -- engagement depth
+    cast(j.features_ever_used as double) as unique_features_used,
+    cast(j.upload_mb_total / 1024.0 as double) as data_volume_uploaded_gb,
+    cast(j.team_invites_total as double) as team_members_invited,
+    cast(j.integrations_total as double) as integration_count,
+    cast(j.customization_total as double) as customization_level,
+    -- context for fairness reports (never model features)
+    j.age_group,
+    j.geographic_region,
+    j.client_value_tier,
+    -- labels
+    {% for window in [30, 60, 90] %}
+    case
+        when j.snapshot_date + {{ window }} <= cal.data_end
+            then cast(coalesce(j.cancelled_date <= j.snapshot_date + {{ window }}, false) as integer)
+    end as churned_within_{{ window }}d{{ "," if not loop.last }}
+    {% endfor %}
+from joined as j
+cross join {{ ref('int_world_calendar') }} as cal
+left join last_nps as n using (client_id, snapshot_date)
+left join latest_market as m using (client_id, snapshot_date)
+left join churn_rate as r using (snapshot_date)

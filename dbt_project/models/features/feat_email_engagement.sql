@@ -1,0 +1,142 @@
+-- One row per email send. Every feature is computed from what had happened strictly before the
+-- send: email history from opens/clicks whose webhook time precedes sent_at, platform behaviour
+-- from whole days before the send's day. Labels (opened/clicked within 7 days) look forward.
+with sends as (
+    select
+        s.*,
+        c.signup_date,
+        c.property_value_bracket,
+        c.transaction_stage,
+        c.client_type,
+        c.geographic_region,
+        c.preferred_communication,
+        c.age_group,
+        c.client_value_tier,
+        c.segment
+    from {{ ref('stg_email_sends') }} as s
+    inner join {{ ref('stg_clients') }} as c using (client_id)
+),
+
+outcomes as (
+    select * from {{ ref('int_email_outcomes') }}
+),
+
+timeline_events as (
+    -- each send, open and click as a dated event on the client's email timeline
+    select client_id, sent_at as ts, 1 as sends, 0 as opens, 0 as clicks, 0.0 as open_delay_hours,
+        null::timestamp as open_at, null::timestamp as click_at
+    from outcomes
+    union all
+    select client_id, opened_at, 0, 1, 0, date_diff('second', sent_at, opened_at) / 3600.0,
+        opened_at, null
+    from outcomes
+    where opened_at is not null
+    union all
+    select client_id, clicked_at, 0, 0, 1, 0.0, null, clicked_at
+    from outcomes
+    where clicked_at is not null
+),
+
+timeline as (
+    select
+        client_id,
+        ts,
+        sum(sum(sends)) over running as cum_sends,
+        sum(sum(opens)) over running as cum_opens,
+        sum(sum(clicks)) over running as cum_clicks,
+        sum(sum(open_delay_hours)) over running as cum_open_delay_hours,
+        max(max(open_at)) over running as last_open_at,
+        max(max(click_at)) over running as last_click_at
+    from timeline_events
+    group by client_id, ts
+    window running as (partition by client_id order by ts rows between unbounded preceding and current row)
+),
+
+history as (
+    select
+        sends.send_id,
+        now_.cum_sends, now_.cum_opens, now_.cum_clicks, now_.cum_open_delay_hours,
+        now_.last_open_at, now_.last_click_at,
+        w7.cum_sends as sends_7, w7.cum_opens as opens_7,
+        w30.cum_sends as sends_30, w30.cum_opens as opens_30
+    from sends
+    asof left join timeline as now_
+        on now_.client_id = sends.client_id and now_.ts < sends.sent_at
+    asof left join timeline as w7
+        on w7.client_id = sends.client_id and w7.ts < sends.sent_at - interval 7 day
+    asof left join timeline as w30
+        on w30.client_id = sends.client_id and w30.ts < sends.sent_at - interval 30 day
+),
+
+cum as (
+    select * from {{ ref('int_client_daily_cumulative') }}
+)
+
+select
+    sends.send_id,
+    sends.client_id,
+    sends.sent_at,
+    -- temporal (client's local time)
+    hour(sends.sent_at_local) as hour_of_day,
+    isodow(sends.sent_at_local) - 1 as day_of_week,
+    dayofmonth(sends.sent_at_local) as day_of_month,
+    isodow(sends.sent_at_local) >= 6 as is_weekend,
+    cast(sends.sent_at_local as date) in (select holiday_date from {{ ref('us_holidays') }}) as is_holiday,
+    least(coalesce(date_diff('second', h.last_open_at, sends.sent_at) / 86400.0, 365), 365)
+        as days_since_last_open,
+    least(coalesce(date_diff('second', h.last_click_at, sends.sent_at) / 86400.0, 365), 365)
+        as days_since_last_click,
+    -- engagement history
+    coalesce(h.cum_opens / nullif(h.cum_sends, 0), 0.0) as lifetime_open_rate,
+    coalesce((h.cum_opens - coalesce(h.opens_7, 0)) / nullif(h.cum_sends - coalesce(h.sends_7, 0), 0), 0.0)
+        as recent_open_rate_7d,
+    coalesce((h.cum_opens - coalesce(h.opens_30, 0)) / nullif(h.cum_sends - coalesce(h.sends_30, 0), 0), 0.0)
+        as recent_open_rate_30d,
+    coalesce(h.cum_clicks / nullif(h.cum_sends, 0), 0.0) as click_through_rate,
+    coalesce(h.cum_open_delay_hours / nullif(h.cum_opens, 0), 0.0) as avg_time_to_open_hours,
+    -- sends in the last 30 days relative to two a week
+    least(coalesce(h.cum_sends - coalesce(h.sends_30, 0), 0) / 8.0, 1.0) as email_frequency_score,
+    -- client context
+    cast(date_diff('day', sends.signup_date, cast(sends.sent_at as date)) as double) as account_age_days,
+    sends.property_value_bracket,
+    sends.transaction_stage,
+    sends.client_type,
+    sends.geographic_region,
+    sends.preferred_communication,
+    -- content
+    sends.subject_length,
+    sends.personalization_score,
+    sends.urgency_indicators,
+    sends.value_proposition_strength,
+    sends.call_to_action_count,
+    sends.image_count,
+    -- behaviour (whole days before the send's day)
+    {{ trailing('logins', 'c1', 'c29') }} / 4.0 as login_frequency_weekly,
+    {{ trailing('document_view_days', 'c1', 'c31') }} / 30.0 as document_access_rate,
+    coalesce(c1.cum_new_features_used, 0) / 12.0 as feature_adoption_score,
+    cast({{ trailing('support_tickets', 'c1', 'c91') }} as integer) as support_ticket_count,
+    coalesce(c1.cum_referrals, 0) > 0 as referral_generated,
+    -- extras
+    (isodow(sends.sent_at_local) - 1) * 24 + hour(sends.sent_at_local) as hour_of_week,
+    sends.segment,
+    sends.subject_line_variant,
+    sends.email_template,
+    sends.cta_style,
+    sends.age_group,
+    sends.client_value_tier,
+    -- labels
+    cast(coalesce(o.opened_at < sends.sent_at + interval 7 day, false) as integer) as opened_within_7d,
+    cast(coalesce(o.clicked_at < sends.sent_at + interval 7 day, false) as integer) as clicked_within_7d,
+    sends.sent_at + interval 7 day <= cast(cal.data_end as timestamp) as label_complete
+from sends
+cross join {{ ref('int_world_calendar') }} as cal
+left join history as h using (send_id)
+left join outcomes as o using (send_id)
+left join cum as c1
+    on c1.client_id = sends.client_id and c1.activity_date = cast(sends.sent_at as date) - 1
+left join cum as c29
+    on c29.client_id = sends.client_id and c29.activity_date = cast(sends.sent_at as date) - 29
+left join cum as c31
+    on c31.client_id = sends.client_id and c31.activity_date = cast(sends.sent_at as date) - 31
+left join cum as c91
+    on c91.client_id = sends.client_id and c91.activity_date = cast(sends.sent_at as date) - 91

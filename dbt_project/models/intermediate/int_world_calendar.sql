@@ -1,0 +1,9 @@
+-- The observed span of the world: first and last day with any activity.
+select
+    min(activity_date) as world_start,
+    max(activity_date) as data_end
+from (
+    select activity_date from {{ ref('stg_user_events') }}
+    union all
+    select cast(sent_at as date) from {{ ref('stg_email_sends') }}
+)

@@ -1,0 +1,25 @@
+-- Sends with the send time also in the client's local time (hour-of-week effects are local).
+with sends as (
+    select *
+    from {{ source('raw', 'email_sends') }}
+    qualify row_number() over (partition by send_id order by _loaded_at, _row_number) = 1
+)
+
+select
+    sends.send_id,
+    sends.client_id,
+    sends.campaign_id,
+    sends.sent_at,
+    (sends.sent_at at time zone 'UTC') at time zone clients.timezone as sent_at_local,
+    sends.subject_length,
+    sends.personalization_score,
+    sends.urgency_indicators,
+    sends.value_proposition_strength,
+    sends.call_to_action_count,
+    sends.image_count,
+    sends.subject_line_variant,
+    sends.email_template,
+    sends.cta_style,
+    sends._loaded_at as loaded_at
+from sends
+inner join {{ ref('stg_clients') }} as clients using (client_id)

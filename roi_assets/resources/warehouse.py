@@ -1,0 +1,49 @@
+"""The DuckDB warehouse: one file, one writer at a time.
+
+Dagster code reaches it through `DuckDBResource` (SQL) and `DuckDBPolarsIOManager` (assets that
+return polars frames are stored as `<schema>.<table>` from their asset key). Plain modules and
+scripts use `connect()`. DuckDB allows one writing process per file, so every writer runs inside
+the `warehouse` concurrency pool (see dagster.yaml) and never holds a connection across a dbt call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+from dagster_duckdb_polars import DuckDBPolarsIOManager
+
+from roi_assets import settings
+
+WAREHOUSE_POOL = "warehouse"
+
+
+def duckdb_resource(path: Path | None = None) -> DuckDBResource:
+    return DuckDBResource(database=str(path or settings.warehouse_path()))
+
+
+def polars_io_manager(path: Path | None = None) -> DuckDBPolarsIOManager:
+    return DuckDBPolarsIOManager(database=str(path or settings.warehouse_path()))
+
+
+@contextmanager
+def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived connection for code outside Dagster (summary, benchmarks, tests)."""
+    target = Path(path or settings.warehouse_path())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(target), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone()
+    return bool(found and found[0])

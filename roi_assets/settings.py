@@ -1,0 +1,71 @@
+"""Every path, environment variable and default in one place.
+
+Values are read when a function is called, not at import, so tests and the Makefile can point the
+product at another warehouse or landing zone by setting environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+
+ENV_DATA_DIR = "ROI_DATA_DIR"
+ENV_WAREHOUSE_PATH = "ROI_WAREHOUSE_PATH"
+ENV_LANDING_DIR = "ROI_LANDING_DIR"
+ENV_SCALE = "ROI_SCALE"
+ENV_SEED = "ROI_SEED"
+ENV_MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
+ENV_S3_LANDING_BUCKET = "ROI_S3_LANDING_BUCKET"
+
+DEFAULT_SCALE = "default"
+DEFAULT_SEED = 7
+
+
+def data_dir() -> Path:
+    """Root of everything the product writes (ignored by git)."""
+    return Path(os.environ.get(ENV_DATA_DIR, PROJECT_ROOT / "data")).resolve()
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file the pipeline writes; dbt's profiles.yml reads the same variable."""
+    return Path(os.environ.get(ENV_WAREHOUSE_PATH, data_dir() / "warehouse.duckdb")).resolve()
+
+
+def bi_warehouse_path() -> Path:
+    """The read-only copy BI tools open; replaced atomically after each run."""
+    return warehouse_path().with_name("bi.duckdb")
+
+
+def landing_dir() -> Path:
+    """The landing zone: raw files as the sources deliver them, never modified by the product."""
+    return Path(os.environ.get(ENV_LANDING_DIR, data_dir() / "landing")).resolve()
+
+
+def artifacts_dir() -> Path:
+    """Reports, plots and other files that asset metadata links to."""
+    return data_dir() / "artifacts"
+
+
+def mlflow_tracking_uri() -> str:
+    """sqlite store under data/ by default; set MLFLOW_TRACKING_URI to use a tracking server."""
+    return os.environ.get(ENV_MLFLOW_TRACKING_URI, f"sqlite:///{data_dir() / 'mlflow.db'}")
+
+
+def mlflow_artifact_location() -> str:
+    return (data_dir() / "mlartifacts").as_uri()
+
+
+def simulation_scale() -> str:
+    return os.environ.get(ENV_SCALE, DEFAULT_SCALE)
+
+
+def simulation_seed() -> int:
+    return int(os.environ.get(ENV_SEED, DEFAULT_SEED))
+
+
+def dbt_environment() -> dict[str, str]:
+    """Variables dbt needs so that it writes the same warehouse as Dagster."""
+    return {ENV_WAREHOUSE_PATH: str(warehouse_path())}
