@@ -46,11 +46,17 @@ CONTRACTS: dict[str, Contract] = {
                 Column("client_id", "VARCHAR"),
                 Column("signup_date", "DATE"),
                 Column("client_type", "VARCHAR", allowed=catalog.CLIENT_TYPES),
-                Column("property_value_bracket", "VARCHAR", allowed=catalog.PROPERTY_VALUE_BRACKETS),
+                Column(
+                    "property_value_bracket", "VARCHAR", allowed=catalog.PROPERTY_VALUE_BRACKETS
+                ),
                 Column("transaction_stage", "VARCHAR", allowed=catalog.TRANSACTION_STAGES),
                 Column("geographic_region", "VARCHAR", allowed=catalog.REGIONS),
-                Column("timezone", "VARCHAR", allowed=tuple(set(catalog.REGION_TIME_ZONES.values()))),
-                Column("preferred_communication", "VARCHAR", allowed=catalog.PREFERRED_COMMUNICATION),
+                Column(
+                    "timezone", "VARCHAR", allowed=tuple(set(catalog.REGION_TIME_ZONES.values()))
+                ),
+                Column(
+                    "preferred_communication", "VARCHAR", allowed=catalog.PREFERRED_COMMUNICATION
+                ),
                 Column("age_group", "VARCHAR", allowed=catalog.AGE_GROUPS),
                 Column("client_value_tier", "VARCHAR", allowed=catalog.CLIENT_VALUE_TIERS),
                 Column("email", "VARCHAR", required=False),
@@ -103,7 +109,9 @@ CONTRACTS: dict[str, Contract] = {
                     "VARCHAR",
                     allowed=catalog.CONTENT_VARIANTS["subject_line"],
                 ),
-                Column("email_template", "VARCHAR", allowed=catalog.CONTENT_VARIANTS["email_template"]),
+                Column(
+                    "email_template", "VARCHAR", allowed=catalog.CONTENT_VARIANTS["email_template"]
+                ),
                 Column("cta_style", "VARCHAR", allowed=catalog.CONTENT_VARIANTS["cta_style"]),
             ),
             "Email service: one row per email sent, with content attributes and variants (UTC).",
@@ -130,7 +138,9 @@ CONTRACTS: dict[str, Contract] = {
                 Column("client_id", "VARCHAR"),
                 Column("event_type", "VARCHAR", allowed=catalog.USER_EVENT_TYPES),
                 Column("occurred_at", "TIMESTAMP"),
-                Column("feature_name", "VARCHAR", required=False, allowed=catalog.PLATFORM_FEATURES),
+                Column(
+                    "feature_name", "VARCHAR", required=False, allowed=catalog.PLATFORM_FEATURES
+                ),
                 Column("sentiment", "DOUBLE", required=False, minimum=-1, maximum=1),
                 Column("nps_score", "DOUBLE", required=False, minimum=0, maximum=10),
                 Column("size_mb", "DOUBLE", required=False, minimum=0),

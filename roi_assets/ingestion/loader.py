@@ -86,8 +86,9 @@ def ingest_source(
     report = IngestReport(source=contract.source)
     known = {
         row[0]
-        for row in con.execute(f"select file_hash from {LEDGER} where source = ?", [contract.source])
-        .fetchall()
+        for row in con.execute(
+            f"select file_hash from {LEDGER} where source = ?", [contract.source]
+        ).fetchall()
     }
     for path in landing_files(landing_dir, contract):
         file_hash = file_sha256(path)
@@ -151,7 +152,7 @@ def _ingest_file(
             [contract.source, relative, file_hash, status, loaded, rejected, reason, now],
         )
         con.commit()
-    except Exception:
+    except BaseException:  # an interrupt too: the file must stay all-or-nothing
         con.rollback()
         raise
     if validated is None:

@@ -1,4 +1,4 @@
-"""Reads one landing file and splits its rows into those that meet the contract and those that don't.
+"""Reads one landing file and splits its rows into those that meet the contract and the rest.
 
 Whole-file problems (empty, unreadable, missing columns) raise `UnreadableFile` with the reason;
 row problems come back as a reason per rejected row, so a bad row never blocks its good neighbours.
@@ -64,7 +64,9 @@ def read_rows(path: Path, contract: Contract) -> pl.DataFrame:
     missing = [c for c in contract.column_names if c not in frame.columns]
     if missing:
         raise UnreadableFile(f"missing required column(s): {', '.join(missing)}")
-    return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
+    return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
+        pl.col(ROW_NUMBER).cast(pl.Int64)
+    )
 
 
 def _read_json_lines(path: Path, contract: Contract) -> pl.DataFrame:
@@ -93,7 +95,9 @@ def _read_json_lines(path: Path, contract: Contract) -> pl.DataFrame:
 def _coerce(column: Column, source: pl.Expr, source_type: pl.DataType) -> pl.Expr:
     target = POLARS_TYPES[column.type]
     if source_type == pl.String:
-        text = pl.when(source.str.strip_chars() == "").then(None).otherwise(source.str.strip_chars())
+        text = (
+            pl.when(source.str.strip_chars() == "").then(None).otherwise(source.str.strip_chars())
+        )
         if column.type == "VARCHAR":
             return text
         if column.type == "TIMESTAMP":
@@ -144,17 +148,23 @@ def validate_rows(frame: pl.DataFrame, contract: Contract) -> ValidatedFile:
         if column.minimum is not None:
             reasons.append(
                 pl.when(value < column.minimum).then(
-                    pl.concat_str([pl.lit(f"{column.name}: "), shown, pl.lit(f" < {column.minimum}")])
+                    pl.concat_str(
+                        [pl.lit(f"{column.name}: "), shown, pl.lit(f" < {column.minimum}")]
+                    )
                 )
             )
         if column.maximum is not None:
             reasons.append(
                 pl.when(value > column.maximum).then(
-                    pl.concat_str([pl.lit(f"{column.name}: "), shown, pl.lit(f" > {column.maximum}")])
+                    pl.concat_str(
+                        [pl.lit(f"{column.name}: "), shown, pl.lit(f" > {column.maximum}")]
+                    )
                 )
             )
     if "_unparsable" in frame.columns:
-        reasons.insert(0, pl.when(pl.col("_unparsable").is_not_null()).then(pl.lit("not valid JSON")))
+        reasons.insert(
+            0, pl.when(pl.col("_unparsable").is_not_null()).then(pl.lit("not valid JSON"))
+        )
     source_columns = [c for c in frame.columns if c != ROW_NUMBER]
     checked = frame.with_columns(
         pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_reason"),

@@ -30,7 +30,9 @@ def polars_io_manager(path: Path | None = None) -> DuckDBPolarsIOManager:
 
 
 @contextmanager
-def connect(path: Path | None = None, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(
+    path: Path | None = None, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived connection for code outside Dagster (summary, benchmarks, tests)."""
     target = Path(path or settings.warehouse_path())
     target.parent.mkdir(parents=True, exist_ok=True)

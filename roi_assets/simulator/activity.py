@@ -100,13 +100,18 @@ def _draw_events(
     if config.drift is not None:
         login_factor[:, config.drift.start_day :] = config.drift.login_rate_factor
     busy = a * level * weekly
-    searching = config.scale.activity_scale * np.exp(0.8 * c) * (1 + 1.5 * renewal_soon) * (2 - level)
+    searching = (
+        config.scale.activity_scale * np.exp(0.8 * c) * (1 + 1.5 * renewal_soon) * (2 - level)
+    )
     rates = {
         "login": 0.45 * busy * login_factor,
         "document_view": 0.7 * busy,
         "document_upload": 0.12 * busy,
         "feature_use": 0.5 * busy,
-        "support_ticket": 0.012 * config.scale.activity_scale * np.exp(-0.5 * s) * np.ones_like(level),
+        "support_ticket": 0.012
+        * config.scale.activity_scale
+        * np.exp(-0.5 * s)
+        * np.ones_like(level),
         "help_article_view": 0.03 * config.scale.activity_scale * np.exp(-0.4 * s) * np.sqrt(level),
         "feature_request": 0.006 * a * np.ones_like(level),
         "nps_response": 0.004 * config.scale.activity_scale * np.ones_like(level),
@@ -134,10 +139,9 @@ def _draw_events(
             continue
         local_minutes = rng.integers(7 * 60, 23 * 60, m)
         offset = utc_offsets[clients.region_index[client_idx], day]
-        occurred = (
-            np.datetime64(config.start_date, "m")
-            + (day * 1440 + local_minutes - offset * 60).astype("timedelta64[m]")
-        )
+        occurred = np.datetime64(config.start_date, "m") + (
+            day * 1440 + local_minutes - offset * 60
+        ).astype("timedelta64[m]")
         frame = pd.DataFrame(
             {
                 "client_idx": client_idx,
@@ -159,7 +163,9 @@ def _draw_events(
             index = (favourite[client_idx] + step) % len(catalog.PLATFORM_FEATURES)
             frame["feature_name"] = np.array(catalog.PLATFORM_FEATURES)[index]
         elif event_type == "support_ticket":
-            mood = 0.35 * clients.satisfaction[client_idx] - 0.1 + 0.4 * (level[client_idx, day] - 1)
+            mood = (
+                0.35 * clients.satisfaction[client_idx] - 0.1 + 0.4 * (level[client_idx, day] - 1)
+            )
             frame["sentiment"] = np.round(np.clip(rng.normal(mood, 0.35), -1, 1), 3)
         elif event_type == "nps_response":
             score = 7 + 1.8 * clients.satisfaction[client_idx] + 2 * (level[client_idx, day] - 1)

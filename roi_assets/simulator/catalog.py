@@ -1,4 +1,4 @@
-"""The product's vocabularies: categorical values shared by the simulator, contracts and features."""
+"""The product's vocabularies: categorical values shared by simulator, contracts and features."""
 
 from __future__ import annotations
 

@@ -47,7 +47,9 @@ def draw_content_taste(rng: np.random.Generator) -> ContentTaste:
 
 def us_holiday_days(config: WorldConfig) -> np.ndarray:
     """Day indices of US federal holidays inside the world."""
-    us = holidays.country_holidays("US", years=range(config.start_date.year, config.end_date.year + 1))
+    us = holidays.country_holidays(
+        "US", years=range(config.start_date.year, config.end_date.year + 1)
+    )
     start = np.datetime64(config.start_date, "D")
     days = [(np.datetime64(d, "D") - start).astype(int) for d in us]
     return np.array([d for d in days if 0 <= d < config.scale.n_days], dtype=np.int64)
@@ -95,8 +97,12 @@ def simulate_sends(
     subject_length = np.clip(np.round(rng.normal(45, 15, m)), 10, 120)
     personalization = rng.beta(2, 2, m)
     if config.drift is not None:
-        subject_length = np.clip(subject_length + drifted * config.drift.subject_length_shift, 10, 160)
-        personalization = np.clip(personalization + drifted * config.drift.personalization_shift, 0, 1)
+        subject_length = np.clip(
+            subject_length + drifted * config.drift.subject_length_shift, 10, 160
+        )
+        personalization = np.clip(
+            personalization + drifted * config.drift.personalization_shift, 0, 1
+        )
     urgency = (rng.random(m) < 0.2).astype(int)
     value_proposition = rng.beta(2, 3, m)
     cta_count = np.clip(rng.poisson(1.5, m), 0, 5)
@@ -168,9 +174,7 @@ def simulate_sends(
         }
     )
     outcomes = _outcome_events(table, opened, clicked, acted, rng)
-    return Sends(
-        table, outcomes, p_open, p_open * p_click_given_open, ctr_sums, segment_counts
-    )
+    return Sends(table, outcomes, p_open, p_open * p_click_given_open, ctr_sums, segment_counts)
 
 
 def _expand(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +205,15 @@ def _hour_effect_per_send(
     before = hour_effect_matrix(clients.chronotype)[client_idx, hour_of_week]
     if config.drift is None:
         return before
-    after = hour_effect_matrix(clients.chronotype, config.drift.hour_shift)[client_idx, hour_of_week]
+    after = hour_effect_matrix(clients.chronotype, config.drift.hour_shift)[
+        client_idx, hour_of_week
+    ]
     return np.where(drifted, after, before)
 
 
-def _days_since_login(login_counts: np.ndarray, client_idx: np.ndarray, day: np.ndarray) -> np.ndarray:
+def _days_since_login(
+    login_counts: np.ndarray, client_idx: np.ndarray, day: np.ndarray
+) -> np.ndarray:
     """Days since the client's last login strictly before the send's day (60 when none)."""
     n_days = login_counts.shape[1]
     index = np.where(login_counts > 0, np.arange(n_days)[None, :], -10_000)

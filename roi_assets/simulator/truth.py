@@ -23,9 +23,7 @@ class Truth:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {
-            f.name: getattr(self, f.name)
-            for f in fields(self)
-            if getattr(self, f.name) is not None
+            f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None
         }
 
 

@@ -40,7 +40,9 @@ from roi_assets.simulator.scales import WorldConfig
 from roi_assets.simulator.send_time_truth import hour_probabilities
 from roi_assets.simulator.truth import Truth
 
-SNAPSHOT_FIRST_DAY = 28  # weekly churn snapshots: Mondays from day 28 on (the world starts on a Monday)
+SNAPSHOT_FIRST_DAY = (
+    28  # weekly churn snapshots: Mondays from day 28 on (the world starts on a Monday)
+)
 CHURN_WINDOWS = (30, 60, 90)
 MAX_CLIENTS_WITH_HOUR_TRUTH = 10_000
 WORLD_MARKER = "_world.json"
@@ -202,8 +204,17 @@ def _write_chunk(
         event_id=np.arange(event_offset, event_offset + len(activity.events), dtype=np.int64),
         client_id=clients.table["client_id"].to_numpy()[activity.events["client_idx"]],
     ).drop(columns=["client_idx"])
-    ordered = ["event_id", "client_id", "event_type", "occurred_at", "feature_name",
-               "sentiment", "nps_score", "size_mb", "duration_minutes"]
+    ordered = [
+        "event_id",
+        "client_id",
+        "event_type",
+        "occurred_at",
+        "feature_name",
+        "sentiment",
+        "nps_score",
+        "size_mb",
+        "duration_minutes",
+    ]
     for month, part in by_month(events[ordered], "occurred_at").items():
         path = landing_dir / "user_events" / f"month={month}" / f"{name}.parquet"
         keep(path, write_parquet(path, part))

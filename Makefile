@@ -1,0 +1,56 @@
+# The README's commands. Every target prepares what it needs, idempotently.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= $(CURDIR)/data
+export ROI_DATA_DIR ?= $(DATA)
+export DAGSTER_HOME ?= $(ROI_DATA_DIR)/dagster_home
+export OMP_THREAD_LIMIT ?= 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v '/target/')
+
+.PHONY: run test ui bench lint prepare system-packages clean
+
+run: prepare
+	$(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all
+	$(BIN)/python -m roi_assets.summary
+
+test: prepare
+	$(BIN)/python -m pytest -q
+
+ui: prepare
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: prepare
+	$(BIN)/python benchmarks/run_all.py
+
+lint: prepare
+	$(BIN)/ruff check roi_assets roi_assets_tests benchmarks
+	$(BIN)/ruff format --check roi_assets roi_assets_tests benchmarks
+
+prepare: system-packages $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
+
+# OCR needs Tesseract; install it once when missing (root, or sudo when available).
+system-packages:
+	@command -v tesseract >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+
+$(VENV)/.installed: pyproject.toml setup.cfg
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+clean:
+	rm -rf $(DATA) dbt_project/target

@@ -1,0 +1,17 @@
+"""Jobs and schedules over the whole graph."""
+
+import dagster as dg
+
+refresh_all = dg.define_asset_job(
+    "refresh_all",
+    selection=dg.AssetSelection.all(),
+    description="Simulate/ingest, build features, train, score, monitor and publish for BI.",
+)
+
+daily_refresh = dg.ScheduleDefinition(
+    name="daily_refresh",
+    job=refresh_all,
+    cron_schedule="0 5 * * *",
+    execution_timezone="UTC",
+    description="Daily retrain and re-score of the whole graph.",
+)

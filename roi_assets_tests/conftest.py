@@ -1,0 +1,50 @@
+"""Test-session setup: a private data folder at the tiny scale, and the dbt manifest.
+
+The environment is set before anything imports `roi_assets.definitions`, whose resources read
+their paths from `roi_assets.settings`.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+SESSION_DATA_DIR = Path(tempfile.mkdtemp(prefix="roi_assets_tests_"))
+os.environ["ROI_DATA_DIR"] = str(SESSION_DATA_DIR)
+os.environ.pop("ROI_WAREHOUSE_PATH", None)
+os.environ.pop("ROI_LANDING_DIR", None)
+os.environ["ROI_SCALE"] = "tiny"
+os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{SESSION_DATA_DIR / 'mlflow.db'}"
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+from roi_assets import settings  # noqa: E402
+
+
+def _ensure_dbt_manifest() -> None:
+    manifest = settings.DBT_PROJECT_DIR / "target" / "manifest.json"
+    if not manifest.exists():
+        dbt = Path(sys.executable).parent / "dbt"
+        subprocess.run(
+            [str(dbt), "parse", "--quiet", "--profiles-dir", "."],
+            cwd=settings.DBT_PROJECT_DIR,
+            check=True,
+        )
+
+
+_ensure_dbt_manifest()
+
+
+@pytest.fixture(scope="session")
+def materialized_world():
+    """The whole graph materialised once at the tiny scale; yields the run's result."""
+    import dagster as dg
+
+    from roi_assets.definitions import defs
+
+    job = defs.resolve_job_def("refresh_all")
+    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    assert result.success
+    return result
