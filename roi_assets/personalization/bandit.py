@@ -1,0 +1,260 @@
+"""Thompson sampling with Beta posteriors: which content variant to send to which segment.
+
+`ThompsonSampler` is the reusable core: contexts (client segments) × arms (variants of one
+family), a Beta(α, β) posterior per pair starting from the prior Beta(1, 1), selection by drawing
+one sample per arm and taking the best (SPEC.md section 5). It knows nothing about Dagster, the
+warehouse or the simulator. `ContentPersonalizer` holds one sampler per variant family (subject
+line, template, CTA style) because each send carries one variant of every family and the
+specification chooses each family independently; its tables use the product's names (family,
+segment, variant).
+
+Idempotent updates. Every feedback row carries a unique id (the send id), and a sampler remembers
+the set of ids it has absorbed; a row whose id is already known is skipped, so re-running an update
+on the same feedback changes nothing. We keep the full id set rather than a high-water mark of an
+ordered key: a mark is O(1) state but silently drops feedback that lands late or out of order
+(labels complete 7 days after the send, and landing files can arrive late), whereas the id set is
+exact at the cost of one stored id per absorbed row (a few MB per million sends). Because an
+absorbed row is never revisited, feed only final feedback (rows with `label_complete`): a send
+absorbed as "no click" on day 2 cannot be corrected when it is clicked on day 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+POSTERIOR_COLUMNS = ("family", "segment", "variant", "alpha", "beta", "n_updates")
+
+
+def _index_of(names: Sequence[str], kind: str) -> dict[str, int]:
+    index = {name: position for position, name in enumerate(names)}
+    if len(index) != len(names):
+        raise ValueError(f"{kind} names must be unique")
+    return index
+
+
+def _positions(index: Mapping[str, int], values: Iterable[Any], kind: str) -> np.ndarray:
+    try:
+        return np.fromiter((index[value] for value in values), dtype=np.int64)
+    except KeyError as unknown:
+        raise KeyError(f"unknown {kind} {unknown.args[0]!r}") from None
+
+
+class ThompsonSampler:
+    """Beta-Bernoulli Thompson sampling over `arms` for each of `contexts`.
+
+    Rewards are clicks (0/1); fractional rewards in [0, 1] update α by r and β by 1 − r.
+    """
+
+    def __init__(
+        self,
+        contexts: Sequence[str],
+        arms: Sequence[str],
+        prior_alpha: float = 1.0,
+        prior_beta: float = 1.0,
+    ) -> None:
+        self.contexts = tuple(contexts)
+        self.arms = tuple(arms)
+        self._context_index = _index_of(self.contexts, "context")
+        self._arm_index = _index_of(self.arms, "arm")
+        shape = (len(self.contexts), len(self.arms))
+        self.alpha = np.full(shape, float(prior_alpha))
+        self.beta = np.full(shape, float(prior_beta))
+        self.n_updates = np.zeros(shape, dtype=np.int64)
+        self.absorbed_ids: set[str] = set()
+
+    def select(self, context: str, rng: np.random.Generator) -> str:
+        """The arm whose posterior sample is highest for this context."""
+        return str(self.select_many([context], rng)[0])
+
+    def select_many(self, contexts: Sequence[str], rng: np.random.Generator) -> np.ndarray:
+        """One Thompson draw per context (vectorised): an array of arm names."""
+        rows = _positions(self._context_index, contexts, "context")
+        draws = rng.beta(self.alpha[rows], self.beta[rows])
+        return np.asarray(self.arms, dtype=object)[draws.argmax(axis=1)]
+
+    def update(self, context: str, arm: str, reward: float, feedback_id: str | None = None) -> bool:
+        """Absorb one outcome; returns False when `feedback_id` was already absorbed."""
+        ids = None if feedback_id is None else [feedback_id]
+        return self.update_many([context], [arm], [reward], ids) == 1
+
+    def update_many(
+        self,
+        contexts: Sequence[str],
+        arms: Sequence[str],
+        rewards: Sequence[float] | np.ndarray,
+        feedback_ids: Sequence[str] | None = None,
+    ) -> int:
+        """Absorb a batch of outcomes; rows whose id was absorbed before (or repeats within the
+        batch) are skipped. Without ids every row counts. Returns the number absorbed."""
+        rows = _positions(self._context_index, contexts, "context")
+        columns = _positions(self._arm_index, arms, "arm")
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if not len(rows) == len(columns) == len(rewards):
+            raise ValueError("contexts, arms and rewards differ in length")
+        if np.any((rewards < 0) | (rewards > 1)):
+            raise ValueError("rewards must lie in [0, 1]")
+        if feedback_ids is not None:
+            keep = self._first_sightings(feedback_ids)
+            rows, columns, rewards = rows[keep], columns[keep], rewards[keep]
+        np.add.at(self.alpha, (rows, columns), rewards)
+        np.add.at(self.beta, (rows, columns), 1.0 - rewards)
+        np.add.at(self.n_updates, (rows, columns), 1)
+        return len(rewards)
+
+    def posterior_summary(self, credibility: float = 0.95) -> pd.DataFrame:
+        """Per (context, arm): α, β, posterior mean and the central credible interval."""
+        tail = (1.0 - credibility) / 2.0
+        alpha, beta = self.alpha.ravel(), self.beta.ravel()
+        return pd.DataFrame(
+            {
+                "context": np.repeat(self.contexts, len(self.arms)),
+                "arm": np.tile(self.arms, len(self.contexts)),
+                "alpha": alpha,
+                "beta": beta,
+                "n_updates": self.n_updates.ravel(),
+                "mean": alpha / (alpha + beta),
+                "lower": stats.beta.ppf(tail, alpha, beta),
+                "upper": stats.beta.ppf(1.0 - tail, alpha, beta),
+            }
+        )
+
+    @classmethod
+    def from_frame(
+        cls, posterior: pd.DataFrame, absorbed_ids: Iterable[str] = ()
+    ) -> ThompsonSampler:
+        """Restore a sampler from `posterior_summary`-shaped rows (context, arm, alpha, beta,
+        n_updates) and the feedback ids it had absorbed."""
+        sampler = cls(
+            list(dict.fromkeys(posterior["context"])), list(dict.fromkeys(posterior["arm"]))
+        )
+        at = (
+            _positions(sampler._context_index, posterior["context"], "context"),
+            _positions(sampler._arm_index, posterior["arm"], "arm"),
+        )
+        sampler.alpha[at] = posterior["alpha"].to_numpy(dtype=np.float64)
+        sampler.beta[at] = posterior["beta"].to_numpy(dtype=np.float64)
+        sampler.n_updates[at] = posterior["n_updates"].to_numpy(dtype=np.int64)
+        sampler.absorbed_ids.update(str(feedback_id) for feedback_id in absorbed_ids)
+        return sampler
+
+    def _first_sightings(self, feedback_ids: Sequence[str]) -> np.ndarray:
+        keep = np.zeros(len(feedback_ids), dtype=bool)
+        for position, feedback_id in enumerate(feedback_ids):
+            key = str(feedback_id)
+            if key not in self.absorbed_ids:
+                self.absorbed_ids.add(key)
+                keep[position] = True
+        return keep
+
+
+class ContentPersonalizer:
+    """One `ThompsonSampler` per variant family, over the same client segments.
+
+    `families` maps a family name to its variants (the catalog's CONTENT_VARIANTS);
+    `variant_columns` maps a family to the feedback column carrying its variant (defaults to the
+    family name; the feature tables use subject_line_variant, email_template, cta_style).
+    """
+
+    def __init__(
+        self,
+        families: Mapping[str, Sequence[str]],
+        segments: Sequence[str],
+        variant_columns: Mapping[str, str] | None = None,
+        prior_alpha: float = 1.0,
+        prior_beta: float = 1.0,
+    ) -> None:
+        self.segments = tuple(segments)
+        self.samplers = {
+            family: ThompsonSampler(self.segments, variants, prior_alpha, prior_beta)
+            for family, variants in families.items()
+        }
+        self.variant_columns = {family: family for family in self.samplers} | dict(
+            variant_columns or {}
+        )
+
+    def select(self, segment: str, rng: np.random.Generator) -> dict[str, str]:
+        """One variant per family for a client of `segment`."""
+        return {family: sampler.select(segment, rng) for family, sampler in self.samplers.items()}
+
+    def select_many(self, segments: Sequence[str], rng: np.random.Generator) -> pd.DataFrame:
+        """Variants for a batch of clients: a frame with `segment` and one column per family."""
+        chosen = {"segment": list(segments)}
+        for family, sampler in self.samplers.items():
+            chosen[family] = sampler.select_many(segments, rng)
+        return pd.DataFrame(chosen)
+
+    def update(
+        self,
+        feedback: Any,
+        *,
+        id_column: str = "send_id",
+        segment_column: str = "segment",
+        reward_column: str = "clicked_within_7d",
+    ) -> dict[str, int]:
+        """Absorb final feedback rows (a pandas or polars frame with an id, the segment, each
+        family's variant column and the reward) into every family; idempotent per id.
+        Returns the number of new rows absorbed per family."""
+        ids = [str(value) for value in feedback[id_column].to_numpy()]
+        segments = feedback[segment_column].to_numpy()
+        rewards = feedback[reward_column].to_numpy().astype(np.float64)
+        return {
+            family: sampler.update_many(
+                segments, feedback[self.variant_columns[family]].to_numpy(), rewards, ids
+            )
+            for family, sampler in self.samplers.items()
+        }
+
+    def posterior_summary(self, credibility: float = 0.95) -> pd.DataFrame:
+        """Posterior per (family, segment, variant) with mean and credible interval bounds."""
+        frames = [
+            sampler.posterior_summary(credibility)
+            .rename(columns={"context": "segment", "arm": "variant"})
+            .assign(family=family)
+            for family, sampler in self.samplers.items()
+        ]
+        summary = pd.concat(frames, ignore_index=True)
+        return summary[["family", *summary.columns.drop("family")]]
+
+    def to_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The state to persist: posteriors (family, segment, variant, alpha, beta, n_updates)
+        and absorbed feedback ids (family, feedback_id)."""
+        posteriors = self.posterior_summary()[list(POSTERIOR_COLUMNS)]
+        absorbed = pd.DataFrame(
+            [
+                (family, feedback_id)
+                for family, sampler in self.samplers.items()
+                for feedback_id in sorted(sampler.absorbed_ids)
+            ],
+            columns=["family", "feedback_id"],
+        )
+        return posteriors, absorbed
+
+    @classmethod
+    def from_tables(
+        cls,
+        posteriors: pd.DataFrame,
+        absorbed: pd.DataFrame,
+        variant_columns: Mapping[str, str] | None = None,
+    ) -> ContentPersonalizer:
+        """Rebuild a personalizer saved with `to_tables` (segment and variant order as stored)."""
+        if posteriors.empty:
+            raise ValueError("no posterior rows to restore")
+        absorbed_by_family = {
+            family: rows["feedback_id"] for family, rows in absorbed.groupby("family", sort=False)
+        }
+        samplers = {
+            family: ThompsonSampler.from_frame(
+                rows.rename(columns={"segment": "context", "variant": "arm"}),
+                absorbed_by_family.get(family, ()),
+            )
+            for family, rows in posteriors.groupby("family", sort=False)
+        }
+        families = {family: sampler.arms for family, sampler in samplers.items()}
+        personalizer = cls(families, next(iter(samplers.values())).contexts, variant_columns)
+        personalizer.samplers = samplers
+        return personalizer
