@@ -1,0 +1,290 @@
+"""The churn ensemble: random forest + LSTM, stacked by a logistic regression on out-of-fold scores.
+
+One ensemble per prediction window (30, 60 or 90 days), not one multi-output model: each window has
+its own label, its own observable training rows (a 90-day label is known 60 days later than a
+30-day one) and its own purge, and each is registered on its own (`roi-churn-30d`, ...) so a window
+can be retrained, gated and rolled back without touching the others. The price is training three
+forests and three LSTMs instead of one of each.
+
+Fitting, given rows whose label is observed:
+1. time-ordered folds over snapshot dates (see `folds.py`): for each fold a forest and an LSTM are
+   trained only on snapshots more than `purge_days` (default: the window) before the fold and score
+   the fold; rows before the first fold only ever train;
+2. the meta-learner, `LogisticRegression()` as in the specification, is fitted on those out-of-fold
+   scores alone, as logits so that its linear form matches how probabilities combine;
+3. the final forest and LSTM are refitted on all rows; at scoring time their outputs go through
+   the meta-learner.
+`oof_` keeps, per out-of-fold row, the scores, the fold and the latest training snapshot used, so
+the no-leakage property can be checked; `fit_seconds_` keeps the time each step took.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+
+from roi_assets.churn.features import (
+    CHURN_FEATURES,
+    DAILY_METRICS,
+    PREDICTION_WINDOWS,
+    as_days,
+    tabular_matrix,
+)
+from roi_assets.churn.folds import Fold, time_ordered_folds
+from roi_assets.churn.sequence_model import LSTMParams, SequenceChurnModel
+
+FOREST_PARAMS: dict[str, Any] = {
+    "n_estimators": 300,
+    "max_depth": 10,
+    "min_samples_split": 20,
+    "class_weight": "balanced",
+    "n_jobs": 1,
+}
+FORMAT_VERSION = 1
+# skops refuses unknown types on load; a fitted forest holds sklearn Tree objects and nothing else.
+TRUSTED_SKOPS_TYPES = frozenset({"sklearn.tree._tree.Tree"})
+_PROBABILITY_CLIP = 1e-6
+
+
+def registered_model_name(window_days: int) -> str:
+    """Name under which the ensemble of one window is registered, e.g. roi-churn-30d."""
+    return f"roi-churn-{window_days}d"
+
+
+@dataclass(frozen=True)
+class OutOfFoldPredictions:
+    """Member scores the meta-learner was fitted on, one entry per out-of-fold row."""
+
+    rows: np.ndarray  # positions in the arrays given to fit
+    snapshot_dates: np.ndarray
+    fold: np.ndarray
+    max_train_snapshot: np.ndarray  # latest snapshot date the scoring members were trained on
+    forest: np.ndarray
+    lstm: np.ndarray
+    labels: np.ndarray
+
+    def stack_inputs(self) -> np.ndarray:
+        return stack_inputs(self.forest, self.lstm)
+
+    @classmethod
+    def concatenate(cls, parts: list[OutOfFoldPredictions]) -> OutOfFoldPredictions:
+        return cls(
+            **{
+                field.name: np.concatenate([getattr(part, field.name) for part in parts])
+                for field in fields(cls)
+            }
+        )
+
+
+def stack_inputs(forest: np.ndarray, lstm: np.ndarray) -> np.ndarray:
+    """The meta-learner's design matrix: the members' probabilities as logits."""
+    probabilities = np.clip(
+        np.column_stack([forest, lstm]), _PROBABILITY_CLIP, 1 - _PROBABILITY_CLIP
+    )
+    return np.log(probabilities / (1 - probabilities))
+
+
+class ChurnEnsemble:
+    """Churn probability for one prediction window from tabular features and daily sequences."""
+
+    def __init__(
+        self,
+        window_days: int = 30,
+        seed: int = 0,
+        rf_params: Mapping[str, Any] | None = None,
+        lstm_params: LSTMParams | Mapping[str, Any] | None = None,
+        n_folds: int = 3,
+        purge_days: int | None = None,
+    ) -> None:
+        if window_days not in PREDICTION_WINDOWS:
+            raise ValueError(f"window_days must be one of {PREDICTION_WINDOWS}")
+        self.window_days = window_days
+        self.seed = seed
+        self.rf_params = {**FOREST_PARAMS, **(rf_params or {})}
+        self.lstm_params = (
+            lstm_params
+            if isinstance(lstm_params, LSTMParams)
+            else LSTMParams(**(lstm_params or {}))
+        )
+        self.n_folds = n_folds
+        self.purge_days = window_days if purge_days is None else purge_days
+        self.folds_: list[Fold] = []
+        self.oof_: OutOfFoldPredictions | None = None
+        self.fit_seconds_: dict[str, float] = {}
+        self.forest_: RandomForestClassifier | None = None
+        self.lstm_: SequenceChurnModel | None = None
+        self.meta_learner_: LogisticRegression | None = None
+
+    def fit(
+        self, tabular: Any, sequences: np.ndarray, labels: Any, snapshot_dates: Any
+    ) -> ChurnEnsemble:
+        """Fit members out of fold, the meta-learner on their scores, then the final members.
+
+        `tabular` holds CHURN_FEATURES (polars/pandas frame or (n, 20) array), `sequences` comes
+        from `build_sequences`, `labels` is the window's 0/1 label (rows with unobserved labels
+        must be dropped first) and `snapshot_dates` orders the rows in time.
+        """
+        features = tabular_matrix(tabular)
+        labels = np.asarray(labels, dtype=np.float64)
+        dates = as_days(snapshot_dates)
+        if not len(features) == len(sequences) == len(labels) == len(dates):
+            raise ValueError("tabular, sequences, labels and snapshot_dates differ in length")
+        if not np.isin(labels, (0, 1)).all():
+            raise ValueError("labels must be 0 or 1; drop rows whose window is not yet observed")
+        labels = labels.astype(np.int64)
+        self.fit_seconds_ = {"forest_oof": 0.0, "lstm_oof": 0.0}
+        self.folds_ = time_ordered_folds(dates, self.n_folds, self.purge_days)
+
+        parts = [self._score_fold(fold, features, sequences, labels, dates) for fold in self.folds_]
+        parts = [part for part in parts if part is not None]
+        if not parts:
+            raise ValueError("no fold had both classes in its training rows")
+        self.oof_ = OutOfFoldPredictions.concatenate(parts)
+        if len(np.unique(self.oof_.labels)) < 2:
+            raise ValueError("out-of-fold rows hold a single class; the meta-learner cannot fit")
+
+        started = time.perf_counter()
+        self.meta_learner_ = LogisticRegression().fit(self.oof_.stack_inputs(), self.oof_.labels)
+        self.fit_seconds_["meta"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        self.forest_ = self._new_forest().fit(features, labels)
+        self.fit_seconds_["forest_final"] = time.perf_counter() - started
+        started = time.perf_counter()
+        self.lstm_ = SequenceChurnModel(self.lstm_params, self.seed).fit(sequences, labels, dates)
+        self.fit_seconds_["lstm_final"] = time.perf_counter() - started
+        return self
+
+    def member_probabilities(self, tabular: Any, sequences: np.ndarray) -> dict[str, np.ndarray]:
+        """Probabilities of the forest, the LSTM and the stack, so each can be evaluated alone."""
+        if self.forest_ is None or self.lstm_ is None or self.meta_learner_ is None:
+            raise RuntimeError("the ensemble is not fitted")
+        features = tabular_matrix(tabular)
+        if len(features) != len(sequences):
+            raise ValueError("tabular and sequences differ in length")
+        forest = self.forest_.predict_proba(features)[:, 1]
+        lstm = self.lstm_.predict_proba(sequences)
+        stack = self.meta_learner_.predict_proba(stack_inputs(forest, lstm))[:, 1]
+        return {"forest": forest, "lstm": lstm, "stack": stack}
+
+    def predict_proba(self, tabular: Any, sequences: np.ndarray) -> np.ndarray:
+        """Churn probability within `window_days` per row (the stack's output)."""
+        return self.member_probabilities(tabular, sequences)["stack"]
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the fitted ensemble as plain files: settings (JSON), forest and meta-learner
+        (skops), LSTM weights and scaling (torch tensors). `load` reads them back without pickle."""
+        if self.forest_ is None or self.lstm_ is None or self.meta_learner_ is None:
+            raise RuntimeError("the ensemble is not fitted")
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        settings = {
+            "format_version": FORMAT_VERSION,
+            "window_days": self.window_days,
+            "seed": self.seed,
+            "rf_params": self.rf_params,
+            "lstm_params": asdict(self.lstm_params),
+            "n_folds": self.n_folds,
+            "purge_days": self.purge_days,
+            "churn_features": list(CHURN_FEATURES),
+            "daily_metrics": list(DAILY_METRICS),
+            "folds": [
+                {
+                    "test_dates": [str(day) for day in fold.test_dates],
+                    "train_before": str(fold.train_before),
+                }
+                for fold in self.folds_
+            ],
+        }
+        (directory / "ensemble.json").write_text(json.dumps(settings, indent=2))
+        sio.dump(self.forest_, directory / "forest.skops")
+        sio.dump(self.meta_learner_, directory / "meta_learner.skops")
+        self.lstm_.save(directory / "lstm.pt")
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> ChurnEnsemble:
+        """Read an ensemble written by `save`, ready to score (out-of-fold records are not kept)."""
+        directory = Path(directory)
+        settings = json.loads((directory / "ensemble.json").read_text())
+        if settings["format_version"] != FORMAT_VERSION:
+            raise ValueError(f"unsupported churn ensemble format {settings['format_version']}")
+        if (
+            tuple(settings["churn_features"]) != CHURN_FEATURES
+            or tuple(settings["daily_metrics"]) != DAILY_METRICS
+        ):
+            raise ValueError("saved ensemble was trained on other feature columns")
+        ensemble = cls(
+            window_days=settings["window_days"],
+            seed=settings["seed"],
+            rf_params=settings["rf_params"],
+            lstm_params=settings["lstm_params"],
+            n_folds=settings["n_folds"],
+            purge_days=settings["purge_days"],
+        )
+        ensemble.folds_ = [
+            Fold(
+                number,
+                tuple(np.datetime64(day, "D") for day in fold["test_dates"]),
+                np.datetime64(fold["train_before"], "D"),
+            )
+            for number, fold in enumerate(settings["folds"])
+        ]
+        ensemble.forest_ = _load_skops(directory / "forest.skops")
+        ensemble.meta_learner_ = _load_skops(directory / "meta_learner.skops")
+        ensemble.lstm_ = SequenceChurnModel.load(
+            directory / "lstm.pt", ensemble.lstm_params, ensemble.seed
+        )
+        return ensemble
+
+    def _new_forest(self) -> RandomForestClassifier:
+        return RandomForestClassifier(random_state=self.seed, **self.rf_params)
+
+    def _score_fold(
+        self,
+        fold: Fold,
+        features: np.ndarray,
+        sequences: np.ndarray,
+        labels: np.ndarray,
+        dates: np.ndarray,
+    ) -> OutOfFoldPredictions | None:
+        """Train both members on the fold's training rows and score its test rows."""
+        train, test = fold.train_mask(dates), np.flatnonzero(fold.test_mask(dates))
+        if len(np.unique(labels[train])) < 2:
+            return None
+        started = time.perf_counter()
+        forest = self._new_forest().fit(features[train], labels[train])
+        forest_scores = forest.predict_proba(features[test])[:, 1]
+        self.fit_seconds_["forest_oof"] += time.perf_counter() - started
+        started = time.perf_counter()
+        lstm = SequenceChurnModel(self.lstm_params, self.seed).fit(
+            sequences[train], labels[train], dates[train]
+        )
+        lstm_scores = lstm.predict_proba(sequences[test])
+        self.fit_seconds_["lstm_oof"] += time.perf_counter() - started
+        return OutOfFoldPredictions(
+            rows=test,
+            snapshot_dates=dates[test],
+            fold=np.full(len(test), fold.number),
+            max_train_snapshot=np.full(len(test), dates[train].max()),
+            forest=forest_scores,
+            lstm=lstm_scores,
+            labels=labels[test],
+        )
+
+
+def _load_skops(path: Path) -> Any:
+    untrusted = set(sio.get_untrusted_types(file=path))
+    unexpected = untrusted - TRUSTED_SKOPS_TYPES
+    if unexpected:
+        raise ValueError(f"{path.name} holds types that are not trusted: {sorted(unexpected)}")
+    return sio.load(path, trusted=sorted(untrusted))

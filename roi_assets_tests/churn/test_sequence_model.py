@@ -1,0 +1,73 @@
+import pickle
+
+import numpy as np
+from torch import nn
+
+from roi_assets.churn.sequence_model import (
+    ChurnLSTM,
+    LSTMParams,
+    SequenceChurnModel,
+    time_later_validation_mask,
+)
+
+
+def _subset(world, size=600):
+    rows = np.arange(size)
+    return (
+        world.sequences[rows],
+        world.churn["churned_within_30d"].to_numpy()[rows],
+        world.churn["snapshot_date"].to_numpy()[rows],
+    )
+
+
+def test_the_default_network_has_the_specifications_shape():
+    network = ChurnLSTM(LSTMParams())
+
+    assert (network.first.input_size, network.first.hidden_size) == (15, 128)
+    assert (network.second.input_size, network.second.hidden_size) == (128, 64)
+    assert (network.dense.in_features, network.dense.out_features) == (64, 32)
+    assert network.output.out_features == 1
+    assert isinstance(network.dropout, nn.Dropout) and network.dropout.p == 0.2
+
+
+def test_the_same_seed_gives_identical_predictions_and_another_seed_does_not(world, tiny_lstm):
+    sequences, labels, dates = _subset(world)
+
+    first = SequenceChurnModel(tiny_lstm, seed=5).fit(sequences, labels, dates)
+    again = SequenceChurnModel(tiny_lstm, seed=5).fit(sequences, labels, dates)
+    other = SequenceChurnModel(tiny_lstm, seed=6).fit(sequences, labels, dates)
+
+    np.testing.assert_array_equal(first.predict_proba(sequences), again.predict_proba(sequences))
+    assert not np.allclose(first.predict_proba(sequences), other.predict_proba(sequences))
+
+
+def test_the_validation_slice_is_the_latest_snapshot_dates():
+    dates = np.repeat(np.datetime64("2024-01-01") + 7 * np.arange(10), 3)
+
+    held_out = time_later_validation_mask(dates, validation_fraction=0.2)
+
+    assert held_out.sum() == 6
+    assert dates[held_out].min() > dates[~held_out].max()
+    assert not time_later_validation_mask(dates[:3], validation_fraction=0.2).any()
+
+
+def test_input_scaling_uses_training_rows_only(world, tiny_lstm):
+    sequences, labels, dates = _subset(world)
+    params = LSTMParams(**{**tiny_lstm.__dict__, "max_epochs": 1})
+
+    model = SequenceChurnModel(params, seed=0).fit(sequences, labels, dates)
+
+    training = sequences[~time_later_validation_mask(dates, params.validation_fraction)]
+    training_mean = np.log1p(training[:, :, 0].astype(np.float64)).mean()
+    all_rows_mean = np.log1p(sequences[:, :, 0].astype(np.float64)).mean()
+    assert abs(training_mean - all_rows_mean) > 1e-3
+    np.testing.assert_allclose(model.mean[0], training_mean, rtol=1e-6)
+
+
+def test_a_pickled_lstm_predicts_like_the_original(world, tiny_lstm):
+    sequences, labels, dates = _subset(world)
+    model = SequenceChurnModel(tiny_lstm, seed=1).fit(sequences, labels, dates)
+
+    restored = pickle.loads(pickle.dumps(model))
+
+    np.testing.assert_array_equal(restored.predict_proba(sequences), model.predict_proba(sequences))
