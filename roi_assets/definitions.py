@@ -4,25 +4,31 @@ import dagster as dg
 
 from roi_assets.automation.assets import bi_warehouse_copy
 from roi_assets.automation.jobs import daily_refresh, refresh_all
+from roi_assets.engagement import definitions as engagement
 from roi_assets.features.assets import dbt_models, dbt_resource
 from roi_assets.ingestion.assets import raw_assets, raw_checks
+from roi_assets.resources.mlflow_tracking import mlflow_resource
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.warehouse import duckdb_resource, polars_io_manager
 from roi_assets.simulator.assets import simulated_world
 
-shared_resources = {
-    "duckdb": duckdb_resource(),
-    "io_manager": polars_io_manager(),
-    "dbt": dbt_resource(),
-    "landing_zone": LandingZoneResource.from_settings(),
-}
 
-defs = dg.Definitions(
-    assets=[simulated_world, *raw_assets, dbt_models, bi_warehouse_copy],
-    asset_checks=raw_checks,
-    jobs=[refresh_all],
-    schedules=[daily_refresh],
-    resources=shared_resources,
-    # DuckDB allows one writing process per file: steps run in the run's own process.
-    executor=dg.in_process_executor,
-)
+def _shared() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[simulated_world, *raw_assets, dbt_models, bi_warehouse_copy],
+        asset_checks=raw_checks,
+        jobs=[refresh_all],
+        schedules=[daily_refresh],
+        resources={
+            "duckdb": duckdb_resource(),
+            "io_manager": polars_io_manager(),
+            "dbt": dbt_resource(),
+            "landing_zone": LandingZoneResource.from_settings(),
+            "mlflow": mlflow_resource(),
+        },
+        # DuckDB allows one writing process per file: steps run in the run's own process.
+        executor=dg.in_process_executor,
+    )
+
+
+defs = dg.Definitions.merge(_shared(), engagement.defs)

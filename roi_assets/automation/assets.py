@@ -12,6 +12,7 @@ BI_INPUTS = [
     dg.AssetKey(["features", "feat_email_engagement"]),
     dg.AssetKey(["features", "feat_client_churn"]),
     dg.AssetKey(["features", "feat_client_daily"]),
+    dg.AssetKey(["marts", "engagement_scores"]),
 ]
 
 

@@ -1,10 +1,12 @@
 """Jobs and schedules over the whole graph."""
 
 import dagster as dg
+from dagster_mlflow import end_mlflow_on_run_finished
 
 refresh_all = dg.define_asset_job(
     "refresh_all",
     selection=dg.AssetSelection.all(),
+    hooks={end_mlflow_on_run_finished},
     description="Simulate/ingest, build features, train, score, monitor and publish for BI.",
 )
 

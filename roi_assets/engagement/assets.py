@@ -1,0 +1,206 @@
+"""Engagement predictor assets: train + register, evaluate against the oracle, gate, score."""
+
+import datetime as dt
+
+import dagster as dg
+import mlflow.sklearn
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
+from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
+from roi_assets.engagement.model import (
+    SPECIFICATION_PARAM_GRID,
+    SPECIFICATION_TARGETS,
+    predict_proba,
+    train_engagement_model,
+)
+from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.evaluation.model_evaluations import write_model_evaluations
+from roi_assets.evaluation.oracle_comparison import base_rate_scores, compare_with_oracle
+from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
+from roi_assets.evaluation.truth_tables import email_send_probabilities
+from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
+from roi_assets.resources.tracking import (
+    CHAMPION,
+    load_model_by_alias,
+    log_sklearn_model,
+    promote_to_challenger,
+    registered_version,
+    set_alias,
+    version_behind_alias,
+)
+from roi_assets.resources.warehouse import WAREHOUSE_POOL
+
+TARGETS = {"opened_within_7d": "roi-engagement-open", "clicked_within_7d": "roi-engagement-click"}
+TRUE_PROBABILITY = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
+CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
+EVALUATION_FRACTION = 0.2
+FEATURES = dg.AssetKey(["features", "feat_email_engagement"])
+
+
+class EngagementTrainingConfig(dg.Config):
+    """`full_grid` runs the specification's 27-point grid; tests use a single point."""
+
+    full_grid: bool = True
+    n_splits: int = 5
+    n_jobs: int = 2
+
+
+def _small_grid() -> dict[str, list]:
+    return {
+        "classifier__n_estimators": [100],
+        "classifier__max_depth": [4],
+        "classifier__learning_rate": [0.1],
+    }
+
+
+def _training_and_evaluation_rows(features: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Labelled sends split in time: the model never sees the evaluation window."""
+    labelled = labelled_history(features, HEADLINE_TARGET)
+    return time_ordered_split(labelled, TIME_COLUMN, EVALUATION_FRACTION)
+
+
+@dg.asset(
+    group_name="engagement",
+    kinds={"xgboost", "mlflow"},
+    ins={"features": dg.AssetIn(key=FEATURES)},
+    required_resource_keys={"mlflow"},
+)
+def engagement_model(
+    context: dg.AssetExecutionContext, config: EngagementTrainingConfig, features: pl.DataFrame
+) -> dg.MaterializeResult:
+    """XGBoost pipelines for opens (headline) and clicks within 7 days, tuned by time-series grid
+    search, calibrated and thresholded on a later slice; logged to MLflow and registered as a new
+    `candidate` version of roi-engagement-open / roi-engagement-click."""
+    mlflow = context.resources.mlflow
+    training, _ = _training_and_evaluation_rows(features)
+    grid = SPECIFICATION_PARAM_GRID if config.full_grid else _small_grid()
+    metadata: dict[str, dg.RawMetadataValue] = {"training_rows": len(training)}
+    for target, model_name in TARGETS.items():
+        with mlflow.start_run(run_name=model_name, nested=True):
+            trained = train_engagement_model(
+                training, target, param_grid=grid, n_splits=config.n_splits, n_jobs=config.n_jobs
+            )
+            mlflow.log_params(
+                {**trained.best_params, "target": target, "grid_points": len(trained.cv_results)}
+            )
+            mlflow.log_metrics(
+                {"cv_auc": trained.best_cv_auc, "training_seconds": trained.training_seconds}
+                | {f"validation_{k}": v for k, v in trained.validation_metrics.items()}
+            )
+            info = log_sklearn_model(
+                trained.estimator,
+                name="model",
+                input_example=training.head(5).to_pandas(),
+                registered_model_name=model_name,
+            )
+            version = registered_version(info)
+            set_alias(model_name, CANDIDATE, version)
+        context.log.info("%s: registered version %s", model_name, version)
+        metadata[f"{target}_version"] = version
+        metadata[f"{target}_cv_auc"] = trained.best_cv_auc
+        metadata[f"{target}_training_seconds"] = round(trained.training_seconds, 1)
+        metadata[f"{target}_best_params"] = str(trained.best_params)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="engagement",
+    kinds={"python", "duckdb"},
+    deps=[engagement_model],
+    ins={"features": dg.AssetIn(key=FEATURES)},
+    pool=WAREHOUSE_POOL,
+)
+def engagement_evaluation(
+    context: dg.AssetExecutionContext, features: pl.DataFrame, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """The candidate versions on the later window they never saw, next to the oracle (true
+    probabilities) and the base-rate and logistic-regression baselines; written to
+    monitoring.model_evaluations."""
+    training, evaluation = _training_and_evaluation_rows(features)
+    with duckdb.get_connection() as con:
+        truth = email_send_probabilities(con)
+    evaluation = evaluation.join(truth, on="send_id", how="inner")
+    window = TimeWindow.covering(evaluation[TIME_COLUMN])
+    metadata: dict[str, dg.RawMetadataValue] = {"evaluation_rows": len(evaluation)}
+    frames = []
+    for target, model_name in TARGETS.items():
+        version = version_behind_alias(model_name, CANDIDATE)
+        model = load_model_by_alias(model_name, CANDIDATE, mlflow.sklearn.load_model)
+        scores = predict_proba(model, evaluation)
+        baseline = train_logistic_baseline(training, target)
+        outcomes = evaluation[target].to_numpy()
+        comparison = compare_with_oracle(
+            outcomes,
+            scores,
+            evaluation[TRUE_PROBABILITY[target]].to_numpy(),
+            {
+                "base_rate": base_rate_scores(training[target].to_numpy(), len(evaluation)),
+                LOGISTIC_BASELINE_NAME: predict_proba(baseline, evaluation),
+            },
+            model_name=model_name,
+            model_version=str(version),
+            model_threshold=float(model.threshold),
+            evaluation_window=window,
+            baseline_thresholds={LOGISTIC_BASELINE_NAME: baseline.threshold},
+            targets=SPECIFICATION_TARGETS,
+        )
+        frames.append(comparison.metrics)
+        png = reliability_plot_png(
+            outcomes,
+            {"model": scores, "oracle": evaluation[TRUE_PROBABILITY[target]].to_numpy()},
+            title=f"Reliability of {model_name} v{version}",
+        )
+        metadata[f"{target}_evaluation"] = dg.MetadataValue.md(
+            comparison.markdown() + "\n\n" + png_markdown(png, f"{model_name} reliability")
+        )
+        metadata[f"{target}_auc_fraction_of_oracle"] = comparison.auc_fraction_of_oracle
+    with duckdb.get_connection() as con:
+        written = sum(write_model_evaluations(con, frame) for frame in frames)
+    context.log.info("wrote %d evaluation rows", written)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["marts", "engagement_scores"],
+    group_name="engagement",
+    kinds={"python", "duckdb"},
+    deps=[engagement_evaluation],
+    ins={
+        "features": dg.AssetIn(key=FEATURES),
+        "subscriptions": dg.AssetIn(key=["staging", "stg_subscriptions"]),
+    },
+    pool=WAREHOUSE_POOL,
+)
+def engagement_scores(
+    context: dg.AssetExecutionContext, features: pl.DataFrame, subscriptions: pl.DataFrame
+) -> pl.DataFrame:
+    """For every active client, the champion's probability of opening and of clicking an email
+    sent at the next default slot. Runs only after the validation gate passed: the gated
+    candidate becomes `challenger` (and `champion` when the model has none)."""
+    active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
+    rows = default_slot_rows(features, active)
+    scored = rows.select("client_id")
+    for target, model_name in TARGETS.items():
+        candidate = version_behind_alias(model_name, CANDIDATE)
+        aliases = promote_to_challenger(model_name, str(candidate))
+        context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
+        champion = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+        column = "p_open" if target == HEADLINE_TARGET else "p_click"
+        scored = scored.with_columns(
+            pl.Series(column, predict_proba(champion, rows)),
+            pl.lit(version_behind_alias(model_name, CHAMPION)).alias(f"{column}_model_version"),
+        )
+    scored = scored.with_columns(
+        pl.col("p_open_model_version").alias("model_version"),
+        pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("scored_at"),
+    )
+    context.add_output_metadata(
+        {
+            "dagster/row_count": len(scored),
+            "mean_p_open": float(scored["p_open"].mean()),
+            "mean_p_click": float(scored["p_click"].mean()),
+        }
+    )
+    return scored
