@@ -13,9 +13,10 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name 
 
 .PHONY: run test ui bench lint prepare system-packages clean
 
+# The summary is printed even when a step or a blocking check fails; the exit status stays honest.
 run: prepare
-	$(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all
-	$(BIN)/python -m roi_assets.summary
+	@status=0; $(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all || status=$$?; \
+	$(BIN)/python -m roi_assets.summary; exit $$status
 
 test: prepare
 	$(BIN)/python -m pytest -q

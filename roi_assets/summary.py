@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from roi_assets import settings
-from roi_assets.resources.warehouse import connect
+from roi_assets.resources.warehouse import connect, table_exists
 
 SCHEMAS = ("raw", "staging", "intermediate", "features", "marts", "monitoring", "truth")
 
@@ -24,6 +24,19 @@ def main() -> None:
             for table in tables:
                 count = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
                 print(f"    {table:<40} {count:>12,}")
+        if table_exists(con, "monitoring", "model_evaluations"):
+            print("Latest model evaluations (ROC AUC: model / oracle / best baseline):")
+            for name, version, value, oracle, baseline in con.execute(
+                "select model_name, model_version, value, oracle_value, baseline_value "
+                "from monitoring.model_evaluations where metric = 'auc_roc' "
+                "qualify row_number() over "
+                "(partition by model_name order by evaluated_at desc) = 1 "
+                "order by 1"
+            ).fetchall():
+                print(
+                    f"  {name} v{version}: {value:.3f} / {oracle:.3f} / {baseline:.3f} "
+                    f"({value / oracle:.1%} of the oracle; the gate needs 97 %)"
+                )
     print(f"BI copy (read-only for BI tools): {settings.bi_warehouse_path()}")
     print(f"Landing zone: {settings.landing_dir()}")
     print(f"MLflow store: {settings.mlflow_tracking_uri()}")

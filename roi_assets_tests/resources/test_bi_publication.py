@@ -14,6 +14,7 @@ def test_bi_copy_holds_the_bi_schemas_only_and_replaces_the_previous_copy(tmp_pa
     publish_bi_copy(con, target)
     with duckdb.connect(str(target), read_only=True) as bi:
         assert bi.execute("select count(*) from marts.t").fetchone()[0] == 2
-        schemas = {r[0] for r in bi.execute("select schema_name from information_schema.schemata")}
+        rows = bi.execute("select schema_name from information_schema.schemata").fetchall()
+        schemas = {row[0] for row in rows}
         assert "truth" not in schemas
     assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
