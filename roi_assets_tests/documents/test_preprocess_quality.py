@@ -1,0 +1,119 @@
+"""Page clean-up steps each do their one job; the quality score tracks the damage."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from roi_assets.documents.preprocess import (
+    PRESETS,
+    binarize_otsu,
+    binarize_sauvola,
+    deskew,
+    estimate_skew,
+    preprocess,
+    remove_checkboxes,
+    remove_rules,
+)
+from roi_assets.documents.quality import score_quality
+from roi_assets.simulator.documents.render import load_font
+from roi_assets.simulator.documents.writer import simulate_document
+
+
+@pytest.fixture(scope="module")
+def clean_page() -> np.ndarray:
+    return simulate_document(
+        0, 2, dpi=150, doc_type="purchase_agreement", degradation_level=0
+    ).pages[0]
+
+
+def _rotate(page: np.ndarray, degrees: float) -> np.ndarray:
+    h, w = page.shape
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    return cv2.warpAffine(page, matrix, (w, h), borderValue=255)
+
+
+def _canvas(draw_on) -> np.ndarray:
+    image = Image.new("L", (600, 240), 255)
+    draw_on(ImageDraw.Draw(image), load_font("sans", False, 30))
+    return np.asarray(image).copy()
+
+
+def test_the_quality_score_falls_as_scan_damage_grows():
+    scores = {
+        level: [
+            score_quality(simulate_document(i, 4, degradation_level=level).pages[0]).score
+            for i in range(3)
+        ]
+        for level in range(4)
+    }
+    means = [np.mean(scores[level]) for level in range(4)]
+    assert means == sorted(means, reverse=True)
+    assert min(scores[0]) >= 0.9
+    assert max(scores[3]) < 0.8
+
+
+def test_the_quality_score_does_not_depend_on_the_scan_resolution():
+    low = simulate_document(6, 4, dpi=150, degradation_level=0).pages[0]
+    high = simulate_document(6, 4, dpi=200, degradation_level=0).pages[0]
+    assert abs(score_quality(low).score - score_quality(high).score) < 0.1
+
+
+def test_a_blank_page_has_no_skew_and_a_poor_score():
+    blank = np.full((1100, 850), 250, np.uint8)
+    assert estimate_skew(blank) == 0.0
+    assert score_quality(blank).score < 0.5
+
+
+@pytest.mark.parametrize("degrees", [-3.1, 1.4])
+def test_skew_is_measured_and_undone(clean_page, degrees):
+    tilted = _rotate(clean_page, degrees)
+    assert estimate_skew(tilted) == pytest.approx(degrees, abs=0.15)
+    assert estimate_skew(deskew(tilted)) == pytest.approx(0.0, abs=0.15)
+
+
+def test_binarisation_gives_black_and_white_and_keeps_the_ink(clean_page):
+    faint = (255 - (255 - clean_page.astype(np.float32)) * 0.5).astype(np.uint8)
+    reference = (binarize_otsu(clean_page) == 0).mean()
+    for binary in (binarize_otsu(faint), binarize_sauvola(faint)):
+        assert set(np.unique(binary)) <= {0, 255}
+        assert (binary == 0).mean() == pytest.approx(reference, rel=0.35)
+
+
+def test_rule_removal_erases_a_table_grid_but_keeps_the_words():
+    page = _canvas(
+        lambda d, f: (
+            d.rectangle((20, 40, 580, 200), outline=0, width=2),
+            d.line((300, 40, 300, 200), fill=0, width=2),
+            d.text((40, 100), "Repair", fill=0, font=f),
+        )
+    )
+    cleaned = remove_rules(page, dpi=200)
+    assert (cleaned[40:43, 150:250] > 200).all()  # the top border, away from the word
+    assert (cleaned[60:180, 298:303] > 200).all()  # the column divider
+    word = (slice(95, 140), slice(35, 160))
+    assert (cleaned[word] < 128).sum() == pytest.approx((page[word] < 128).sum(), rel=0.1)
+
+
+def test_checkbox_removal_erases_boxes_but_not_round_letters():
+    def draw(d, f):
+        d.rectangle((20, 100, 44, 124), outline=0, width=2)  # an empty tick box
+        d.rectangle((20, 150, 44, 174), outline=0, width=2)
+        d.line((24, 154, 40, 170), fill=0, width=3)  # ticked
+        d.line((40, 154, 24, 170), fill=0, width=3)
+        d.text((100, 100), "O D 0 Q", fill=0, font=f)
+
+    page = _canvas(draw)
+    cleaned = remove_checkboxes(page, dpi=200)
+    assert (cleaned[95:180, 15:50] > 200).all()
+    letters = (slice(95, 140), slice(95, 260))
+    assert (cleaned[letters] < 128).sum() == (page[letters] < 128).sum()
+
+
+def test_each_preset_reports_the_time_of_each_of_its_steps(clean_page):
+    for preset, steps in PRESETS.items():
+        result = preprocess(clean_page, preset)
+        assert list(result.step_seconds) == [name for name, _ in steps]
+        assert result.image.shape == clean_page.shape
