@@ -5,7 +5,8 @@ from __future__ import annotations
 from roi_assets import settings
 from roi_assets.resources.warehouse import connect, table_exists
 
-SCHEMAS = ("raw", "staging", "intermediate", "features", "marts", "monitoring", "truth")
+# Pipeline order first; any other schema (the simulator's, reference data) follows by name.
+PIPELINE_ORDER = ("raw", "staging", "intermediate", "features", "marts", "monitoring")
 
 
 def main() -> None:
@@ -16,10 +17,10 @@ def main() -> None:
             "select table_schema, table_name from information_schema.tables "
             "where table_catalog = current_database() order by 1, 2"
         ).fetchall()
-        for schema in SCHEMAS:
+        present = sorted({s for s, _ in rows if s != "information_schema"})
+        ordered = [s for s in PIPELINE_ORDER if s in present]
+        for schema in ordered + [s for s in present if s not in PIPELINE_ORDER]:
             tables = [t for s, t in rows if s == schema]
-            if not tables:
-                continue
             print(f"  {schema}")
             for table in tables:
                 count = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]

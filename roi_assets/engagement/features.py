@@ -23,6 +23,8 @@ import polars as pl
 from sklearn.compose import ColumnTransformer
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from roi_assets.simulator import catalog
+
 NUMERIC_FEATURES: tuple[str, ...] = (
     # temporal (client's local time)
     "hour_of_day",
@@ -58,27 +60,13 @@ NUMERIC_FEATURES: tuple[str, ...] = (
     "hour_of_week",
 )
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "property_value_bracket": ("under_250k", "250k_500k", "500k_1m", "over_1m"),
-    "transaction_stage": ("prospecting", "searching", "under_contract", "closing", "post_close"),
-    "client_type": ("buyer", "seller", "both"),
-    "geographic_region": ("northeast", "southeast", "midwest", "southwest", "mountain", "west"),
-    "preferred_communication": ("email", "text", "phone"),
+    "property_value_bracket": catalog.PROPERTY_VALUE_BRACKETS,
+    "transaction_stage": catalog.TRANSACTION_STAGES,
+    "client_type": catalog.CLIENT_TYPES,
+    "geographic_region": catalog.REGIONS,
+    "preferred_communication": catalog.PREFERRED_COMMUNICATION,
     # beyond the specification
-    "subject_line_variant": (
-        "professional_formal",
-        "friendly_casual",
-        "urgent_action",
-        "value_focused",
-        "personalized_dynamic",
-    ),
-    "email_template": ("minimal_text", "visual_rich", "data_driven", "story_based", "interactive"),
-    "cta_style": (
-        "button_prominent",
-        "text_link",
-        "multiple_options",
-        "single_focus",
-        "progressive_disclosure",
-    ),
+    **{catalog.VARIANT_COLUMNS[f]: v for f, v in catalog.CONTENT_VARIANTS.items()},
 }
 CATEGORICAL_FEATURES: tuple[str, ...] = tuple(CATEGORIES)
 ENGAGEMENT_FEATURES: tuple[str, ...] = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES)
