@@ -4,8 +4,9 @@ The route per document:
 
 1. A PDF whose every page carries real text (software exports) is read directly: no OCR, no
    recognition errors, and a fraction of the time.
-2. Otherwise each page is rendered and scored (`quality.score_quality`); the worst page's score
-   is the document's, because one unreadable page is enough to need the better engine.
+2. Otherwise each page is rendered and scored (`quality.score_quality`); the document's quality
+   is the mean of its pages' scores weighted by their ink, so an almost empty signature page,
+   whose few strokes say little about sharpness, does not decide for the pages full of text.
 3. `choose_engine` decides: quality at or above 0.8 goes to Tesseract with the `standard` preset;
    below it, Textract when it is configured; otherwise Tesseract with the `strong` preset, and the
    document is flagged for human review.
@@ -39,7 +40,7 @@ from roi_assets.documents.pages import (
     read_text_layer,
 )
 from roi_assets.documents.preprocess import preprocess
-from roi_assets.documents.quality import score_quality
+from roi_assets.documents.quality import QualityReport, score_quality
 from roi_assets.documents.tesseract import limit_tesseract_threads, tesseract_page
 from roi_assets.documents.textract import textract_client, textract_configured, textract_page
 
@@ -78,7 +79,7 @@ class OcrResult:
     text: str
     engine: Engine
     confidence: float  # 0..1, character-weighted word confidence (1.0 for a text layer)
-    quality: float | None  # 0..1, worst page; None when the text layer was read (no image judged)
+    quality: float | None  # 0..1, ink-weighted over pages; None for a text layer (no image judged)
     page_count: int
     seconds: float
     needs_review: bool
@@ -110,6 +111,12 @@ def _tesseract_pages(pages: Sequence[np.ndarray], preset: str) -> list[PageText]
     return [tesseract_page(preprocess(page, preset).image, preset) for page in pages]
 
 
+def document_quality(reports: Sequence[QualityReport]) -> float:
+    """Pages' quality scores averaged with their ink as weights (a blank page weighs nothing)."""
+    weights = np.array([max(report.ink_fraction, 1e-6) for report in reports])
+    return float(np.average([report.score for report in reports], weights=weights))
+
+
 @dataclass(frozen=True)
 class PagesRead:
     """How a scanned document's pages were read and what came out of each."""
@@ -119,10 +126,7 @@ class PagesRead:
     needs_review: bool
     pages: tuple[PageText, ...]
     qualities: tuple[float, ...]
-
-    @property
-    def quality(self) -> float:
-        return min(self.qualities)
+    quality: float
 
 
 def read_pages(
@@ -133,21 +137,23 @@ def read_pages(
     threshold: float = QUALITY_THRESHOLD,
 ) -> PagesRead:
     """Score, route and recognise the page images of one scanned document."""
-    qualities = tuple(score_quality(page).score for page in pages)
+    reports = [score_quality(page) for page in pages]
+    qualities = tuple(report.score for report in reports)
+    quality = document_quality(reports)
     available = textract is not None or textract_configured(environ)
-    plan = choose_engine(min(qualities), available, threshold)
+    plan = choose_engine(quality, available, threshold)
     if plan.engine is Engine.TEXTRACT:
         try:
             client = textract if textract is not None else textract_client(environ)
-            texts = [textract_page(page, client) for page in pages]
-            return PagesRead(plan.engine, plan.preset, plan.needs_review, tuple(texts), qualities)
+            texts = tuple(textract_page(page, client) for page in pages)
+            return PagesRead(plan.engine, plan.preset, plan.needs_review, texts, qualities, quality)
         except (BotoCoreError, ClientError):
             # Textract down or refusing: read the pages ourselves and let a person check them
             fallback = "strong"
-            texts = _tesseract_pages(pages, fallback)
-            return PagesRead(Engine.TESSERACT, fallback, True, tuple(texts), qualities)
-    texts = _tesseract_pages(pages, plan.preset)
-    return PagesRead(plan.engine, plan.preset, plan.needs_review, tuple(texts), qualities)
+            texts = tuple(_tesseract_pages(pages, fallback))
+            return PagesRead(Engine.TESSERACT, fallback, True, texts, qualities, quality)
+    texts = tuple(_tesseract_pages(pages, plan.preset))
+    return PagesRead(plan.engine, plan.preset, plan.needs_review, texts, qualities, quality)
 
 
 def ocr_document(
@@ -206,7 +212,8 @@ def ocr_documents(
 
     Workers are spawned (not forked, so no threads or locks of the caller are inherited) and
     run Tesseract single-threaded; Textract clients are made in each worker from the environment.
-    Results come back in the order of `paths`; a failing document raises.
+    Results come back in the order of `paths`; a failing document raises. Spawned workers import
+    the caller's main module, so a script calls this under `if __name__ == "__main__":`.
     """
     if workers <= 1 or len(paths) <= 1:
         limit_tesseract_threads()

@@ -42,6 +42,7 @@ class QualityReport:
     contrast: float  # ink-to-paper gap as a share of the 0..255 range
     noise_sigma: float  # gray levels
     skew_degrees: float
+    ink_fraction: float  # share of the page that is ink: how much the page has to say
     component_scores: dict[str, float]
 
     def as_dict(self) -> dict:
@@ -97,4 +98,7 @@ def score_quality(gray: np.ndarray) -> QualityReport:
     }
     # weighted geometric mean; a floor keeps one zero component from erasing the others
     log_score = sum(w * np.log(max(components[k], 0.02)) for k, w in WEIGHTS.items())
-    return QualityReport(float(np.exp(log_score)), sharpness, contrast, noise, skew, components)
+    ink = float(ink_mask.mean())
+    return QualityReport(
+        float(np.exp(log_score)), sharpness, contrast, noise, skew, ink, components
+    )

@@ -16,10 +16,12 @@ from roi_assets.documents.ocr import (
     Engine,
     OcrResult,
     choose_engine,
+    document_quality,
     ocr_document,
     ocr_documents,
 )
 from roi_assets.documents.page_text import PageText, document_confidence
+from roi_assets.documents.quality import QualityReport
 from roi_assets.documents.textract import textract_configured
 from roi_assets.simulator.documents.writer import encode_document, simulate_document
 
@@ -197,6 +199,15 @@ def test_when_textract_fails_the_pages_are_read_locally_and_flagged(tmp_path, he
     with stubber:
         result = ocr_document(_write(tmp_path, heavy_scan), textract=client)
     assert (result.engine, result.preset, result.needs_review) == (Engine.TESSERACT, "strong", True)
+
+
+def test_a_nearly_empty_page_does_not_decide_the_quality_of_a_document_full_of_text():
+    def report(score, ink):
+        return QualityReport(score, 0.3, 0.7, 0.5, 0.0, ink, {})
+
+    full_page, signature_page = report(0.95, 0.08), report(0.4, 0.002)
+    assert document_quality([full_page, signature_page]) >= 0.8
+    assert document_quality([full_page, report(0.4, 0.08)]) < 0.8
 
 
 def test_word_confidences_roll_up_weighted_by_word_length():

@@ -11,11 +11,15 @@ from roi_assets.documents.preprocess import (
     PRESETS,
     binarize_otsu,
     binarize_sauvola,
+    clahe,
+    denoise,
     deskew,
+    despeckle,
     estimate_skew,
     preprocess,
     remove_checkboxes,
     remove_rules,
+    stretch_contrast,
 )
 from roi_assets.documents.quality import score_quality
 from roi_assets.simulator.documents.render import load_font
@@ -110,6 +114,24 @@ def test_checkbox_removal_erases_boxes_but_not_round_letters():
     assert (cleaned[95:180, 15:50] > 200).all()
     letters = (slice(95, 140), slice(95, 260))
     assert (cleaned[letters] < 128).sum() == (page[letters] < 128).sum()
+
+
+def test_contrast_steps_spread_a_faint_page_over_the_gray_range(clean_page):
+    faint = (clean_page.astype(np.float32) * 0.3 + 150).astype(np.uint8)
+    stretched = stretch_contrast(faint)
+    assert np.percentile(stretched, 1) < 10 and np.percentile(stretched, 99) > 245
+    assert clahe(faint).std() > faint.std()
+
+
+def test_denoising_steps_lower_the_noise_on_paper_and_keep_the_page_shape(clean_page):
+    crop = clean_page[:300, :400].astype(np.float64) * 0.5 + 64  # grey paper: no clipped noise
+    noise = np.random.default_rng(0).normal(0, 12, crop.shape)
+    noisy = np.clip(crop + noise, 0, 255).astype(np.uint8)
+    paper = cv2.erode((crop > 190).astype(np.uint8), np.ones((7, 7), np.uint8)) == 1
+    for step in (despeckle, denoise):
+        cleaned = step(noisy)
+        assert cleaned.shape == crop.shape and cleaned.dtype == np.uint8
+        assert cleaned[paper].std() < 0.7 * noisy[paper].std()
 
 
 def test_each_preset_reports_the_time_of_each_of_its_steps(clean_page):

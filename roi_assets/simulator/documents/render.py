@@ -316,6 +316,7 @@ class _Layout:
         natural = [
             max([self.width(block.header[c], True)] + [self.width(r[c]) for r in block.rows])
             + 2 * pad
+            + 4  # rounding slack, so a cell at its natural width does not wrap
             for c in range(len(block.header))
         ]
         scale = min(1.0, self.content_w / sum(natural))
