@@ -15,10 +15,8 @@ run results into the temporary folder, which is deleted at the end (unless --kee
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -33,6 +31,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+from machine import load_average, machine_description
 from pandas_features import FeatureTables, Stopwatch, build_features, read_raw_tables
 
 from roi_assets.ingestion.contracts import CONTRACTS
@@ -95,8 +94,8 @@ def run_benchmark(scale: str, seed: int, data_dir: Path) -> int:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
     os.environ.update({k: env[k] for k in ("ROI_DATA_DIR", "ROI_WAREHOUSE_PATH")})
-    print(_machine())
-    print(f"scale={scale} seed={seed} data={data_dir} load average at start={_load()}")
+    print(f"{machine_description()}; pandas {pd.__version__}, DuckDB {duckdb.__version__}")
+    print(f"scale={scale} seed={seed} data={data_dir} load average at start={load_average()}")
 
     # Simulation and ingestion run in a child process: their memory is gone before pandas starts,
     # and the peak memory of this process is then the pandas baseline's.
@@ -142,7 +141,7 @@ def run_benchmark(scale: str, seed: int, data_dir: Path) -> int:
     print(
         f"ratio pandas / dbt run = {pandas['build_s']:.1f} s / {dbt['run_s']:.1f} s = {ratio:.3f}"
     )
-    print(f"load average at end={_load()}")
+    print(f"load average at end={load_average()}")
     figures = {
         "scale": scale,
         "seed": seed,
@@ -359,25 +358,6 @@ def _report(c: Comparison) -> bool:
     for line in c.sums_disagreeing:
         print(f"  SUM DIFFERS {line}")
     return agree
-
-
-def _machine() -> str:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        models = [ln.split(":", 1)[1].strip() for ln in cpuinfo.read_text().splitlines()
-                  if ln.startswith("model name")]  # fmt: skip
-        cpu = models[0] if models else cpu
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {platform.node()}: {os.cpu_count()} "
-        f"CPUs ({cpu}), {memory:.1f} GiB RAM; Python {platform.python_version()}, pandas "
-        f"{pd.__version__}, DuckDB {duckdb.__version__}"
-    )
-
-
-def _load() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 if __name__ == "__main__":

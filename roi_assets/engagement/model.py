@@ -207,24 +207,28 @@ def train_engagement_model(
     validation_fraction: float = DEFAULT_VALIDATION_FRACTION,
     calibration_method: str = DEFAULT_CALIBRATION,
     n_jobs: int = 1,
+    xgboost_threads: int = 1,
     seed: int = 0,
 ) -> TrainedEngagementModel:
     """Tune, calibrate and threshold the pipeline on `feat_email_engagement` rows.
 
-    `param_grid` defaults to the specification's full grid; `n_jobs` is XGBoost's thread count
-    (the grid points run one after another).
+    `param_grid` defaults to the specification's full grid. `n_jobs` grid fits run side by side,
+    each XGBoost on `xgboost_threads` threads: on a few tens of thousands of rows XGBoost gains
+    little from a second thread, while independent fits scale with the cores (measured in
+    `benchmarks/engagement_training.py`).
     """
     started = time.perf_counter()
     grid = {name: list(values) for name, values in (param_grid or SPECIFICATION_PARAM_GRID).items()}
     slices = training_slices(frame, target, validation_fraction)
     scale_pos_weight = class_balance_weight(slices.fit_labels)
     search = GridSearchCV(
-        build_engagement_pipeline(scale_pos_weight, n_jobs=n_jobs, seed=seed),
+        build_engagement_pipeline(scale_pos_weight, n_jobs=xgboost_threads, seed=seed),
         grid,
         cv=TimeSeriesSplit(n_splits=n_splits),
         scoring="roc_auc",
         refit=True,
         error_score="raise",
+        n_jobs=n_jobs,
     ).fit(slices.fit_features, slices.fit_labels)
     best: Pipeline = search.best_estimator_
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method=calibration_method).fit(
