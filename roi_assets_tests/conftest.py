@@ -40,6 +40,13 @@ _ensure_dbt_manifest()
 # A one-point grid keeps the suite fast; `make run` and the schedule use the full grid.
 TINY_TRAINING = {"full_grid": False, "n_splits": 3, "n_jobs": 1}
 
+# Small training budgets per op for the tiny world; every domain adds its own entry here.
+TINY_RUN_CONFIG = {
+    "ops": {
+        "engagement_model": {"config": TINY_TRAINING},
+    }
+}
+
 
 @pytest.fixture(scope="session")
 def materialized_world():
@@ -51,7 +58,7 @@ def materialized_world():
     job = defs.resolve_job_def("refresh_all")
     result = job.execute_in_process(
         instance=dg.DagsterInstance.ephemeral(),
-        run_config={"ops": {"engagement_model": {"config": TINY_TRAINING}}},
+        run_config=TINY_RUN_CONFIG,
         raise_on_error=False,
     )
     return result
