@@ -1,6 +1,7 @@
 """A warehouse with the feature tables of a simulated world, for benchmarks of what reads them.
 
-Simulates the world into `data_dir/landing`, ingests it and runs `dbt seed` + `dbt run` against
+Simulates the world into `data_dir/landing` (its truth tables into the `truth` schema, for studies
+that compare with the oracle), ingests it and runs `dbt seed` + `dbt run` against
 `data_dir/warehouse.duckdb`, leaving the checkout's `data/` and `dbt_project/target/` alone.
 """
 
@@ -16,6 +17,7 @@ import duckdb
 from roi_assets.ingestion.contracts import CONTRACTS
 from roi_assets.ingestion.loader import ingest_source
 from roi_assets.simulator import simulate_world, world_config
+from roi_assets.simulator.truth import write_truth
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
@@ -24,8 +26,9 @@ DBT = Path(sys.executable).parent / "dbt"
 def build_feature_warehouse(scale: str, seed: int, data_dir: Path) -> Path:
     """Simulate, ingest and build the dbt models; returns the warehouse's path."""
     warehouse = data_dir / "warehouse.duckdb"
-    simulate_world(world_config(scale, seed), data_dir / "landing")
+    world = simulate_world(world_config(scale, seed), data_dir / "landing")
     with duckdb.connect(str(warehouse)) as con:
+        write_truth(con, world.truth)
         for contract in CONTRACTS.values():
             ingest_source(con, data_dir / "landing", contract)
     env = {
