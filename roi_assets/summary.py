@@ -36,7 +36,7 @@ def main() -> None:
             ).fetchall():
                 print(
                     f"  {name} v{version}: {value:.3f} / {oracle:.3f} / {baseline:.3f} "
-                    f"({value / oracle:.1%} of the oracle; the gate needs 97 %)"
+                    f"({value / oracle:.1%} of the oracle)"
                 )
     print(f"BI copy (read-only for BI tools): {settings.bi_warehouse_path()}")
     print(f"Landing zone: {settings.landing_dir()}")

@@ -1,9 +1,12 @@
 """The validation gate: may a freshly trained model become `challenger`?
 
 A candidate passes only when it has found most of the achievable signal (its metric, AUC by
-default, is at least 97 % of the oracle's) and its complexity pays off (it beats every baseline by
-a clear margin). Every model reuses it: engagement against base rate and logistic regression,
-churn's stacked ensemble against its own members, and so on. Models without an oracle (the oracle
+default, is at least a given fraction of the oracle's, 97 % unless the model's own gate sets a
+measured floor), its complexity pays off (it beats every baseline by a clear margin), and it is not
+better than the oracle, which no honest model can be: a metric above the oracle's by more than
+sampling noise means the model saw the future (leakage). Every model reuses it: engagement
+against base rate and logistic regression, churn's stacked ensemble against its own members, and
+so on. Models without an oracle (the oracle
 value is None) are judged on the baselines alone, and the reasons say so; a gate without any
 baseline never passes.
 """
@@ -18,6 +21,9 @@ from roi_assets.evaluation.oracle_comparison import ORACLE, OracleComparison
 
 DEFAULT_MIN_FRACTION_OF_ORACLE = 0.97
 DEFAULT_MIN_MARGIN_OVER_BASELINES = 0.01
+# How far above the oracle's metric a model may land by chance on a finite window before the gate
+# calls it leakage (AUC on thousands of rows varies by about ±0.01).
+DEFAULT_MAX_EXCESS_OVER_ORACLE = 0.01
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ def validation_gate(
     metric: str = "auc_roc",
     min_fraction_of_oracle: float = DEFAULT_MIN_FRACTION_OF_ORACLE,
     min_margin_over_baselines: float = DEFAULT_MIN_MARGIN_OVER_BASELINES,
+    max_excess_over_oracle: float = DEFAULT_MAX_EXCESS_OVER_ORACLE,
 ) -> GateDecision:
     """Judge a higher-is-better metric of the model against the oracle's and the baselines'."""
     checks: list[tuple[bool, str]] = []
@@ -59,6 +66,13 @@ def validation_gate(
                 fraction >= min_fraction_of_oracle,
                 f"{metric} {model_value:.4f} is {fraction:.1%} of the oracle's {oracle_value:.4f} "
                 f"(needs ≥ {min_fraction_of_oracle:.0%})",
+            )
+        )
+        checks.append(
+            (
+                model_value <= oracle_value + max_excess_over_oracle,
+                f"{metric} is {model_value - oracle_value:+.4f} against the oracle's (above "
+                f"+{max_excess_over_oracle:.2f} means leakage)",
             )
         )
     if not baseline_values:

@@ -14,7 +14,7 @@ def test_a_model_close_to_the_oracle_and_clearly_above_baselines_passes():
     decision = validation_gate(0.78, 0.80, BASELINES)
 
     assert decision.passed
-    assert len(decision.reasons) == 3
+    assert len(decision.reasons) == 4
     assert decision.summary.startswith("Validation gate passed")
 
 
@@ -23,6 +23,14 @@ def test_a_model_below_97_percent_of_the_oracle_fails():
 
     assert not decision.passed
     assert "96.2% of the oracle's" in decision.reasons[0]
+
+
+def test_a_model_better_than_the_oracle_beyond_noise_fails_as_leakage():
+    decision = validation_gate(0.83, 0.80, BASELINES)
+
+    assert not decision.passed
+    assert "leakage" in decision.reasons[1]
+    assert validation_gate(0.805, 0.80, BASELINES).passed  # within sampling noise
 
 
 def test_a_model_not_clearly_above_a_baseline_fails():

@@ -61,7 +61,7 @@ def test_the_whole_graph_runs_at_tiny_scale_and_the_gate_blocks_an_unfit_model(
     materialized_world,
 ):
     checks = _check_results(materialized_world)
-    # the tiny world is too small for the model to reach 97 % of the oracle's AUC
+    # the tiny world is too small for the model to reach 90 % of the oracle's AUC
     assert checks.pop("engagement_validation_gate") is False
     assert checks and all(checks.values()), checks
     materialized = {
