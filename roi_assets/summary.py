@@ -1,15 +1,26 @@
-"""Prints what a run produced: tables and row counts, and where everything lives."""
+"""Prints what a run produced: tables and row counts, and where everything lives; its exit status
+is `make run`'s verdict (0 unless a step broke: a gate that blocked a candidate is a decision)."""
 
 from __future__ import annotations
 
+import sys
+
+import dagster as dg
+
 from roi_assets import settings
+from roi_assets.automation.run_outcome import latest_run_outcome
 from roi_assets.resources.warehouse import connect, table_exists
+
+JOB = "refresh_all"
 
 # Pipeline order first; any other schema (the simulator's, reference data) follows by name.
 PIPELINE_ORDER = ("raw", "staging", "intermediate", "features", "marts", "monitoring")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
+    """Print the summary; `--since <unix time>` names when `make run` launched the job."""
+    args = sys.argv[1:] if argv is None else argv
+    since = float(args[args.index("--since") + 1]) if "--since" in args else 0.0
     path = settings.warehouse_path()
     print(f"\nWarehouse: {path}")
     with connect(path, read_only=True) as con:
@@ -43,7 +54,21 @@ def main() -> None:
     print(f"MLflow store: {settings.mlflow_tracking_uri()}")
     print(f"  mlflow ui --backend-store-uri {settings.mlflow_tracking_uri()}")
     print("Dagster UI: make ui  (then http://127.0.0.1:3000)")
+    return _verdict(since)
+
+
+def _verdict(since: float) -> int:
+    outcome = latest_run_outcome(dg.DagsterInstance.get(), JOB, started_after=since)
+    if outcome is None:
+        print(f"No run of {JOB} started in this Dagster instance: see the error above.")
+        return 1
+    print(f"Run {outcome.run_id}: {outcome.status}")
+    for step in outcome.blocking_checks_failed:
+        print(f"  validation gate blocked a candidate: {step} (see the check's metadata in the UI)")
+    for step in outcome.broken_steps:
+        print(f"  step failed: {step}")
+    return 0 if outcome.healthy else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

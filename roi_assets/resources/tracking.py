@@ -180,10 +180,23 @@ def registered_version(info: ModelInfo) -> str:
     return str(info.registered_model_version)
 
 
+def _product_store() -> None:
+    """Point MLflow at the product's store unless something (a resource, MLFLOW_TRACKING_URI)
+    already did: without this a registry call from an asset or check run on its own would fall
+    back to MLflow's default, a `mlflow.db` in the working directory."""
+    if not mlflow.is_tracking_uri_set():
+        mlflow.set_tracking_uri(settings.mlflow_tracking_uri())
+
+
+def _registry(client: MlflowClient | None) -> MlflowClient:
+    _product_store()
+    return client or MlflowClient()
+
+
 def set_alias(
     model_name: str, alias: str, model_version: str, client: MlflowClient | None = None
 ) -> None:
-    (client or MlflowClient()).set_registered_model_alias(model_name, alias, str(model_version))
+    _registry(client).set_registered_model_alias(model_name, alias, str(model_version))
 
 
 def version_behind_alias(
@@ -191,7 +204,7 @@ def version_behind_alias(
 ) -> str | None:
     """The version an alias points at, or None when the alias (or the model) does not exist."""
     try:
-        found = (client or MlflowClient()).get_model_version_by_alias(model_name, alias)
+        found = _registry(client).get_model_version_by_alias(model_name, alias)
     except MlflowException as error:
         if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
@@ -204,7 +217,7 @@ def promote_to_champion(
 ) -> str | None:
     """Move `champion` to this version; the outgoing champion (returned) becomes
     `previous_champion`."""
-    client = client or MlflowClient()
+    client = _registry(client)
     outgoing = version_behind_alias(model_name, CHAMPION, client)
     if outgoing is not None and outgoing != str(model_version):
         set_alias(model_name, PREVIOUS_CHAMPION, outgoing, client)
@@ -217,7 +230,7 @@ def promote_to_challenger(
 ) -> tuple[str, ...]:
     """Give a version that passed the validation gate the `challenger` alias, and `champion` too
     when the model has none yet. Returns the aliases set."""
-    client = client or MlflowClient()
+    client = _registry(client)
     set_alias(model_name, CHALLENGER, model_version, client)
     if version_behind_alias(model_name, CHAMPION, client) is None:
         promote_to_champion(model_name, model_version, client)
@@ -245,4 +258,5 @@ def load_model_by_alias(
     skops accepts only the types recorded when the model was logged. A deployment that sets
     MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false refuses every load, and this helper respects that.
     """
+    _product_store()
     return loader(model_uri(model_name, alias))
