@@ -4,12 +4,15 @@ import dagster as dg
 
 from roi_assets.automation.assets import bi_warehouse_copy
 from roi_assets.automation.jobs import daily_refresh, refresh_all
+from roi_assets.churn import definitions as churn
 from roi_assets.engagement import definitions as engagement
 from roi_assets.features.assets import dbt_models, dbt_resource
 from roi_assets.ingestion.assets import raw_assets, raw_checks
+from roi_assets.personalization import definitions as personalization
 from roi_assets.resources.mlflow_tracking import mlflow_resource
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.warehouse import duckdb_resource, polars_io_manager
+from roi_assets.send_time import definitions as send_time
 from roi_assets.simulator.assets import simulated_world
 
 
@@ -31,4 +34,6 @@ def _shared() -> dg.Definitions:
     )
 
 
-defs = dg.Definitions.merge(_shared(), engagement.defs)
+defs = dg.Definitions.merge(
+    _shared(), engagement.defs, send_time.defs, personalization.defs, churn.defs
+)

@@ -3,13 +3,20 @@ and retention actions. Plain modules, no Dagster; import from the module that ow
 
 - features: CHURN_FEATURES, DAILY_METRICS, PREDICTION_WINDOWS, label_column, build_sequences
 - sequence_model: LSTMParams, SequenceChurnModel (the LSTM member)
-- folds: time_ordered_folds (out-of-fold plan, purged by the label window)
+- folds: time_ordered_folds (out-of-fold plan, purged by the label window), longest_feasible_purge,
+  InsufficientHistory
+- splits: split_window, WindowSplit (training rows purged before each window's evaluation rows)
+- training: TrainingBudget, train_window (one window's ensemble within the pipeline's time budget)
 - ensemble: ChurnEnsemble (fit, predict_proba, member_probabilities, save, load),
   registered_model_name
 - tiers: risk_tier, tier_index, RISK_TIERS, TIER_THRESHOLDS
 - reasons: explain_reasons, REASON_PHRASES (SHAP of the forest → readable reasons)
 - actions: recommend_action, recommend_actions, RETENTION_RULES
-- pyfunc: ChurnPyfuncModel, pyfunc_input_frame (MLflow packaging)
+- pyfunc: ChurnPyfuncModel, pyfunc_input_frame, predict_frame (MLflow packaging)
+- scoring: latest_snapshot_rows, risk_rows, tier_distribution (the rows of marts.churn_risk)
+
+Dagster lives in assets.py (churn_model, churn_evaluation, marts/churn_risk), checks.py (the
+blocking churn_validation_gate) and definitions.py.
 
 The package itself imports nothing, so loading one module does not pull in shap or MLflow.
 """

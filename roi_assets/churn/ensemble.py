@@ -39,7 +39,7 @@ from roi_assets.churn.features import (
     as_days,
     tabular_matrix,
 )
-from roi_assets.churn.folds import Fold, time_ordered_folds
+from roi_assets.churn.folds import Fold, InsufficientHistory, time_ordered_folds
 from roi_assets.churn.sequence_model import LSTMParams, SequenceChurnModel
 
 FOREST_PARAMS: dict[str, Any] = {
@@ -147,10 +147,12 @@ class ChurnEnsemble:
         parts = [self._score_fold(fold, features, sequences, labels, dates) for fold in self.folds_]
         parts = [part for part in parts if part is not None]
         if not parts:
-            raise ValueError("no fold had both classes in its training rows")
+            raise InsufficientHistory("no fold had both classes in its training rows")
         self.oof_ = OutOfFoldPredictions.concatenate(parts)
         if len(np.unique(self.oof_.labels)) < 2:
-            raise ValueError("out-of-fold rows hold a single class; the meta-learner cannot fit")
+            raise InsufficientHistory(
+                "out-of-fold rows hold a single class; the meta-learner cannot fit"
+            )
 
         started = time.perf_counter()
         self.meta_learner_ = LogisticRegression().fit(self.oof_.stack_inputs(), self.oof_.labels)

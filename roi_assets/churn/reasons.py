@@ -64,14 +64,22 @@ def _daily_or(
     return phrase
 
 
+def _counted(count: float, singular: str, plural: str) -> str:
+    """'1 search', '3 searches': counts read as numbers of things, not as measurements."""
+    rounded = round(count)
+    return f"{rounded} {singular if rounded == 1 else plural}"
+
+
 def _support(facts: ClientFacts) -> str:
-    sentiment = facts["support_ticket_sentiment_score"]
+    # The sentiment feature averages the tickets of the last 90 days, the daily record spans 30:
+    # each figure is quoted with its own period so that they never contradict each other.
+    phrase = f"support ticket sentiment {facts['support_ticket_sentiment_score']:+.1f} over 90 days"
     if facts.daily is None:
-        return f"support ticket sentiment {sentiment:+.1f}"
-    tickets = round(float(facts.daily["support_tickets"].sum()))
-    mood = "negative " if sentiment < 0 else ""
-    plural = "" if tickets == 1 else "s"
-    return f"{tickets} {mood}support ticket{plural} (sentiment {sentiment:+.1f})"
+        return phrase
+    tickets = float(facts.daily["support_tickets"].sum())
+    if tickets == 0:
+        return phrase
+    return f"{phrase}, {_counted(tickets, 'ticket', 'tickets')} in the last {SEQUENCE_DAYS}"
 
 
 def _nps(facts: ClientFacts) -> str:
@@ -105,19 +113,27 @@ REASON_PHRASES: dict[str, Callable[[ClientFacts], str]] = {
         f"time between sessions up {f['time_between_sessions_increase']:.1f} days"
     ),
     "support_ticket_sentiment_score": _support,
-    "feature_request_count": lambda f: f"{f['feature_request_count']:.0f} feature requests",
+    "feature_request_count": lambda f: (
+        _counted(f["feature_request_count"], "feature request", "feature requests") + " in 90 days"
+    ),
     "nps_score_if_available": _nps,
     "feedback_form_completion": lambda f: (
-        f"feedback form completion {f['feedback_form_completion']:.2f}"
+        _counted(f["feedback_form_completion"], "feedback form", "feedback forms")
+        + " completed in 90 days"
     ),
     "help_article_access_frequency": lambda f: (
-        f"help-article access frequency {f['help_article_access_frequency']:.1f}"
+        _counted(f["help_article_access_frequency"], "help-article view", "help-article views")
+        + " in 30 days"
     ),
     "competitor_email_opens": lambda f: (
-        f"{f['competitor_email_opens']:.0f} competitor emails opened"
+        _counted(f["competitor_email_opens"], "competitor email", "competitor emails")
+        + " opened in 30 days"
     ),
     "price_comparison_searches": lambda f: (
-        f"{f['price_comparison_searches']:.0f} price-comparison searches"
+        _counted(
+            f["price_comparison_searches"], "price-comparison search", "price-comparison searches"
+        )
+        + " in 30 days"
     ),
     "contract_renewal_proximity": lambda f: (
         f"contract renews in {f['contract_renewal_proximity']:.0f} days"
@@ -128,10 +144,16 @@ REASON_PHRASES: dict[str, Callable[[ClientFacts], str]] = {
     "seasonal_churn_probability": lambda f: (
         f"seasonal churn probability {f['seasonal_churn_probability'] * 100:.0f} %"
     ),
-    "unique_features_used": lambda f: f"{f['unique_features_used']:.0f} features in use",
+    "unique_features_used": lambda f: (
+        _counted(f["unique_features_used"], "feature", "features") + " ever used"
+    ),
     "data_volume_uploaded_gb": lambda f: f"{f['data_volume_uploaded_gb']:.1f} GB uploaded",
-    "team_members_invited": lambda f: f"{f['team_members_invited']:.0f} team members invited",
-    "integration_count": lambda f: f"{f['integration_count']:.0f} integrations connected",
+    "team_members_invited": lambda f: (
+        _counted(f["team_members_invited"], "team member", "team members") + " invited"
+    ),
+    "integration_count": lambda f: (
+        _counted(f["integration_count"], "integration", "integrations") + " connected"
+    ),
     "customization_level": lambda f: f"customisation level {f['customization_level']:.2f}",
 }
 

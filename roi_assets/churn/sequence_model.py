@@ -18,10 +18,16 @@ Both shift the LSTM's raw probabilities upwards; the stacking meta-learner recal
 Reproducible on CPU: weights, dropout masks and batch order come from `seed` alone (the global
 torch random state is left untouched). On CUDA the model runs when `torch.cuda.is_available()`;
 cuDNN's LSTM kernels are not bit-for-bit deterministic, so only CPU runs repeat exactly.
+
+torch sizes its thread pool from the core count and ignores OMP_THREAD_LIMIT (which `make run` and
+the tests set). With the limit below torch's count, some of torch's OpenMP kernels silently leave
+part of their output unwritten: on the default world thousands of the LSTM's predictions came back
+NaN, a different number each run. So fitting and predicting first cap torch's threads at the limit.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +82,13 @@ class ChurnLSTM(nn.Module):
         return self.output(features).squeeze(-1)
 
 
+def respect_openmp_thread_limit() -> None:
+    """Lower torch's thread count to OMP_THREAD_LIMIT when it is set and lower (see above)."""
+    limit = os.environ.get("OMP_THREAD_LIMIT", "").strip()
+    if limit.isdigit() and 0 < int(limit) < torch.get_num_threads():
+        torch.set_num_threads(int(limit))
+
+
 def _choose_device(requested: str | None) -> torch.device:
     if requested is not None:
         return torch.device(requested)
@@ -112,6 +125,7 @@ class SequenceChurnModel:
     ) -> SequenceChurnModel:
         """Train on (n, 30, 15) sequences; `snapshot_dates` decide the validation slice."""
         _check_sequences(sequences)
+        respect_openmp_thread_limit()
         labels = np.asarray(labels, dtype=np.float32)
         dates = as_days(snapshot_dates)
         if not len(sequences) == len(labels) == len(dates):
@@ -145,6 +159,7 @@ class SequenceChurnModel:
         if self.network is None:
             raise RuntimeError("the LSTM member is not fitted")
         _check_sequences(sequences)
+        respect_openmp_thread_limit()
         self.network.eval()
         chunks = []
         with torch.no_grad():
@@ -207,7 +222,9 @@ class SequenceChurnModel:
         positives = np.flatnonzero(labels == 1)
         negatives = np.flatnonzero(labels == 0)
         positives = rng.choice(positives, size=min(len(positives), cap // 2), replace=False)
-        negatives = rng.choice(negatives, size=cap - len(positives), replace=False)
+        negatives = rng.choice(
+            negatives, size=min(len(negatives), cap - len(positives)), replace=False
+        )
         return np.sort(np.concatenate([positives, negatives]))
 
     def _to_tensor(self, sequences: np.ndarray) -> torch.Tensor:

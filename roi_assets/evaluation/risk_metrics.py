@@ -10,15 +10,26 @@ An alert is a client scored at the high tier or above (probability ≥ 0.6). Def
   false-positive rate stand next to it;
 - false_positive_rate: share of clients who stayed but were alerted, FP / (FP + TN).
 Undefined values (a single class, no alerts) are NaN rather than a misleading 0.
+
+`compare_churn_risk` puts a churn model, its ensemble members and baselines next to the oracle
+(the true churn probabilities) and the targets, and turns that into `monitoring.model_evaluations`
+rows.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
+import polars as pl
 from numpy.typing import ArrayLike
 from sklearn.metrics import confusion_matrix, roc_auc_score
+
+from roi_assets.evaluation.oracle_comparison import AUC_OF_ORACLE, ORACLE, utc_naive
+from roi_assets.evaluation.windows import TimeWindow
 
 ALERT_THRESHOLD = 0.6
 
@@ -66,3 +77,157 @@ def meets_targets(metrics: dict[str, float]) -> dict[str, bool]:
         name: (metrics[name] < target if name in UPPER_BOUND_TARGETS else metrics[name] >= target)
         for name, target in TARGETS.items()
     }
+
+
+# What a churn comparison reports, per scorer; counts and the AUC share follow the four targets.
+COMPARED_METRICS: tuple[str, ...] = (*TARGETS, "alerts", AUC_OF_ORACLE)
+
+
+@dataclass(frozen=True)
+class ChurnRiskComparison:
+    """A churn model, its members and baselines next to the oracle, on the same rows.
+
+    `table` has one row per metric and one column per scorer (`model` first, then the members,
+    the other baselines, `oracle`) plus `target`.
+    """
+
+    model_name: str
+    model_version: str
+    evaluation_window: str
+    evaluated_at: datetime
+    model: str
+    members: tuple[str, ...]
+    baselines: tuple[str, ...]
+    table: pl.DataFrame
+
+    def value(self, metric: str, scorer: str | None = None) -> float:
+        cells = self.table.filter(pl.col("metric") == metric)[scorer or self.model]
+        if cells.len() != 1:
+            raise KeyError(f"no metric {metric!r} in the comparison")
+        cell = cells.item()
+        return math.nan if cell is None else float(cell)
+
+    @property
+    def best_member(self) -> str:
+        """The member with the highest AUC on these rows: the yardstick the stack must meet."""
+        return max(self.members, key=lambda member: _nan_low(self.value("auc_roc", member)))
+
+    def evaluation_rows(self) -> pl.DataFrame:
+        """Rows for `monitoring.model_evaluations`.
+
+        The model's metrics keep their names, with the oracle's value and the best member's as
+        `baseline_value`; every other scorer's metric is prefixed with its name (`forest_auc_roc`,
+        `base_rate_alert_accuracy`, ...) under the same model name and version, because members
+        and baselines are parts and yardsticks of this registered version, not models of their
+        own. Their `baseline_value` is empty.
+        """
+        best = self.best_member
+        rows = []
+        for scorer in (self.model, *self.members, *self.baselines):
+            prefix = "" if scorer == self.model else f"{scorer}_"
+            for metric in COMPARED_METRICS:
+                rows.append(
+                    {
+                        "metric": prefix + metric,
+                        "value": self.value(metric, scorer),
+                        "oracle_value": self.value(metric, ORACLE),
+                        "baseline_value": (
+                            self.value(metric, best) if scorer == self.model else None
+                        ),
+                    }
+                )
+        return pl.DataFrame(
+            rows,
+            schema={
+                "metric": pl.String,
+                "value": pl.Float64,
+                "oracle_value": pl.Float64,
+                "baseline_value": pl.Float64,
+            },
+        ).select(
+            pl.lit(self.model_name).alias("model_name"),
+            pl.lit(self.model_version).alias("model_version"),
+            pl.all(),
+            pl.lit(self.evaluated_at, dtype=pl.Datetime("us")).alias("evaluated_at"),
+            pl.lit(self.evaluation_window).alias("evaluation_window"),
+        )
+
+    def markdown(self) -> str:
+        """The side-by-side table with a headline sentence."""
+        scorers = [self.model, *self.members, *self.baselines, ORACLE, "target"]
+        lines = [
+            f"**{self.model_name}** version {self.model_version}, evaluated on "
+            f"{self.evaluation_window}: {self.model} AUC {self.value('auc_roc'):.3f} is "
+            f"{self.value(AUC_OF_ORACLE):.1%} of the oracle's "
+            f"{self.value('auc_roc', ORACLE):.3f}; best member {self.best_member} "
+            f"{self.value('auc_roc', self.best_member):.3f}.",
+            "",
+            "| metric | " + " | ".join(scorers) + " |",
+            "| --- |" + " ---: |" * len(scorers),
+        ]
+        for row in self.table.iter_rows(named=True):
+            cells = [_format_cell(row["metric"], row[scorer]) for scorer in scorers]
+            lines.append(f"| {row['metric']} | " + " | ".join(cells) + " |")
+        return "\n".join(lines)
+
+
+def _nan_low(value: float) -> float:
+    return -math.inf if math.isnan(value) else value
+
+
+def _format_cell(metric: str, value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "–"
+    return f"{value:.0f}" if metric == "alerts" else f"{value:.3f}"
+
+
+def compare_churn_risk(
+    churned: ArrayLike,
+    scores: Mapping[str, ArrayLike],
+    oracle_probabilities: ArrayLike,
+    *,
+    model: str,
+    members: tuple[str, ...],
+    model_name: str,
+    model_version: str,
+    evaluation_window: TimeWindow,
+    evaluated_at: datetime | None = None,
+) -> ChurnRiskComparison:
+    """Churn-risk metrics of every scorer in `scores` and of the oracle on the same rows.
+
+    `scores` holds the model's probabilities under `model`, each member's under its name in
+    `members`, and any other baseline (e.g. the base rate) under its own name. Every scorer alerts
+    at the same threshold, the high tier: an alert means the same thing whoever raises it.
+    """
+    reserved = {ORACLE, "metric", "target"} & set(scores)
+    if reserved:
+        raise ValueError(f"scorer names {sorted(reserved)} are reserved")
+    missing = {model, *members} - set(scores)
+    if missing:
+        raise ValueError(f"no scores for {sorted(missing)}")
+    baselines = tuple(name for name in scores if name not in {model, *members})
+    columns = {
+        name: churn_risk_metrics(churned, scores[name]) for name in (model, *members, *baselines)
+    }
+    columns[ORACLE] = churn_risk_metrics(churned, oracle_probabilities)
+    oracle_auc = columns[ORACLE]["auc_roc"]
+    for values in columns.values():
+        values[AUC_OF_ORACLE] = values["auc_roc"] / oracle_auc
+    table = pl.DataFrame(
+        {
+            "metric": list(COMPARED_METRICS),
+            **{name: [values[m] for m in COMPARED_METRICS] for name, values in columns.items()},
+            "target": [TARGETS.get(m) for m in COMPARED_METRICS],
+        },
+        schema_overrides={"target": pl.Float64},
+    )
+    return ChurnRiskComparison(
+        model_name=model_name,
+        model_version=str(model_version),
+        evaluation_window=evaluation_window.label,
+        evaluated_at=utc_naive(evaluated_at or datetime.now(UTC)),
+        model=model,
+        members=members,
+        baselines=baselines,
+        table=table,
+    )

@@ -26,3 +26,22 @@ def churn_probabilities(con: duckdb.DuckDBPyConnection, window_days: int) -> pl.
         "where window_days = ?",
         [window_days],
     ).pl()
+
+
+def send_hour_probabilities(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """client_id, hour_of_week_local, p_open, p_click: each client's true open and click
+    probability at every local hour of the week (the send-time oracle's table; the simulator
+    writes it for a bounded number of clients)."""
+    return con.execute(
+        "select client_id, hour_of_week_local, p_open, p_click "
+        f"from {TRUTH_SCHEMA}.send_hour_probabilities order by client_id, hour_of_week_local"
+    ).pl()
+
+
+def content_ctr(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """segment, family, variant, ctr: the true click-through rate of each content variant per
+    client segment (the content bandit's oracle)."""
+    return con.execute(
+        f"select segment, family, variant, true_ctr as ctr from {TRUTH_SCHEMA}.content_ctr "
+        "order by family, segment, variant"
+    ).pl()

@@ -1,2 +1,3 @@
-"""Content personalizer: Thompson sampling over content variants per client segment, and its
-evaluation in simulation and by off-policy replay on logged sends."""
+"""Content personalizer: Thompson sampling over content variants per client segment, its
+posteriors kept in the warehouse, its evaluation in simulation and by off-policy replay on logged
+sends, and the Dagster assets around them."""

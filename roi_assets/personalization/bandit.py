@@ -132,15 +132,20 @@ class ThompsonSampler:
         sampler = cls(
             list(dict.fromkeys(posterior["context"])), list(dict.fromkeys(posterior["arm"]))
         )
-        at = (
-            _positions(sampler._context_index, posterior["context"], "context"),
-            _positions(sampler._arm_index, posterior["arm"], "arm"),
-        )
-        sampler.alpha[at] = posterior["alpha"].to_numpy(dtype=np.float64)
-        sampler.beta[at] = posterior["beta"].to_numpy(dtype=np.float64)
-        sampler.n_updates[at] = posterior["n_updates"].to_numpy(dtype=np.int64)
+        sampler.load_posteriors(posterior)
         sampler.absorbed_ids.update(str(feedback_id) for feedback_id in absorbed_ids)
         return sampler
+
+    def load_posteriors(self, posterior: pd.DataFrame) -> None:
+        """Overwrite the posterior of each (context, arm) listed (columns context, arm, alpha,
+        beta, n_updates); pairs not listed keep theirs, e.g. a variant added since."""
+        at = (
+            _positions(self._context_index, posterior["context"], "context"),
+            _positions(self._arm_index, posterior["arm"], "arm"),
+        )
+        self.alpha[at] = posterior["alpha"].to_numpy(dtype=np.float64)
+        self.beta[at] = posterior["beta"].to_numpy(dtype=np.float64)
+        self.n_updates[at] = posterior["n_updates"].to_numpy(dtype=np.int64)
 
     def _first_sightings(self, feedback_ids: Sequence[str]) -> np.ndarray:
         keep = np.zeros(len(feedback_ids), dtype=bool)
@@ -219,6 +224,16 @@ class ContentPersonalizer:
         ]
         summary = pd.concat(frames, ignore_index=True)
         return summary[["family", *summary.columns.drop("family")]]
+
+    def load_posteriors(self, posteriors: pd.DataFrame) -> None:
+        """Overwrite the posteriors listed in a `to_tables`-shaped table (family, segment,
+        variant, alpha, beta, n_updates), keeping this personalizer's segment and variant order."""
+        for family, rows in posteriors.groupby("family", sort=False):
+            if family not in self.samplers:
+                raise KeyError(f"unknown family {family!r}")
+            self.samplers[family].load_posteriors(
+                rows.rename(columns={"segment": "context", "variant": "arm"})
+            )
 
     def to_tables(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The state to persist: posteriors (family, segment, variant, alpha, beta, n_updates)

@@ -1,2 +1,3 @@
-"""Send-time optimizer: a DQN choosing the hour of the week to email each client, its
-environments (known-truth and logged sends), baselines and exact policy evaluation."""
+"""Send-time optimizer: a DQN choosing the hour of the week to email each client, the client
+states it reads from the warehouse, its environments (known-truth, logged sends and one learned
+from them), baselines, exact policy evaluation and the Dagster assets around them."""

@@ -25,7 +25,7 @@ close but not bit-identical (non-deterministic kernels).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -172,14 +172,25 @@ class ReplayBuffer:
         }
 
 
+def settling_index(curve: np.ndarray, tolerance: float) -> int:
+    """The first (0-based) position from which `curve` stays within `tolerance` (relative) of its
+    final value until the end; 0 when it never leaves that band."""
+    curve = np.asarray(curve, dtype=np.float64)
+    final = curve[-1]
+    outside = np.flatnonzero(np.abs(curve - final) > tolerance * abs(final))
+    return 0 if outside.size == 0 else int(outside[-1]) + 1
+
+
 @dataclass(frozen=True)
 class TrainingHistory:
-    """Per-iteration learning curve of one `DQNAgent.train` call.
+    """Per-iteration learning curve of one `DQNAgent.train` call (or of consecutive ones, see
+    `concatenate`).
 
-    `reward` is the mean reward of the iteration's sends: the true expected reward of the chosen
-    hours when the source knows it (a known-truth environment, which removes Bernoulli noise from
-    the curve), else the sampled reward. For logged sends it is the logging policy's reward and says
-    nothing about learning; judge a log-trained agent with `LoggedSendsReplay.estimate`.
+    `reward` is the mean reward of the iteration's sends: the expected reward of the chosen hours
+    when the source knows it (the true one in a known-truth environment, the model's in a learned
+    one; either removes Bernoulli noise from the curve), else the sampled reward. For logged
+    sends it is the logging policy's reward and says nothing about learning; judge a log-trained
+    agent with `LoggedSendsReplay.estimate`.
     `loss` is NaN for iterations before the replay held `learning_starts` transitions.
     """
 
@@ -208,10 +219,22 @@ class TrainingHistory:
         iterations. Returns 1 when the curve never leaves the band and len(reward) when it only
         settles at the last iteration.
         """
-        average = self.moving_average_reward
-        final = average[-1]
-        outside = np.flatnonzero(np.abs(average - final) > self.tolerance * abs(final))
-        return 1 if outside.size == 0 else int(outside[-1]) + 2
+        return settling_index(self.moving_average_reward, self.tolerance) + 1
+
+    @classmethod
+    def concatenate(cls, parts: Sequence[TrainingHistory]) -> TrainingHistory:
+        """One history of consecutive `train` calls, e.g. chunks between checkpoints."""
+        if not parts:
+            raise ValueError("no training histories to concatenate")
+        first = parts[0]
+        return cls(
+            loss=np.concatenate([part.loss for part in parts]),
+            reward=np.concatenate([part.reward for part in parts]),
+            epsilon=np.concatenate([part.epsilon for part in parts]),
+            window=first.window,
+            tolerance=first.tolerance,
+            first_iteration=first.first_iteration,
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """The learning curve as a table (iteration, loss, reward, moving average, ε) to plot."""

@@ -12,6 +12,9 @@ either without knowing which:
   from these logs, not from a simulator; it also estimates a new policy's open rate from them
   (rejection replay and inverse propensity scoring).
 
+The product trains on a third: a `SendTimeEnvironment` whose probabilities come from a model
+fitted on the logs (`open_model.learned_environment`, which explains why).
+
 State layout contract
 ---------------------
 The learner only needs the state width (`DEFAULT_STATE_DIM`, configurable). The warehouse builds
@@ -25,7 +28,8 @@ index  meaning
 4-5    recency: log1p(days_since_last_open) / log(366), same for clicks
 6-13   compressed hour-of-week activity profile: share of the client's past opens in
        four day-parts (night 0-6, morning 6-12, afternoon 12-18, evening 18-24),
-       separately for weekdays (6-9) and weekends (10-13)
+       separately for weekdays (6-9) and weekends (10-13); an open counts at the local
+       time of the send it opened (`states.py` builds the states)
 14     time zone: UTC offset of the client's region in hours / 12
 15-19  transaction stage one-hot: prospecting, searching, under_contract, closing,
        post_close
@@ -137,6 +141,11 @@ class SendTimeEnvironment:
 
     `training_clients` restricts the clients `transitions` samples from, so held-out clients can
     be kept for `policies.evaluate_policies`.
+
+    `sample_rewards=False` makes `transitions` hand out each send's expected reward instead of a
+    drawn outcome. That suits an environment whose probabilities are themselves a model's
+    estimates (`open_model.learned_environment`): drawing a 0/1 outcome from a known probability
+    only adds noise for the learner to average away.
     """
 
     def __init__(
@@ -147,6 +156,7 @@ class SendTimeEnvironment:
         *,
         click_weight: float = 1.0,
         training_clients: np.ndarray | None = None,
+        sample_rewards: bool = True,
         seed: int | np.random.Generator = 0,
     ) -> None:
         self.states = _as_states(states)
@@ -158,6 +168,7 @@ class SendTimeEnvironment:
             if training_clients is None
             else np.asarray(training_clients, dtype=np.int64)
         )
+        self.sample_rewards = sample_rewards
         self._rng = np.random.default_rng(seed)
         self._current_clients: np.ndarray | None = None
 
@@ -218,12 +229,16 @@ class SendTimeEnvironment:
         return reward_of(opened, clicked, self.click_weight)
 
     def transitions(self, policy: Policy, batch_size: int) -> Transitions:
-        """Sample training clients, act with `policy`, and return the resulting transitions."""
+        """Sample training clients, act with `policy`, and return the resulting transitions
+        (rewards drawn, or expected when the environment does not sample them)."""
         states = self.reset(batch_size)
         clients = self._current_clients
         actions = _check_hours(policy(states), self.n_actions)
         expected = self.expected_rewards(clients)[np.arange(len(clients)), actions]
-        rewards = self.step(actions)
+        if self.sample_rewards:
+            rewards = self.step(actions)
+        else:
+            self._current_clients, rewards = None, expected
         return Transitions(states, actions, rewards, expected_rewards=expected)
 
     def _lookup(self, table: ProbabilityTable, clients: np.ndarray) -> np.ndarray:

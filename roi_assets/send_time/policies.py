@@ -61,9 +61,12 @@ class HistoricalBestHourPolicy:
     population's best hour.
     """
 
-    def __init__(self, smoothed_open_rate: np.ndarray) -> None:
+    def __init__(
+        self, smoothed_open_rate: np.ndarray, population_open_rate: np.ndarray | None = None
+    ) -> None:
         self.smoothed_open_rate = np.asarray(smoothed_open_rate, dtype=np.float64)
         self.best_hour = self.smoothed_open_rate.argmax(axis=1)
+        self.population_open_rate = population_open_rate
 
     @classmethod
     def from_logs(
@@ -90,10 +93,21 @@ class HistoricalBestHourPolicy:
             sends.sum(axis=0) + population_prior_strength
         )
         smoothed = (opens + prior_strength * population_rate) / (sends + prior_strength)
-        return cls(smoothed)
+        return cls(smoothed, population_rate)
 
     def action_probabilities(self, states: np.ndarray, clients: np.ndarray) -> np.ndarray:
         return one_hot_hours(self.best_hour[np.asarray(clients, dtype=np.int64)])
+
+
+class PopulationBestHourPolicy:
+    """Sends every client at the one hour with the best population open rate in the logs (the
+    historical baseline's shrunk population curve): what a product without personalization does."""
+
+    def __init__(self, population_open_rate: np.ndarray) -> None:
+        self.best_hour = int(np.argmax(population_open_rate))
+
+    def action_probabilities(self, states: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        return one_hot_hours(np.full(len(clients), self.best_hour))
 
 
 class OracleBestHourPolicy:
@@ -114,6 +128,17 @@ class DQNGreedyPolicy:
 
     def action_probabilities(self, states: np.ndarray, clients: np.ndarray) -> np.ndarray:
         return one_hot_hours(self.agent.best_hours(states))
+
+
+class RecommendedHoursPolicy:
+    """Sends each client at an hour decided beforehand, e.g. what a training checkpoint would
+    have recommended; `hours` is indexed like the environment's clients."""
+
+    def __init__(self, hours: np.ndarray) -> None:
+        self.hours = np.asarray(hours, dtype=np.int64)
+
+    def action_probabilities(self, states: np.ndarray, clients: np.ndarray) -> np.ndarray:
+        return one_hot_hours(self.hours[np.asarray(clients, dtype=np.int64)])
 
 
 def _uplift_pct(value: float, reference: float) -> float:

@@ -41,9 +41,23 @@ def test_phrases_quote_the_clients_own_values():
     assert REASON_PHRASES["login_frequency_slope_30d"](facts) == "logins fell 60 % in 30 days"
     assert (
         REASON_PHRASES["support_ticket_sentiment_score"](facts)
-        == "3 negative support tickets (sentiment -0.6)"
+        == "support ticket sentiment -0.6 over 90 days, 3 tickets in the last 30"
     )
     assert REASON_PHRASES["contract_renewal_proximity"](facts) == "contract renews in 12 days"
+
+
+def test_a_client_without_tickets_in_the_last_30_days_is_not_told_of_zero_negative_tickets():
+    features = dict.fromkeys(CHURN_FEATURES, 0.0)
+    features.update(support_ticket_sentiment_score=-0.9, price_comparison_searches=1.0)
+    facts = ClientFacts(features, _daily())
+
+    assert (
+        REASON_PHRASES["support_ticket_sentiment_score"](facts)
+        == "support ticket sentiment -0.9 over 90 days"
+    )
+    assert (
+        REASON_PHRASES["price_comparison_searches"](facts) == "1 price-comparison search in 30 days"
+    )
 
 
 def test_without_daily_sequences_phrases_quote_the_tabular_feature():

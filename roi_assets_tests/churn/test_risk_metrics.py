@@ -1,8 +1,17 @@
+import datetime as dt
 import math
 
+import numpy as np
 import pytest
 
-from roi_assets.evaluation.risk_metrics import TARGETS, churn_risk_metrics, meets_targets
+from roi_assets.evaluation.risk_metrics import (
+    COMPARED_METRICS,
+    TARGETS,
+    churn_risk_metrics,
+    compare_churn_risk,
+    meets_targets,
+)
+from roi_assets.evaluation.windows import TimeWindow
 
 CHURNED = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0]
 PROBABILITY = [0.9, 0.7, 0.2, 0.65, 0.1, 0.3, 0.5, 0.05, 0.59, 0.6]
@@ -41,3 +50,60 @@ def test_targets_treat_false_positive_rate_as_an_upper_bound():
     }
     assert meets_targets({**at_target, "false_positive_rate": 0.1})["false_positive_rate"]
     assert not meets_targets({**at_target, "auc_roc": math.nan})["auc_roc"]
+
+
+def _comparison():
+    churned = np.array([1, 1, 0, 0, 0, 0, 0, 0])
+    scores = {
+        "stack": np.array([0.9, 0.7, 0.65, 0.2, 0.1, 0.1, 0.05, 0.05]),
+        "forest": np.array([0.8, 0.3, 0.7, 0.6, 0.2, 0.1, 0.1, 0.1]),
+        "lstm": np.array([0.6, 0.5, 0.1, 0.7, 0.3, 0.2, 0.1, 0.9]),
+        "base_rate": np.full(8, 0.25),
+    }
+    oracle = np.array([0.95, 0.9, 0.3, 0.2, 0.1, 0.1, 0.05, 0.05])
+    return compare_churn_risk(
+        churned,
+        scores,
+        oracle,
+        model="stack",
+        members=("forest", "lstm"),
+        model_name="roi-churn-30d",
+        model_version="3",
+        evaluation_window=TimeWindow(dt.date(2025, 6, 2), dt.date(2025, 6, 30)),
+        evaluated_at=dt.datetime(2025, 7, 1),
+    )
+
+
+def test_the_comparison_names_the_best_member_as_the_stacks_yardstick():
+    comparison = _comparison()
+
+    # forest: 0.8 outranks all six stayers, 0.3 four of them → 10 / 12; lstm: 4 + 4 → 8 / 12.
+    assert comparison.value("auc_roc") == pytest.approx(1.0)
+    assert comparison.value("auc_roc", "forest") == pytest.approx(10 / 12)
+    assert comparison.value("auc_roc", "lstm") == pytest.approx(8 / 12)
+    assert comparison.best_member == "forest"
+    assert comparison.baselines == ("base_rate",)
+
+
+def test_evaluation_rows_keep_the_stacks_metric_names_and_prefix_every_other_scorer():
+    rows = _comparison().evaluation_rows()
+
+    by_metric = {row["metric"]: row for row in rows.iter_rows(named=True)}
+    stack_auc = by_metric["auc_roc"]
+    assert stack_auc["value"] == pytest.approx(1.0)
+    assert stack_auc["oracle_value"] == pytest.approx(1.0)
+    assert stack_auc["baseline_value"] == pytest.approx(10 / 12)
+    assert by_metric["forest_auc_roc"]["baseline_value"] is None
+    assert by_metric["base_rate_auc_roc"]["value"] == pytest.approx(0.5)
+    assert {"lstm_precision_at_high", "forest_false_positive_rate"} <= set(by_metric)
+    assert set(rows["model_name"]) == {"roi-churn-30d"} and set(rows["model_version"]) == {"3"}
+    assert set(rows["evaluation_window"]) == {"2025-06-02/2025-06-30"}
+    assert rows.height == 4 * len(COMPARED_METRICS)
+
+
+def test_the_markdown_table_sets_every_scorer_next_to_the_oracle_and_the_targets():
+    table = _comparison().markdown()
+
+    assert "| metric | stack | forest | lstm | base_rate | oracle | target |" in table
+    assert "| auc_roc | 1.000 | 0.833 | 0.667 | 0.500 | 1.000 | 0.880 |" in table
+    assert "| alerts | 3 |" in table

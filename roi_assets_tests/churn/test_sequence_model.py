@@ -1,12 +1,14 @@
 import pickle
 
 import numpy as np
+import torch
 from torch import nn
 
 from roi_assets.churn.sequence_model import (
     ChurnLSTM,
     LSTMParams,
     SequenceChurnModel,
+    respect_openmp_thread_limit,
     time_later_validation_mask,
 )
 
@@ -71,3 +73,15 @@ def test_a_pickled_lstm_predicts_like_the_original(world, tiny_lstm):
     restored = pickle.loads(pickle.dumps(model))
 
     np.testing.assert_array_equal(restored.predict_proba(sequences), model.predict_proba(sequences))
+
+
+def test_torch_uses_no_more_threads_than_the_openmp_limit(monkeypatch):
+    # With more torch threads than OMP_THREAD_LIMIT allows, torch's OpenMP kernels returned NaN.
+    before = torch.get_num_threads()
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "1")
+    torch.set_num_threads(2)
+    try:
+        respect_openmp_thread_limit()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -10,6 +10,7 @@ from roi_assets.send_time.dqn import (
     TrainingHistory,
     epsilon_at,
     q_targets,
+    settling_index,
 )
 from roi_assets.send_time.environment import Transitions
 from roi_assets.send_time.policies import (
@@ -178,3 +179,17 @@ def test_a_saved_agent_loads_with_the_same_config_and_recommendations(tmp_path, 
 def test_a_source_of_another_shape_is_refused(world):
     with pytest.raises(ValueError, match="agent is 12"):
         DQNAgent(DQNConfig(state_dim=12, device="cpu")).train(world, 1)
+
+
+def test_the_settling_index_is_where_a_curve_enters_its_final_band_for_good():
+    assert settling_index(np.array([0.1, 0.5, 0.3, 0.49, 0.5]), 0.05) == 3
+    assert settling_index(np.array([0.5, 0.51, 0.5]), 0.05) == 0
+
+
+def test_histories_of_consecutive_training_calls_concatenate_into_one_curve(world):
+    agent = DQNAgent(DQNConfig(seed=1, learning_starts=64, device="cpu"))
+    parts = [agent.train(world, 3), agent.train(world, 2)]
+    whole = TrainingHistory.concatenate(parts)
+    assert len(whole.reward) == 5 and whole.first_iteration == 0
+    assert whole.to_frame()["iteration"].tolist() == [1, 2, 3, 4, 5]
+    assert whole.epsilon.tolist() == [*parts[0].epsilon, *parts[1].epsilon]

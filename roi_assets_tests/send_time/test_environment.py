@@ -119,3 +119,13 @@ def test_replay_of_uniformly_logged_sends_recovers_a_fixed_hours_true_open_rate(
     estimate = replay.estimate(np.full(n, 160))
     assert estimate.n_matched == pytest.approx(n / HOURS_PER_WEEK, rel=0.1)
     assert estimate.replay_open_rate == pytest.approx(true_rate[160], abs=0.04)
+
+
+def test_an_environment_that_does_not_sample_hands_out_expected_rewards():
+    open_probability = np.full((4, HOURS_PER_WEEK), 0.3)
+    environment = SendTimeEnvironment(
+        np.zeros((4, 20)), open_probability, click_weight=1.0, sample_rewards=False
+    )
+    batch = environment.transitions(lambda states: np.zeros(len(states), dtype=np.int64), 16)
+    assert batch.rewards.tolist() == [0.3] * 16
+    assert np.array_equal(batch.rewards, batch.expected_rewards)

@@ -5,6 +5,7 @@ from roi_assets.send_time.environment import HOURS_PER_WEEK, SendTimeEnvironment
 from roi_assets.send_time.policies import (
     HistoricalBestHourPolicy,
     OracleBestHourPolicy,
+    PopulationBestHourPolicy,
     UniformRandomPolicy,
     evaluate_policies,
     one_hot_hours,
@@ -88,3 +89,15 @@ def test_with_a_negligible_prior_one_lucky_open_would_win():
         [0] * 11, [7] + [20] * 10, [1] + [1] * 8 + [0] * 2, n_clients=1, prior_strength=1e-6
     )
     assert policy.best_hour[0] == 7
+
+
+def test_the_population_best_hour_sends_everyone_at_the_hour_the_pooled_logs_favour():
+    # client 0 opened all 4 sends at hour 7; client 1 opened 3 of 30 at hour 7, 30 of 40 at 50
+    clients = [0] * 4 + [1] * 70
+    hours = [7] * 4 + [7] * 30 + [50] * 40
+    opened = [1] * 4 + [1] * 3 + [0] * 27 + [1] * 30 + [0] * 10
+    historical = HistoricalBestHourPolicy.from_logs(clients, hours, opened, n_clients=2)
+    population = PopulationBestHourPolicy(historical.population_open_rate)
+    chosen = population.action_probabilities(np.zeros((2, 20)), np.array([0, 1])).argmax(axis=1)
+    assert historical.best_hour.tolist() == [7, 50]
+    assert chosen.tolist() == [50, 50]

@@ -1,0 +1,317 @@
+"""Churn risk analyzer assets: train + register per window, evaluate against the oracle, score."""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import mlflow.pyfunc
+import numpy as np
+import polars as pl
+from dagster_duckdb import DuckDBResource
+from mlflow import MlflowClient
+
+from roi_assets.churn.ensemble import ChurnEnsemble, registered_model_name
+from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.churn.folds import InsufficientHistory
+from roi_assets.churn.pyfunc import (
+    ARTIFACT_KEY,
+    ChurnPyfuncModel,
+    predict_frame,
+    pyfunc_input_frame,
+    pyfunc_requirements,
+)
+from roi_assets.churn.scoring import (
+    latest_snapshot_rows,
+    risk_rows,
+    tier_distribution,
+    tier_distribution_markdown,
+)
+from roi_assets.churn.splits import WindowSplit, split_window
+from roi_assets.churn.training import TrainingBudget, train_window
+from roi_assets.evaluation.model_evaluations import write_model_evaluations
+from roi_assets.evaluation.oracle_comparison import base_rate_scores
+from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
+from roi_assets.evaluation.risk_metrics import compare_churn_risk
+from roi_assets.evaluation.truth_tables import churn_probabilities
+from roi_assets.resources.tracking import (
+    CHAMPION,
+    load_model_by_alias,
+    log_flavour_model,
+    promote_to_challenger,
+    registered_version,
+    set_alias,
+    version_behind_alias,
+)
+from roi_assets.resources.warehouse import WAREHOUSE_POOL
+
+CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
+STACK = "stack"
+MEMBERS = ("forest", "lstm")
+KEYS = ("client_id", "snapshot_date")
+FEATURES = dg.AssetKey(["features", "feat_client_churn"])
+DAILY = dg.AssetKey(["features", "feat_client_daily"])
+SUBSCRIPTIONS = dg.AssetKey(["staging", "stg_subscriptions"])
+# The registry is read through the mlflow resource, which points MLflow at the product's store even
+# when an asset is materialised on its own; dagster-mlflow's resource is a legacy one, so the
+# warehouse then comes through `context.resources` as well.
+REGISTRY_AND_WAREHOUSE = {"mlflow", "duckdb"}
+
+
+class ChurnTrainingConfig(dg.Config):
+    """Training budget per window (see `roi_assets.churn.training`; the defaults fit all three
+    windows in about two minutes on 2 CPU cores at the default scale) and the evaluation boundary.
+
+    - n_folds: out-of-fold blocks for the meta-learner (each costs one more forest and LSTM);
+    - forest_n_estimators: trees per forest (the specification's 300);
+    - lstm_max_epochs, lstm_patience, lstm_batch_size: the LSTM's epochs, early-stopping patience
+      on the time-later validation slice, and mini-batch size;
+    - lstm_max_train_rows: rows per LSTM fit (every churner kept, non-churners sampled);
+    - boundary_purge_days: gap between training snapshots and the evaluation window; empty means
+      the window itself, so no training label reaches into the evaluation period (see `splits.py`).
+      Only worlds shorter than about three label windows need less, at the cost of a flattered
+      evaluation.
+    """
+
+    n_folds: int = TrainingBudget.n_folds
+    forest_n_estimators: int = TrainingBudget.forest_n_estimators
+    lstm_max_epochs: int = TrainingBudget.lstm_max_epochs
+    lstm_patience: int = TrainingBudget.lstm_patience
+    lstm_batch_size: int = TrainingBudget.lstm_batch_size
+    lstm_max_train_rows: int = TrainingBudget.lstm_max_train_rows
+    boundary_purge_days: int | None = None
+    seed: int = TrainingBudget.seed
+
+    def budget(self) -> TrainingBudget:
+        return TrainingBudget(**self.model_dump(exclude={"boundary_purge_days"}))
+
+
+def _log_and_register(
+    tracking: Any, split: WindowSplit, ensemble: ChurnEnsemble, sequences: np.ndarray
+) -> str:
+    """Log the fitted ensemble to the active run (through dagster-mlflow's `tracking` resource)
+    as a pyfunc model and register a new version."""
+    training = split.training
+    tracking.log_params(
+        {
+            "window_days": split.window_days,
+            "training_rows": training.height,
+            "first_training_snapshot": str(training["snapshot_date"].min()),
+            "last_training_snapshot": str(training["snapshot_date"].max()),
+            "evaluation_window": split.evaluation_window.label,
+            "boundary_purge_days": split.boundary_purge_days,
+            "oof_purge_days": ensemble.purge_days,
+            "n_folds": len(ensemble.folds_),
+            **{f"forest_{k}": v for k, v in ensemble.rf_params.items()},
+            **{f"lstm_{k}": v for k, v in vars(ensemble.lstm_params).items()},
+        }
+    )
+    tracking.log_metrics(
+        {
+            "training_churn_rate": float(training[split.label].mean()),
+            "lstm_epochs_trained": ensemble.lstm_.epochs_trained,
+            **{f"{step}_fit_seconds": seconds for step, seconds in ensemble.fit_seconds_.items()},
+        }
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        saved = ensemble.save(Path(folder) / "ensemble")
+        info = log_flavour_model(
+            mlflow.pyfunc.log_model,
+            name="model",
+            input_example=pyfunc_input_frame(training.head(5), sequences[:5]),
+            predict=lambda frame: predict_frame(ensemble, frame),
+            registered_model_name=registered_model_name(split.window_days),
+            python_model=ChurnPyfuncModel(),
+            artifacts={ARTIFACT_KEY: str(saved)},
+            pip_requirements=pyfunc_requirements(),
+        )
+    return registered_version(info)
+
+
+@dg.asset(
+    group_name="churn",
+    kinds={"pytorch", "scikitlearn", "mlflow"},
+    ins={"churn": dg.AssetIn(key=FEATURES), "daily": dg.AssetIn(key=DAILY)},
+    required_resource_keys={"mlflow"},
+)
+def churn_model(
+    context: dg.AssetExecutionContext,
+    config: ChurnTrainingConfig,
+    churn: pl.DataFrame,
+    daily: pl.DataFrame,
+) -> dg.MaterializeResult:
+    """Per prediction window (30, 60, 90 days): a random forest and an LSTM stacked by a logistic
+    regression on their out-of-fold scores, trained on the labelled snapshots whose label window
+    closed before the evaluation window; logged to MLflow and registered as a new `candidate`
+    version of roi-churn-30d / -60d / -90d. A window whose history is too short is skipped and
+    says why."""
+    tracking = context.resources.mlflow
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    for window in PREDICTION_WINDOWS:
+        model_name = registered_model_name(window)
+        try:
+            split = split_window(churn, window, boundary_purge_days=config.boundary_purge_days)
+            ensemble, sequences = train_window(split, daily, config.budget())
+        except InsufficientHistory as too_short:
+            context.log.warning("%s not trained: %s", model_name, too_short)
+            metadata[f"{window}d_not_trained"] = str(too_short)
+            continue
+        with tracking.start_run(run_name=model_name, nested=True):
+            version = _log_and_register(tracking, split, ensemble, sequences)
+        set_alias(model_name, CANDIDATE, version)
+        context.log.info("%s: registered version %s", model_name, version)
+        metadata[f"{window}d_version"] = version
+        metadata[f"{window}d_training_rows"] = split.training.height
+        metadata[f"{window}d_purge_days"] = (
+            f"evaluation boundary {split.boundary_purge_days}, out-of-fold {ensemble.purge_days}"
+        )
+        metadata[f"{window}d_fit_seconds"] = {
+            step: round(seconds, 1) for step, seconds in ensemble.fit_seconds_.items()
+        }
+    if not any(key.endswith("_version") for key in metadata):
+        raise dg.Failure("no churn window could be trained", metadata=metadata)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+def _candidate_run_values(model_name: str, version: str) -> tuple[dict[str, str], dict[str, float]]:
+    """Params and metrics of the MLflow run that logged a registered version."""
+    client = MlflowClient()
+    run = client.get_run(client.get_model_version(model_name, version).run_id)
+    return run.data.params, run.data.metrics
+
+
+def _load_ensemble(model_name: str, alias: str) -> ChurnEnsemble:
+    return load_model_by_alias(model_name, alias).unwrap_python_model().ensemble
+
+
+@dg.asset(
+    group_name="churn",
+    kinds={"python", "duckdb"},
+    deps=[churn_model],
+    ins={"churn": dg.AssetIn(key=FEATURES), "daily": dg.AssetIn(key=DAILY)},
+    required_resource_keys=REGISTRY_AND_WAREHOUSE,
+    pool=WAREHOUSE_POOL,
+)
+def churn_evaluation(
+    context: dg.AssetExecutionContext, churn: pl.DataFrame, daily: pl.DataFrame
+) -> dg.MaterializeResult:
+    """Each window's candidate on the latest labelled snapshots it never saw: AUC-ROC, precision
+    at the high tier, alert accuracy and false-positive rate of the stack, the forest alone and the
+    LSTM alone, next to the oracle (true churn probabilities of the same client × snapshot rows),
+    the training base rate and the specification's targets; written to
+    monitoring.model_evaluations."""
+    duckdb: DuckDBResource = context.resources.duckdb
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    frames = []
+    for window in PREDICTION_WINDOWS:
+        model_name = registered_model_name(window)
+        version = version_behind_alias(model_name, CANDIDATE)
+        if version is None:
+            context.log.warning("%s has no candidate to evaluate", model_name)
+            continue
+        params, metrics = _candidate_run_values(model_name, version)
+        split = split_window(churn, window, boundary_purge_days=int(params["boundary_purge_days"]))
+        if split.evaluation_window.label != params["evaluation_window"]:
+            raise dg.Failure(
+                f"{model_name} v{version} was trained for the evaluation window "
+                f"{params['evaluation_window']}, but the features now give "
+                f"{split.evaluation_window.label}: retrain before evaluating"
+            )
+        with duckdb.get_connection() as con:
+            truth = churn_probabilities(con, window)
+        rows = split.evaluation.join(truth, on=KEYS, how="inner")
+        scores = _load_ensemble(model_name, CANDIDATE).member_probabilities(
+            rows, build_sequences(daily, rows)
+        )
+        oracle = rows["p_churn"].to_numpy()
+        comparison = compare_churn_risk(
+            rows[split.label].to_numpy(),
+            {
+                **scores,
+                "base_rate": base_rate_scores([metrics["training_churn_rate"]], rows.height),
+            },
+            oracle,
+            model=STACK,
+            members=MEMBERS,
+            model_name=model_name,
+            model_version=version,
+            evaluation_window=split.evaluation_window,
+        )
+        frames.append(comparison.evaluation_rows())
+        png = reliability_plot_png(
+            rows[split.label].to_numpy(),
+            {STACK: scores[STACK], "oracle": oracle},
+            title=f"Reliability of {model_name} v{version}",
+        )
+        metadata[f"{window}d_evaluation"] = dg.MetadataValue.md(
+            comparison.markdown() + "\n\n" + png_markdown(png, f"{model_name} reliability")
+        )
+        metadata[f"{window}d_evaluation_rows"] = rows.height
+        metadata[f"{window}d_auc_fraction_of_oracle"] = comparison.value("auc_roc_of_oracle")
+    with duckdb.get_connection() as con:
+        written = sum(write_model_evaluations(con, frame) for frame in frames)
+    context.log.info("wrote %d evaluation rows", written)
+    return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    key=["marts", "churn_risk"],
+    group_name="churn",
+    kinds={"python", "duckdb"},
+    deps=[churn_evaluation],
+    ins={
+        "churn": dg.AssetIn(key=FEATURES),
+        "daily": dg.AssetIn(key=DAILY),
+        "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
+    },
+    required_resource_keys={"mlflow"},
+    pool=WAREHOUSE_POOL,
+)
+def churn_risk(
+    context: dg.AssetExecutionContext,
+    churn: pl.DataFrame,
+    daily: pl.DataFrame,
+    subscriptions: pl.DataFrame,
+) -> pl.DataFrame:
+    """For every active client and window: the champion's churn probability on the client's latest
+    snapshot, its risk tier, and from the medium tier up the top reasons (the forest's SHAP
+    contributions in words) and a recommended retention action. Runs only after the validation
+    gate passed: each gated candidate becomes `challenger` (and `champion` when the window has
+    none)."""
+    active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
+    rows = latest_snapshot_rows(churn, active)
+    sequences = build_sequences(daily, rows)
+    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    frames = []
+    for window in PREDICTION_WINDOWS:
+        model_name = registered_model_name(window)
+        candidate = version_behind_alias(model_name, CANDIDATE)
+        if candidate is not None:
+            aliases = promote_to_challenger(model_name, candidate)
+            context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
+        champion = version_behind_alias(model_name, CHAMPION)
+        if champion is None:
+            raise dg.Failure(f"{model_name} has no champion to score with")
+        frames.append(
+            risk_rows(
+                _load_ensemble(model_name, CHAMPION),
+                rows,
+                sequences,
+                model_version=champion,
+                scored_at=scored_at,
+            )
+        )
+    risk = pl.concat(frames)
+    context.add_output_metadata(
+        {
+            "dagster/row_count": risk.height,
+            "active_clients": active.len(),
+            "active_clients_without_features": active.len() - rows.height,
+            "tier_distribution": dg.MetadataValue.md(
+                tier_distribution_markdown(tier_distribution(risk))
+            ),
+            "clients_with_reasons": int(risk["top_reasons"].is_not_null().sum()),
+        }
+    )
+    return risk
