@@ -5,6 +5,7 @@ import dagster as dg
 from roi_assets.automation.assets import bi_warehouse_copy
 from roi_assets.automation.jobs import daily_refresh, refresh_all
 from roi_assets.churn import definitions as churn
+from roi_assets.documents import definitions as documents
 from roi_assets.engagement import definitions as engagement
 from roi_assets.features.assets import dbt_models, dbt_resource
 from roi_assets.ingestion.assets import raw_assets, raw_checks
@@ -35,5 +36,5 @@ def _shared() -> dg.Definitions:
 
 
 defs = dg.Definitions.merge(
-    _shared(), engagement.defs, send_time.defs, personalization.defs, churn.defs
+    _shared(), engagement.defs, documents.defs, send_time.defs, personalization.defs, churn.defs
 )

@@ -62,6 +62,11 @@ TINY_RUN_CONFIG = {
                 "boundary_purge_days": 0,
             }
         },
+        # The tiny world scans its documents at 100 dpi; its classifier is a wiring check.
+        "raw__labelled_documents": {"config": {"render_dpi": 100}},
+        "document_classifier": {
+            "config": {"n_estimators": 60, "cnn_epochs": 8, "cnn_min_steps": 60, "cnn_folds": 2}
+        },
     }
 }
 
@@ -80,3 +85,15 @@ def materialized_world():
         raise_on_error=False,
     )
     return result
+
+
+@pytest.fixture(autouse=True)
+def no_mlflow_run_left_open():
+    """dagster-mlflow's resource opens an MLflow run that only a job hook closes: a test that
+    materialises assets directly, or a run a gate blocked, can leave it active in this process,
+    and a later test would log into it (or fail, when it switched stores)."""
+    yield
+    import mlflow
+
+    while mlflow.active_run() is not None:
+        mlflow.end_run()

@@ -5,7 +5,8 @@ from dagster_mlflow import end_mlflow_on_run_finished
 
 refresh_all = dg.define_asset_job(
     "refresh_all",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all()
+    - dg.AssetSelection.keys(["raw", "document_ocr"], ["marts", "document_classifications"]),
     hooks={end_mlflow_on_run_finished},
     description="Simulate/ingest, build features, train, score, monitor and publish for BI.",
 )

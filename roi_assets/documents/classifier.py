@@ -7,7 +7,11 @@ both fed to LightGBM.
   of the fold networks (see `image_features` for why this avoids leakage).
 - Booster: `LGBMClassifier(num_leaves=50, learning_rate=0.05, n_estimators=200)`;
   `min_child_samples` is lowered from LightGBM's 20 to 5 because a type may have only a few dozen
-  training documents, and with 20 the booster could not split on them at all.
+  training documents, and with 20 the booster could not split on them at all. Each tree sees a
+  random 30 % of the features (`colsample_bytree`), so the booster spreads over many n-grams
+  instead of leaning on a few title words that a damaged scan may not yield: on OCR text of
+  simulated scans, held-out accuracy went from 15-16 of 16 to 16 of 16 over three splits, and
+  from 20-22 of 22 and 24-27 of 27 to all correct on larger archives.
 
 The `features` switch trains the same classifier on text only or image only, which is how the
 evaluation compares the combination with each half (`compare_variants`). Metrics are computed
@@ -52,6 +56,7 @@ class ClassifierConfig:
     learning_rate: float = 0.05
     n_estimators: int = 200
     min_child_samples: int = 5
+    colsample_bytree: float = 0.3
     cnn_folds: int = 3
     cnn: CnnConfig = field(default_factory=CnnConfig)
     seed: int = 7
@@ -114,6 +119,7 @@ class DocumentClassifier:
             learning_rate=cfg.learning_rate,
             n_estimators=cfg.n_estimators,
             min_child_samples=cfg.min_child_samples,
+            colsample_bytree=cfg.colsample_bytree,
             random_state=cfg.seed,
             n_jobs=cfg.n_jobs,
             deterministic=True,

@@ -17,13 +17,14 @@ embedding space while class probabilities mean the same thing for every network.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import torch
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from torch import nn
 
 THUMBNAIL_SIZE = 128
@@ -37,6 +38,20 @@ def page_thumbnail(page: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
     if dark - paper < 1e-3:
         return np.zeros((size, size), np.float32)
     return np.clip((ink - paper) / (dark - paper), 0.0, 1.0).astype(np.float32)
+
+
+@contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run a block with `n` torch threads, then restore the previous count. On a machine whose
+    cores are busy (OCR workers, other jobs), one thread trains this network fastest: idle
+    worker threads spin while waiting, and a fold that takes seconds on one thread was measured
+    taking minutes on two."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def default_device() -> str:
@@ -195,8 +210,15 @@ def fit_cnn_ensemble(
     """Cross-fit: one network per stratified fold, each scoring the pages it did not train on."""
     labels = np.asarray(labels)
     counts = np.bincount(labels)
-    folds = max(2, min(folds, int(counts[counts > 0].min())))
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    present = counts[counts > 0]
+    folds = max(2, min(folds, int(present.min())))
+    # stratification needs some class with a member per fold; with one page per class (tiny
+    # corpora) the folds are drawn plainly
+    splitter = (
+        StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        if present.max() >= folds
+        else KFold(n_splits=folds, shuffle=True, random_state=seed)
+    )
     oof = np.zeros((len(labels), n_classes), np.float32)
     with warnings.catch_warnings():
         # a class seen once cannot be in every fold; its page is then scored by a network that

@@ -76,6 +76,11 @@ class SimulatedDocument:
         return "\n\n".join(layout.text for layout in self.layouts)
 
 
+def simulated_document_id(index: int, seed: int) -> str:
+    """The simulator's name for document `index` of world `seed` (known before it is drawn)."""
+    return f"DOC-{seed}-{index:05d}"
+
+
 def simulate_document(
     index: int,
     seed: int,
@@ -114,7 +119,7 @@ def simulate_document(
         clean = np.asarray(draw_page(layout))
         pages.append(apply_damage(clean, draw_damage(level, damage_rng), damage_rng))
     return SimulatedDocument(
-        document_id=f"DOC-{seed}-{index:05d}",
+        document_id=simulated_document_id(index, seed),
         doc_type=doc_type,
         file_format=file_format,
         file_name=f"{prefix}_{seed}_{index:05d}.{EXTENSIONS[file_format]}",

@@ -1,0 +1,39 @@
+"""The document classifier's validation gate, a blocking check: promotion waits on it."""
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from roi_assets.documents.assets import (
+    CANDIDATE,
+    MODEL_NAME,
+    document_classifier_evaluation,
+    use_product_registry,
+)
+from roi_assets.documents.classifier_evaluation import document_gate
+from roi_assets.evaluation.model_evaluations import TABLE
+from roi_assets.resources.tracking import version_behind_alias
+
+
+@dg.asset_check(asset=document_classifier_evaluation, blocking=True)
+def document_classifier_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """Passes when the candidate's held-out accuracy is ≥ 97 % of the oracle's (1.0) and clearly
+    above the majority class, every tested type reaches the specification's F1 of 0.85, and the
+    combination is no worse than TF-IDF alone or the page CNN alone; otherwise the candidate is
+    not promoted."""
+    use_product_registry()
+    version = version_behind_alias(MODEL_NAME, CANDIDATE)
+    with duckdb.get_connection() as con:
+        rows = con.execute(
+            f"select metric, value from {TABLE} where model_name = ? and model_version = ? "
+            "qualify evaluated_at = max(evaluated_at) over ()",
+            [MODEL_NAME, str(version)],
+        ).fetchall()
+    if not rows:
+        return dg.AssetCheckResult(
+            passed=False, description=f"{MODEL_NAME} v{version} has no evaluation"
+        )
+    decision = document_gate(dict(rows))
+    return dg.AssetCheckResult(
+        passed=decision.passed,
+        metadata={"version": str(version), "gate": dg.MetadataValue.md(decision.summary)},
+    )

@@ -1,0 +1,105 @@
+"""What the pipeline takes from a document file, cached by content hash: the OCR result and the
+first page's thumbnail (the classifier's two inputs).
+
+OCR is by far the dearest step (about a second per page), so every reading is kept on disk under
+the SHA-256 of the file's bytes and the resolution pages were rendered at: retraining the
+classifier, re-running a partition or a file landing twice under another name reads nothing
+twice. Entries are written atomically (temporary file, then rename), so parallel writers and a
+run killed half-way never leave a torn entry; a damaged entry counts as missing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from roi_assets.documents.image_features import page_thumbnail
+from roi_assets.documents.ocr import OcrResult, ocr_document, ocr_documents
+from roi_assets.documents.pages import DEFAULT_DPI, load_pages
+
+# Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
+READING_VERSION = 1
+
+
+@dataclass(frozen=True)
+class DocumentReading:
+    ocr: OcrResult
+    thumbnail: np.ndarray  # (size, size) float32, from `image_features.page_thumbnail`
+
+
+def first_page_thumbnail(path: Path, dpi: int = DEFAULT_DPI) -> np.ndarray:
+    return page_thumbnail(load_pages(path, dpi, max_pages=1)[0])
+
+
+def read_document(path: Path, dpi: int = DEFAULT_DPI) -> DocumentReading:
+    """OCR a document and take its first page's thumbnail (no cache)."""
+    return DocumentReading(ocr_document(path, dpi=dpi), first_page_thumbnail(path, dpi))
+
+
+class ReadingCache:
+    """Readings on disk, one JSON and one .npy file per (content hash, resolution)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+
+    def _stem(self, sha256: str, dpi: int) -> Path:
+        return self.folder / sha256[:2] / f"{sha256}-{dpi}dpi-v{READING_VERSION}"
+
+    def get(self, sha256: str, dpi: int = DEFAULT_DPI) -> DocumentReading | None:
+        stem = self._stem(sha256, dpi)
+        try:
+            record = json.loads(stem.with_suffix(".json").read_text(encoding="utf-8"))
+            thumbnail = np.load(stem.with_suffix(".npy"), allow_pickle=False)
+            return DocumentReading(OcrResult.from_record(record), thumbnail)
+        except (OSError, EOFError, ValueError, KeyError, TypeError):
+            return None
+
+    def put(self, sha256: str, reading: DocumentReading, dpi: int = DEFAULT_DPI) -> None:
+        stem = self._stem(sha256, dpi)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        np.save(buffer, reading.thumbnail, allow_pickle=False)
+        _write_atomically(stem.with_suffix(".npy"), buffer.getvalue())
+        record = json.dumps(reading.ocr.to_record()).encode("utf-8")
+        _write_atomically(stem.with_suffix(".json"), record)
+
+    def read(self, path: Path, sha256: str, dpi: int = DEFAULT_DPI) -> DocumentReading:
+        """The cached reading, or a fresh one (then cached)."""
+        cached = self.get(sha256, dpi)
+        if cached is not None:
+            return cached
+        reading = read_document(path, dpi)
+        self.put(sha256, reading, dpi)
+        return reading
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def read_documents(
+    documents: Sequence[tuple[Path, str]],
+    cache: ReadingCache,
+    *,
+    dpi: int = DEFAULT_DPI,
+    workers: int = 2,
+) -> list[DocumentReading]:
+    """Readings of (path, content hash) pairs, in order: cached ones from disk, the others OCR'd
+    in a process pool of `workers` (callers that are scripts need a `__main__` guard)."""
+    readings: list[DocumentReading | None] = [cache.get(sha, dpi) for _, sha in documents]
+    missing = [i for i, reading in enumerate(readings) if reading is None]
+    results = ocr_documents([documents[i][0] for i in missing], workers=workers, dpi=dpi)
+    for i, ocr in zip(missing, results, strict=True):
+        path, sha = documents[i]
+        reading = DocumentReading(ocr, first_page_thumbnail(path, dpi))
+        cache.put(sha, reading, dpi)
+        readings[i] = reading
+    return [reading for reading in readings if reading is not None]

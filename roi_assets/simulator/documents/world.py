@@ -1,0 +1,190 @@
+"""The documents of a simulated world, as they reach its landing zone, with their ground truth.
+
+Two folders, two purposes:
+
+- `documents/`: documents arriving for the product to read (the arrival sensor's folder), drawn as
+  the platform sees them (types in their usual shares), plus one broken or hostile file per intake
+  defect.
+- `labelled_documents/<type>/`: an archive the records team has already filed by type, balanced
+  over the nine types. The folder names are the labels the classifier is trained on, as a real
+  archive's would be; the `truth` schema is never needed for training.
+
+The scale's `n_documents` is split evenly between arrivals and archive. Files are written once
+(an existing file is never rewritten), and a document whose truth row and file both exist is not
+drawn again, so a re-run costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from roi_assets.simulator.documents.bad_files import write_bad_documents
+from roi_assets.simulator.documents.content import DOCUMENT_TYPES
+from roi_assets.simulator.documents.writer import (
+    SimulatedDocument,
+    encode_document,
+    simulate_document,
+    simulated_document_id,
+    truth_row,
+)
+from roi_assets.simulator.landing import write_once
+from roi_assets.simulator.scales import Scale
+
+INCOMING_FOLDER = "documents"
+LABELLED_FOLDER = "labelled_documents"
+INCOMING = "incoming"
+LABELLED = "labelled"
+# Archive documents are other documents than the arrivals: their indices start here.
+LABELLED_INDEX_OFFSET = 1_000_000
+SCAN_DPI = 200
+# The tiny world scans at 100 dpi so that tests read its pages in a fraction of the time.
+SCAN_DPI_BY_SCALE = {"tiny": 100}
+LABELS_TABLE = "truth.document_labels"
+DEFECTS_TABLE = "truth.document_defects"
+
+
+@dataclass(frozen=True)
+class DocumentPlan:
+    """Which documents a world holds: arrivals 0..n_incoming-1 and a balanced labelled archive."""
+
+    seed: int
+    n_incoming: int
+    labelled_per_type: int
+    dpi: int
+
+    @property
+    def n_labelled(self) -> int:
+        return self.labelled_per_type * len(DOCUMENT_TYPES)
+
+    def planned(self) -> list[tuple[int, str | None, str]]:
+        """(index, pinned type or None, corpus) of every document of the world."""
+        arrivals = [(index, None, INCOMING) for index in range(self.n_incoming)]
+        archive = [
+            (LABELLED_INDEX_OFFSET + i, DOCUMENT_TYPES[i % len(DOCUMENT_TYPES)], LABELLED)
+            for i in range(self.n_labelled)
+        ]
+        return arrivals + archive
+
+
+def document_plan(scale: Scale, seed: int) -> DocumentPlan:
+    """Half of the scale's documents arrive, half fill the archive (at least two per type, so that
+    every type can be both trained on and held out)."""
+    n_incoming = scale.n_documents // 2
+    per_type = max(2, math.ceil((scale.n_documents - n_incoming) / len(DOCUMENT_TYPES)))
+    return DocumentPlan(seed, n_incoming, per_type, SCAN_DPI_BY_SCALE.get(scale.name, SCAN_DPI))
+
+
+@dataclass
+class DocumentLanding:
+    """What one call wrote: truth rows of the documents drawn, defects, and the new files."""
+
+    labels: pd.DataFrame
+    defects: pd.DataFrame
+    files_written: list[Path] = field(default_factory=list)
+
+
+def landing_path(doc: SimulatedDocument, corpus: str) -> str:
+    """Where a document lands, relative to the landing zone's root."""
+    if corpus == LABELLED:
+        return f"{LABELLED_FOLDER}/{doc.doc_type}/{doc.file_name}"
+    return f"{INCOMING_FOLDER}/{doc.file_name}"
+
+
+def write_document_landing(
+    plan: DocumentPlan, landing_dir: Path, known: Mapping[str, str] | None = None
+) -> DocumentLanding:
+    """Draw and write the plan's documents that are not there yet, and the bad files.
+
+    `known` maps simulator document ids to their landing paths (from `truth.document_labels`): a
+    document known and present is skipped.
+    """
+    known = known or {}
+    landing_dir = Path(landing_dir)
+    rows, written = [], []
+    for index, doc_type, corpus in plan.planned():
+        document_id = simulated_document_id(index, plan.seed)
+        if document_id in known and (landing_dir / known[document_id]).exists():
+            continue
+        doc = simulate_document(index, plan.seed, dpi=plan.dpi, doc_type=doc_type)
+        content = encode_document(doc)
+        relative = landing_path(doc, corpus)
+        if write_once(landing_dir / relative, lambda p, c=content: p.write_bytes(c)):
+            written.append(landing_dir / relative)
+        rows.append({**truth_row(doc, content), "corpus": corpus, "landing_path": relative})
+    defects = write_bad_documents(landing_dir / INCOMING_FOLDER, plan.seed)
+    for defect in defects:
+        defect["landing_path"] = f"{INCOMING_FOLDER}/{defect['file_name']}"
+        content = (landing_dir / defect["landing_path"]).read_bytes()
+        defect["content_sha256"] = hashlib.sha256(content).hexdigest()
+    return DocumentLanding(
+        pd.DataFrame(rows, columns=_LABEL_COLUMNS), pd.DataFrame(defects), written
+    )
+
+
+_LABEL_COLUMNS = [
+    "document_id",
+    "corpus",
+    "landing_path",
+    "file_name",
+    "content_sha256",
+    "doc_type",
+    "file_format",
+    "page_count",
+    "degradation_level",
+    "has_text_layer",
+    "dpi",
+    "clean_text",
+    "entities_json",
+]
+_CREATE_LABELS = f"""
+create table if not exists {LABELS_TABLE} (
+    document_id varchar primary key,
+    corpus varchar not null,
+    landing_path varchar not null,
+    file_name varchar not null,
+    content_sha256 varchar not null,
+    doc_type varchar not null,
+    file_format varchar not null,
+    page_count integer not null,
+    degradation_level integer not null,
+    has_text_layer boolean not null,
+    dpi integer not null,
+    clean_text varchar not null,
+    entities_json varchar not null
+)
+"""
+
+
+def known_documents(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Simulator document id → landing path, for the documents `truth` already describes."""
+    con.execute("create schema if not exists truth")
+    con.execute(_CREATE_LABELS)
+    return dict(con.execute(f"select document_id, landing_path from {LABELS_TABLE}").fetchall())
+
+
+def write_document_truth(
+    con: duckdb.DuckDBPyConnection, landing: DocumentLanding
+) -> dict[str, int]:
+    """Upsert the drawn documents' truth rows, replace the defects table; returns table sizes."""
+    con.execute("create schema if not exists truth")
+    con.execute(_CREATE_LABELS)
+    if len(landing.labels):
+        con.register("document_label_rows", landing.labels)
+        con.execute(
+            f"insert or replace into {LABELS_TABLE} by name select * from document_label_rows"
+        )
+        con.unregister("document_label_rows")
+    con.register("document_defect_rows", landing.defects)
+    con.execute(f"create or replace table {DEFECTS_TABLE} as select * from document_defect_rows")
+    con.unregister("document_defect_rows")
+    return {
+        table: con.execute(f"select count(*) from {table}").fetchone()[0]
+        for table in (LABELS_TABLE, DEFECTS_TABLE)
+    }
