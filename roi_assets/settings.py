@@ -19,6 +19,9 @@ ENV_SCALE = "ROI_SCALE"
 ENV_SEED = "ROI_SEED"
 ENV_MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
 ENV_S3_LANDING_BUCKET = "ROI_S3_LANDING_BUCKET"
+ENV_S3_LANDING_PREFIX = "ROI_S3_LANDING_PREFIX"
+ENV_S3_ARTIFACT_BUCKET = "ROI_S3_ARTIFACT_BUCKET"
+ENV_S3_ARTIFACT_PREFIX = "ROI_S3_ARTIFACT_PREFIX"
 
 DEFAULT_SCALE = "default"
 DEFAULT_SEED = 7
@@ -44,6 +47,18 @@ def landing_dir() -> Path:
     return Path(os.environ.get(ENV_LANDING_DIR, data_dir() / "landing")).resolve()
 
 
+def s3_landing_bucket() -> str | None:
+    """A bucket that holds landing files too, laid out like the local folder; None when unset.
+    Endpoint, region and credentials come from the AWS SDK's own variables
+    (AWS_ENDPOINT_URL_S3 for an S3-compatible store, AWS_DEFAULT_REGION, AWS_ACCESS_KEY_ID, ...)."""
+    return os.environ.get(ENV_S3_LANDING_BUCKET) or None
+
+
+def s3_landing_prefix() -> str:
+    """Key prefix under which the landing zone starts in its bucket ("" for the bucket's root)."""
+    return os.environ.get(ENV_S3_LANDING_PREFIX, "").strip("/")
+
+
 def artifacts_dir() -> Path:
     """Reports, plots and other files that asset metadata links to."""
     return data_dir() / "artifacts"
@@ -55,6 +70,12 @@ def mlflow_tracking_uri() -> str:
 
 
 def mlflow_artifact_location() -> str:
+    """Where a local MLflow store keeps run artifacts: under data/, or in ROI_S3_ARTIFACT_BUCKET
+    (under ROI_S3_ARTIFACT_PREFIX) when set. A tracking server chooses its own store."""
+    bucket = os.environ.get(ENV_S3_ARTIFACT_BUCKET)
+    if bucket:
+        prefix = os.environ.get(ENV_S3_ARTIFACT_PREFIX, "").strip("/")
+        return f"s3://{bucket}/{prefix}/mlartifacts" if prefix else f"s3://{bucket}/mlartifacts"
     return (data_dir() / "mlartifacts").as_uri()
 
 

@@ -1,12 +1,17 @@
 """Where the landing zone lives. The embedded default is a local folder; an S3 bucket (named by
-ROI_S3_LANDING_BUCKET) may hold landing files too, under `s3_prefix`, laid out like the folder."""
+ROI_S3_LANDING_BUCKET) may hold landing files too, under `s3_prefix`, laid out like the folder.
 
-import os
+The S3 client comes from dagster-aws's `S3Resource`, which leaves endpoint, region and credentials
+to the AWS SDK's own chain: AWS_ENDPOINT_URL_S3 points it at an S3-compatible store (MinIO, a
+local test server), AWS_DEFAULT_REGION and AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or a profile,
+or an instance role) do the rest.
+"""
+
 from pathlib import Path
 from typing import Any
 
-import boto3
 import dagster as dg
+from dagster_aws.s3 import S3Resource
 
 from roi_assets import settings
 
@@ -27,10 +32,14 @@ class LandingZoneResource(dg.ConfigurableResource):
         return bool(self.s3_bucket)
 
     def s3_client(self) -> Any:
-        """A boto3 S3 client (region and credentials from the environment)."""
-        return boto3.client("s3")
+        """A boto3 S3 client built by dagster-aws (endpoint, region, credentials from the
+        environment)."""
+        return S3Resource().get_client()
 
     @classmethod
     def from_settings(cls) -> "LandingZoneResource":
-        bucket = os.environ.get(settings.ENV_S3_LANDING_BUCKET) or None
-        return cls(local_dir=str(settings.landing_dir()), s3_bucket=bucket)
+        return cls(
+            local_dir=str(settings.landing_dir()),
+            s3_bucket=settings.s3_landing_bucket(),
+            s3_prefix=settings.s3_landing_prefix(),
+        )
