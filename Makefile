@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v '/target/')
 
-.PHONY: run test ui bench lint prepare system-packages clean
+.PHONY: run test ui serve bench lint prepare system-packages clean
 
 # refresh_all, then the sensor's path for the documents waiting in the landing zone (one run per
 # document, as `make ui`'s daemon would launch). The summary is printed whatever happened; the exit
@@ -28,6 +28,11 @@ test: prepare
 
 ui: prepare
 	$(BIN)/dagster dev -w workspace.yaml
+
+# The scoring API on loopback, on the registry's champions and data/bi.duckdb (README: Serving).
+serve: prepare
+	@test -n "$$ROI_API_KEY" || { echo "set ROI_API_KEY (clients send it as X-API-Key)" >&2; exit 2; }
+	$(BIN)/python -m roi_assets.serving --host 127.0.0.1 --port 8000
 
 bench: prepare
 	$(BIN)/python benchmarks/run_all.py

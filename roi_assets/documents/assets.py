@@ -28,7 +28,12 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
 from roi_assets import settings
-from roi_assets.documents.classifier import DOCUMENT_TYPES, ClassifierConfig, DocumentClassifier
+from roi_assets.documents.classifier import (
+    DOCUMENT_TYPES,
+    REVIEW_BELOW_CONFIDENCE,
+    ClassifierConfig,
+    DocumentClassifier,
+)
 from roi_assets.documents.classifier_evaluation import (
     CLEAN_TEXT,
     IMAGE_ALONE,
@@ -83,7 +88,6 @@ CANDIDATE = "candidate"  # the version the latest training registered, awaiting 
 INCOMING_FOLDER = "documents"  # where new documents land, relative to the landing zone's root
 INCOMING_SOURCE = "documents"  # `source` of refused arrivals in raw.quarantine
 LABELLED_SOURCE = "labelled_documents"
-REVIEW_BELOW_CONFIDENCE = 0.6  # a classification less sure than this is checked by a person
 HELD_OUT_FRACTION = 0.25
 SPLIT_SEED = 7
 

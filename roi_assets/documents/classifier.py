@@ -46,6 +46,8 @@ DOCUMENT_TYPES: tuple[str, ...] = (
     "other",
 )
 FEATURE_SETS = ("combined", "text", "image")
+# A classification less sure than this is checked by a person (the mart and the API both flag it).
+REVIEW_BELOW_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Deployment: who may serve (registry aliases), to whom (A/B split) and how much (rollout)."""

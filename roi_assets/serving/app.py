@@ -1,0 +1,266 @@
+"""The real-time serving API (FastAPI): scores from the registry's champion (or an experiment's
+challenger), batch answers from the marts, a TTL cache, an API key, Prometheus metrics and a
+request log.
+
+Endpoints (JSON unless said otherwise; all but /healthz need the API key):
+- POST /v1/engagement/score      probability of opening (client_id, optional features)
+- POST /v1/churn/risk            30-day churn probability, tier, reasons and retention action
+- POST /v1/send-time/best        best hour of week in the client's local time
+- POST /v1/content/choose        the client's subject line, template and call-to-action variants
+- POST /v1/documents/classify    multipart `file`: document type, entities, needs_review
+- POST /admin/reload             follow the registry and the BI copy now (also done periodically)
+- GET  /healthz                  open: the versions loaded, for load balancers and operators
+- GET  /metrics                  Prometheus text; behind the key, since it tells traffic volumes
+
+Every answer names the model, its version, the experiment arm and the source (batch, cache or
+model). Invalid input is a 422 listing each field and why; an unexpected error is a JSON 500 with
+the request id, which is also in the X-Request-ID header and the server's log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from roi_assets.serving.cache import EdgeCache, ScoreCache
+from roi_assets.serving.config import ServingConfig
+from roi_assets.serving.metrics import CONTENT_TYPE, ServingMetrics
+from roi_assets.serving.models import ServedModels
+from roi_assets.serving.request_log import RequestLog
+from roi_assets.serving.schemas import (
+    ChurnRequest,
+    ChurnResponse,
+    ContentRequest,
+    ContentResponse,
+    DocumentResponse,
+    EngagementRequest,
+    EngagementResponse,
+    Health,
+    SendTimeRequest,
+    SendTimeResponse,
+)
+from roi_assets.serving.security import API_KEY_HEADER, key_matches, presented_key
+from roi_assets.serving.service import (
+    Answer,
+    NotServed,
+    ScoringService,
+    UnknownClient,
+    UnreadableDocument,
+    UnsupportedDocument,
+)
+
+logger = logging.getLogger(__name__)
+
+DOCUMENT_PATH = "/v1/documents/classify"
+# Room for the multipart framing around the file when the Content-Length is checked up front.
+MULTIPART_OVERHEAD_BYTES = 64 * 1024
+_CLIENT_ERRORS: dict[type[Exception], int] = {
+    UnknownClient: 404,
+    UnsupportedDocument: 415,
+    UnreadableDocument: 422,
+    NotServed: 503,
+}
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in location]
+    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "header") else parts)
+
+
+def create_app(config: ServingConfig, service: ScoringService | None = None) -> FastAPI:
+    """The API for `config`; `service` defaults to the registry and BI copy of the settings."""
+    if not config.api_key:
+        raise ValueError("the serving API needs an API key")
+    service = service or ScoringService(
+        ServedModels(),
+        EdgeCache(config.bi_warehouse),
+        ScoreCache(config.cache_max_entries, config.cache_ttl_seconds),
+    )
+    metrics = ServingMetrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.request_log = RequestLog(config.request_log_dir)
+        await run_in_threadpool(service.refresh)
+        refresher = (
+            asyncio.create_task(_refresh_periodically(service, config.refresh_seconds))
+            if config.refresh_seconds > 0
+            else None
+        )
+        try:
+            yield
+        finally:
+            if refresher is not None:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
+            app.state.request_log.close()
+
+    app = FastAPI(title="ROI Assets scoring API", lifespan=lifespan)
+    app.state.service = service
+    app.state.metrics = metrics
+
+    @app.middleware("http")
+    async def observe(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        request_id = uuid.uuid4().hex
+        request.state.request_id = request_id
+        start = time.perf_counter()
+        length = request.headers.get("content-length", "")
+        if (
+            request.url.path == DOCUMENT_PATH
+            and length.isdigit()
+            and int(length) > config.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
+        ):
+            # Refused before the body is read: a client cannot make the server spool gigabytes.
+            response: Response = _too_large(config.max_upload_bytes)
+            endpoint = DOCUMENT_PATH
+        else:
+            try:
+                response = await call_next(request)
+            except Exception:
+                logger.exception("request %s to %s failed", request_id, request.url.path)
+                response = JSONResponse(
+                    {"detail": "internal error", "request_id": request_id}, status_code=500
+                )
+            endpoint = getattr(request.scope.get("route"), "path", "unmatched")
+        response.headers["X-Request-ID"] = request_id
+        seconds = time.perf_counter() - start
+        metrics.observe(endpoint, response.status_code, seconds)
+        request.app.state.request_log.write(
+            endpoint=endpoint,
+            model_name=getattr(request.state, "model_name", None),
+            model_version=getattr(request.state, "model_version", None),
+            latency_ms=seconds * 1000.0,
+            status_code=response.status_code,
+        )
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = [{"field": _field(e["loc"]), "reason": e["msg"]} for e in error.errors()]
+        return JSONResponse(
+            {"detail": problems, "request_id": request.state.request_id}, status_code=422
+        )
+
+    for error_type, status in _CLIENT_ERRORS.items():
+
+        async def client_error(
+            request: Request, error: Exception, status: int = status
+        ) -> JSONResponse:
+            return JSONResponse(
+                {"detail": str(error), "request_id": request.state.request_id},
+                status_code=status,
+            )
+
+        app.add_exception_handler(error_type, client_error)
+
+    def require_key(request: Request) -> None:
+        presented = presented_key(
+            request.headers.get(API_KEY_HEADER), request.headers.get("authorization")
+        )
+        if not key_matches(presented, config.api_key):
+            raise HTTPException(
+                status_code=401,
+                detail=f"missing or wrong API key (send it in {API_KEY_HEADER})",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    keyed = [Depends(require_key)]
+
+    def respond(request: Request, answer: Answer, client_id: str | None) -> dict[str, Any]:
+        fields = answer.fields()
+        request.state.model_name = fields["model_name"]
+        request.state.model_version = fields["model_version"]
+        metrics.answers.labels(fields["model_name"], answer.source).inc()
+        return {**fields, "client_id": client_id, "request_id": request.state.request_id}
+
+    @app.post("/v1/engagement/score", response_model=EngagementResponse, dependencies=keyed)
+    def score_engagement(request: Request, body: EngagementRequest) -> dict[str, Any]:
+        """Probability that the client opens an email (the features' one, or the next default
+        slot's); from the batch mart when it holds the client for the serving version."""
+        return respond(request, service.engagement(body), body.client_id)
+
+    @app.post("/v1/churn/risk", response_model=ChurnResponse, dependencies=keyed)
+    def churn_risk(request: Request, body: ChurnRequest) -> dict[str, Any]:
+        """30-day churn probability, risk tier, top reasons and the recommended action."""
+        return respond(request, service.churn(body), body.client_id)
+
+    @app.post("/v1/send-time/best", response_model=SendTimeResponse, dependencies=keyed)
+    def best_send_time(request: Request, body: SendTimeRequest) -> dict[str, Any]:
+        """The hour of the week (client's local time) with the highest expected open rate."""
+        return respond(request, service.send_time(body), body.client_id)
+
+    @app.post("/v1/content/choose", response_model=ContentResponse, dependencies=keyed)
+    def choose_content(request: Request, body: ContentRequest) -> dict[str, Any]:
+        """The content variants the bandit assigned to the client."""
+        return respond(request, service.content(body.client_id), body.client_id)
+
+    @app.post(DOCUMENT_PATH, response_model=DocumentResponse, dependencies=keyed)
+    async def classify_document(
+        request: Request, file: Annotated[UploadFile, File()]
+    ) -> dict[str, Any]:
+        """Document type, confidence, entities and whether a person should check it."""
+        content = await file.read(config.max_upload_bytes + 1)
+        if len(content) > config.max_upload_bytes:
+            raise _TooLarge(config.max_upload_bytes)
+        answer = await run_in_threadpool(service.document, content, file.filename)
+        return respond(request, answer, None)
+
+    @app.exception_handler(_TooLarge)
+    async def too_large(request: Request, error: _TooLarge) -> JSONResponse:
+        return _too_large(error.limit)
+
+    @app.post("/admin/reload", dependencies=keyed)
+    def reload_models() -> dict[str, Any]:
+        """Follow the registry's aliases and the BI copy now; the caches are emptied when a
+        served version or the batch scores changed."""
+        return {**service.refresh(), "models": service.models.versions()}
+
+    @app.get("/healthz", response_model=Health)
+    def health() -> dict[str, Any]:
+        batch = service.edge.snapshot.scores
+        return {
+            "status": "ok",
+            "models": service.models.versions(),
+            "batch_clients": {name: len(rows) for name, rows in batch.items()},
+        }
+
+    @app.get("/metrics", dependencies=keyed)
+    def prometheus_metrics() -> Response:
+        return Response(metrics.render(), media_type=CONTENT_TYPE)
+
+    return app
+
+
+class _TooLarge(Exception):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the upload exceeds {limit} bytes")
+        self.limit = limit
+
+
+def _too_large(limit: int) -> JSONResponse:
+    return JSONResponse(
+        {"detail": f"the document exceeds the {limit // 2**20} MB limit ({limit} bytes)"},
+        status_code=413,
+    )
+
+
+async def _refresh_periodically(service: ScoringService, seconds: float) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await run_in_threadpool(service.refresh)
+        except Exception:
+            logger.exception("periodic refresh failed; serving the loaded versions")
