@@ -3,12 +3,15 @@
 import dagster as dg
 
 from roi_assets.automation.assets import bi_warehouse_copy
-from roi_assets.automation.jobs import daily_refresh, refresh_all
+from roi_assets.automation.jobs import daily_refresh, publish_bi, refresh_all
+from roi_assets.automation.sensors import publish_bi_sensors
 from roi_assets.churn import definitions as churn
+from roi_assets.deployment import definitions as deployment
 from roi_assets.documents import definitions as documents
 from roi_assets.engagement import definitions as engagement
 from roi_assets.features.assets import dbt_models, dbt_resource
 from roi_assets.ingestion.assets import raw_assets, raw_checks
+from roi_assets.monitoring import definitions as monitoring
 from roi_assets.personalization import definitions as personalization
 from roi_assets.resources.mlflow_tracking import mlflow_resource
 from roi_assets.resources.storage import LandingZoneResource
@@ -21,7 +24,8 @@ def _shared() -> dg.Definitions:
     return dg.Definitions(
         assets=[simulated_world, *raw_assets, dbt_models, bi_warehouse_copy],
         asset_checks=raw_checks,
-        jobs=[refresh_all],
+        jobs=[refresh_all, publish_bi],
+        sensors=publish_bi_sensors,
         schedules=[daily_refresh],
         resources={
             "duckdb": duckdb_resource(),
@@ -36,5 +40,12 @@ def _shared() -> dg.Definitions:
 
 
 defs = dg.Definitions.merge(
-    _shared(), engagement.defs, documents.defs, send_time.defs, personalization.defs, churn.defs
+    _shared(),
+    engagement.defs,
+    documents.defs,
+    send_time.defs,
+    personalization.defs,
+    churn.defs,
+    deployment.defs,
+    monitoring.defs,
 )

@@ -64,6 +64,11 @@ def artifacts_dir() -> Path:
     return data_dir() / "artifacts"
 
 
+def serving_log_dir() -> Path:
+    """Where the serving API appends its request log, which serving-health monitoring reads."""
+    return data_dir() / "serving_log"
+
+
 def mlflow_tracking_uri() -> str:
     """sqlite store under data/ by default; set MLFLOW_TRACKING_URI to use a tracking server."""
     return os.environ.get(ENV_MLFLOW_TRACKING_URI, f"sqlite:///{data_dir() / 'mlflow.db'}")

@@ -7,12 +7,19 @@ from roi_assets import settings
 from roi_assets.resources.bi_publication import publish_bi_copy
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-# Tables BI reads; the copy is refreshed after any of them changes.
+# The BI-facing tables the copy is drawn for (lineage in the UI). The copy is not part of the jobs
+# that write them: a blocking validation gate skips what lies downstream of it, and BI must still
+# get a fresh copy after such a run. It has its own job, launched after each run (see
+# `automation.sensors`) and by `make run`.
 BI_INPUTS = [
     dg.AssetKey(["features", "feat_email_engagement"]),
     dg.AssetKey(["features", "feat_client_churn"]),
     dg.AssetKey(["features", "feat_client_daily"]),
     dg.AssetKey(["marts", "engagement_scores"]),
+    dg.AssetKey(["marts", "churn_risk"]),
+    dg.AssetKey(["marts", "send_time_recommendations"]),
+    dg.AssetKey(["marts", "content_assignments"]),
+    dg.AssetKey(["marts", "document_classifications"]),
 ]
 
 

@@ -40,7 +40,7 @@ def config_from_environment() -> ServingConfig:
     return ServingConfig(
         api_key=api_key,
         bi_warehouse=settings.bi_warehouse_path(),
-        request_log_dir=settings.data_dir() / "serving_log",
+        request_log_dir=settings.serving_log_dir(),
         max_upload_bytes=int(float(os.environ.get(ENV_MAX_UPLOAD_MB, "10")) * 2**20),
         cache_ttl_seconds=float(os.environ.get(ENV_CACHE_TTL_SECONDS, "300")),
         refresh_seconds=float(os.environ.get(ENV_REFRESH_SECONDS, "60")),

@@ -1,0 +1,41 @@
+"""The deployment domain's slice of the graph, and the daily schedule that advances it."""
+
+import dagster as dg
+
+from roi_assets.deployment.assets import GROUP, ab_outcomes, ab_test_decisions, rollout_state
+from roi_assets.deployment.checks import rollout_state_is_consistent
+
+CLOCKED_ASSETS = (ab_outcomes, ab_test_decisions, rollout_state)
+
+advance_deployments = dg.define_asset_job(
+    "advance_deployments",
+    # downstream too: whatever reads the rollout (the BI copy the serving API opens) follows it
+    selection=dg.AssetSelection.groups(GROUP).downstream(),
+    description="Log A/B outcomes, decide the A/B tests and advance every rollout by one day.",
+)
+
+
+@dg.schedule(
+    name="rollout_daily",
+    job=advance_deployments,
+    cron_schedule="0 6 * * *",
+    execution_timezone="UTC",
+)
+def rollout_daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """Advances every experiment and rollout once a day, after the daily retrain, on the tick's
+    date (one run per date: a re-evaluated tick does not run it twice)."""
+    as_of = context.scheduled_execution_time.date().isoformat()
+    return dg.RunRequest(
+        run_key=as_of,
+        run_config={
+            "ops": {a.op.name: {"config": {"as_of": as_of}} for a in CLOCKED_ASSETS},
+        },
+    )
+
+
+defs = dg.Definitions(
+    assets=list(CLOCKED_ASSETS),
+    asset_checks=[rollout_state_is_consistent],
+    jobs=[advance_deployments],
+    schedules=[rollout_daily],
+)

@@ -1,0 +1,187 @@
+"""Where deployments are recorded: monitoring.rollout_state, deployment_transitions and
+ab_test_decisions (contracts in docs/tables.md).
+
+`rollout_state` holds one current row per model, which the serving API reads (from the BI copy)
+to route clients; `deployment_transitions` is the append-only history with reasons; and
+`ab_test_decisions` the daily verdict of each A/B test with its evidence. Writes are keyed so a
+re-run of the same day replaces or ignores rather than duplicates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+
+import duckdb
+
+from roi_assets.deployment.ab_test import ABTestResult
+from roi_assets.deployment.rollout import RolloutState, Transition
+from roi_assets.resources.warehouse import table_exists
+
+SCHEMA = "monitoring"
+STATE_TABLE = f"{SCHEMA}.rollout_state"
+TRANSITIONS_TABLE = f"{SCHEMA}.deployment_transitions"
+DECISIONS_TABLE = f"{SCHEMA}.ab_test_decisions"
+
+_STATE_COLUMNS = (
+    "model_name",
+    "challenger_version",
+    "champion_version",
+    "stage",
+    "challenger_share",
+    "started_at",
+    "stage_started_at",
+    "updated_at",
+)
+_CREATE = (
+    f"""create table if not exists {STATE_TABLE} (
+        model_name varchar primary key,
+        challenger_version varchar not null,
+        champion_version varchar not null,
+        stage varchar not null,
+        challenger_share double not null,
+        started_at timestamp not null,
+        stage_started_at timestamp not null,
+        updated_at timestamp not null
+    )""",
+    f"""create table if not exists {TRANSITIONS_TABLE} (
+        model_name varchar not null,
+        challenger_version varchar not null,
+        champion_version varchar not null,
+        event varchar not null,
+        from_stage varchar,
+        to_stage varchar not null,
+        challenger_share double not null,
+        reason varchar not null,
+        as_of date not null,
+        recorded_at timestamp not null,
+        primary key (model_name, challenger_version, as_of, event)
+    )""",
+    f"""create table if not exists {DECISIONS_TABLE} (
+        experiment_key varchar not null,
+        model_name varchar not null,
+        challenger_version varchar not null,
+        champion_version varchar not null,
+        as_of date not null,
+        decision varchar not null,
+        days_elapsed integer not null,
+        n_champion bigint not null,
+        n_challenger bigint not null,
+        engaged_champion bigint not null,
+        engaged_challenger bigint not null,
+        rate_champion double,
+        rate_challenger double,
+        relative_lift double,
+        p_value double,
+        reason varchar not null,
+        decided_at timestamp not null,
+        primary key (experiment_key, as_of)
+    )""",
+)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    for statement in _CREATE:
+        con.execute(statement)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def read_states(con: duckdb.DuckDBPyConnection) -> dict[str, RolloutState]:
+    """The current deployment of every model that ever had one."""
+    if not table_exists(con, SCHEMA, "rollout_state"):
+        return {}
+    rows = con.execute(f"select {', '.join(_STATE_COLUMNS)} from {STATE_TABLE}").fetchall()
+    return {row[0]: RolloutState(*row) for row in rows}
+
+
+def write_state(con: duckdb.DuckDBPyConnection, state: RolloutState) -> None:
+    ensure_tables(con)
+    con.execute(
+        f"insert or replace into {STATE_TABLE} ({', '.join(_STATE_COLUMNS)}) "
+        f"values ({', '.join('?' * len(_STATE_COLUMNS))})",
+        [getattr(state, column) for column in _STATE_COLUMNS],
+    )
+
+
+def append_transitions(con: duckdb.DuckDBPyConnection, transitions: Iterable[Transition]) -> int:
+    """Record transitions; one already recorded for the same model, challenger, day and event is
+    kept as it was. Returns how many were new."""
+    ensure_tables(con)
+    added = 0
+    for t in transitions:
+        before = con.execute(f"select count(*) from {TRANSITIONS_TABLE}").fetchone()[0]
+        con.execute(
+            f"insert or ignore into {TRANSITIONS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                t.model_name,
+                t.challenger_version,
+                t.champion_version,
+                t.event,
+                t.from_stage,
+                t.to_stage,
+                t.challenger_share,
+                t.reason,
+                t.as_of,
+                _now(),
+            ],
+        )
+        added += con.execute(f"select count(*) from {TRANSITIONS_TABLE}").fetchone()[0] - before
+    return added
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def write_decision(
+    con: duckdb.DuckDBPyConnection,
+    experiment_key: str,
+    state: RolloutState,
+    as_of: dt.date,
+    result: ABTestResult,
+) -> None:
+    """Store the day's verdict of an A/B test (replacing an earlier one of the same day)."""
+    ensure_tables(con)
+    con.execute(
+        f"insert or replace into {DECISIONS_TABLE} values "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            experiment_key,
+            state.model_name,
+            state.challenger_version,
+            state.champion_version,
+            as_of,
+            result.decision,
+            result.days_elapsed,
+            result.n_champion,
+            result.n_challenger,
+            result.engaged_champion,
+            result.engaged_challenger,
+            result.rate_champion,
+            result.rate_challenger,
+            _finite(result.relative_lift),
+            result.p_value,
+            result.reason,
+            _now(),
+        ],
+    )
+
+
+def read_decision(
+    con: duckdb.DuckDBPyConnection, experiment_key: str, as_of: dt.date
+) -> ABTestResult | None:
+    """The verdict an A/B test reached on `as_of`, if it was decided that day."""
+    if not table_exists(con, SCHEMA, "ab_test_decisions"):
+        return None
+    row = con.execute(
+        "select decision, days_elapsed, n_champion, n_challenger, engaged_champion, "
+        f"engaged_challenger, p_value, reason from {DECISIONS_TABLE} "
+        "where experiment_key = ? and as_of = ?",
+        [experiment_key, as_of],
+    ).fetchone()
+    return None if row is None else ABTestResult(*row)

@@ -1,0 +1,2 @@
+"""Model monitoring: feature and prediction drift, champion health, serving health, alerts,
+rollback, explanations and fairness."""

@@ -1,0 +1,279 @@
+"""Explanation assets: SHAP importance and per-client contributions of the champions' tree models,
+LIME for a sample of clients, and churn counterfactuals for high-risk clients.
+
+Each asset runs after its domain's mart, that is after the validation gate let a version through;
+a model without a champion is skipped and the metadata says so. Models are read from the MLflow
+registry by the `champion` alias, the version that scored the mart.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import dagster as dg
+import duckdb
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from roi_assets import settings
+from roi_assets.churn.assets import DAILY
+from roi_assets.churn.assets import FEATURES as CHURN_FEATURES_TABLE
+from roi_assets.churn.ensemble import registered_model_name
+from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.churn.scoring import latest_snapshot_rows
+from roi_assets.churn.tiers import HIGH_RISK
+from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
+from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
+from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
+from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.evaluation.reliability import png_markdown
+from roi_assets.monitoring.counterfactual import (
+    counterfactual_row,
+    stack_counterfactuals,
+    value_grid,
+    write_counterfactuals,
+)
+from roi_assets.monitoring.explain import (
+    LIME,
+    SHAP,
+    TreeView,
+    global_importance,
+    lime_top_contributions,
+    load_explainable_model,
+    shap_top_contributions,
+    summary_plot_png,
+    tree_view,
+    write_client_explanations,
+    write_feature_importance,
+)
+from roi_assets.resources.tracking import CHAMPION, version_behind_alias
+from roi_assets.resources.warehouse import WAREHOUSE_POOL
+
+ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
+CHURN_RISK = dg.AssetKey(["marts", "churn_risk"])
+CHURN_MODELS = tuple(registered_model_name(window) for window in PREDICTION_WINDOWS)
+
+
+class ExplanationConfig(dg.Config):
+    """How much to explain: SHAP importance on `background_rows` sampled rows, SHAP contributions
+    (`top_k` per client) for up to `max_clients` scored clients, LIME for `lime_clients` of them
+    with `lime_samples` perturbations each."""
+
+    background_rows: int = 200
+    max_clients: int = 5_000
+    top_k: int = 5
+    lime_clients: int = 20
+    lime_samples: int = 1_000
+    seed: int = 0
+
+
+class CounterfactualConfig(dg.Config):
+    """At most `max_clients` high-risk clients per window, the riskiest first."""
+
+    max_clients: int = 50
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _sample(frame: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
+    return frame.sample(min(n, frame.height), seed=seed) if frame.height > n else frame
+
+
+@dataclass(frozen=True)
+class ModelExplanation:
+    """What one champion's explanation writes, and what its materialisation shows."""
+
+    model_name: str
+    version: str
+    importance: pl.DataFrame
+    shap_rows: pl.DataFrame
+    lime_rows: pl.DataFrame
+    metadata: dict[str, object]
+
+    def write(self, con: duckdb.DuckDBPyConnection, at: dt.datetime) -> int:
+        named = {"model_name": self.model_name, "model_version": self.version}
+        written = write_feature_importance(con, self.importance, computed_at=at, **named)
+        for method, rows in ((SHAP, self.shap_rows), (LIME, self.lime_rows)):
+            written += write_client_explanations(con, rows, method=method, explained_at=at, **named)
+        return written
+
+
+def explain_champion(
+    model_name: str,
+    version: str,
+    view: TreeView,
+    background: pl.DataFrame,
+    clients: pl.DataFrame,
+    config: ExplanationConfig,
+) -> ModelExplanation:
+    """Global importance with its plot (saved under the artifacts folder), SHAP contributions for
+    `clients` and LIME for a sample of them."""
+    background_matrix = view.matrix(background)
+    importance, values = global_importance(view, background_matrix)
+    title = f"{model_name} v{version}: SHAP on {len(background_matrix)} rows ({view.units})"
+    png = summary_plot_png(values, background_matrix, view.feature_names, title)
+    folder = settings.artifacts_dir() / "monitoring"
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_path = folder / f"shap_summary_{model_name}_v{version}.png"
+    plot_path.write_bytes(png)
+    ids = clients["client_id"].to_list()
+    shap_rows = shap_top_contributions(view, view.matrix(clients), ids, config.top_k)
+    sampled = _sample(clients, config.lime_clients, config.seed)
+    lime_rows = lime_top_contributions(
+        view,
+        view.matrix(sampled),
+        background_matrix,
+        sampled["client_id"].to_list(),
+        top_k=config.top_k,
+        num_samples=config.lime_samples,
+        seed=config.seed,
+    )
+    top = importance.head(10).to_pandas().to_markdown(index=False, floatfmt=".4f")
+    metadata: dict[str, dg.RawMetadataValue] = {
+        f"{model_name}_version": version,
+        f"{model_name}_importance": dg.MetadataValue.md(
+            top + "\n\n" + png_markdown(png, f"SHAP summary of {model_name}")
+        ),
+        f"{model_name}_plot": dg.MetadataValue.path(str(plot_path)),
+        f"{model_name}_clients_explained": len(ids),
+        f"{model_name}_lime_clients": sampled.height,
+    }
+    return ModelExplanation(model_name, version, importance, shap_rows, lime_rows, metadata)
+
+
+def _explain_champions(
+    model_names: tuple[str, ...],
+    rows_for: Callable[[str], tuple[pl.DataFrame, pl.DataFrame]],
+    config: ExplanationConfig,
+    duckdb: DuckDBResource,
+) -> dg.MaterializeResult:
+    """Explain each model's champion; `rows_for(model_name)` gives (background, clients)."""
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    explained = []
+    for model_name in model_names:
+        version = version_behind_alias(model_name, CHAMPION)
+        if version is None:
+            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to explain"
+            continue
+        view = tree_view(load_explainable_model(model_name, CHAMPION))
+        background, clients = rows_for(model_name)
+        explained.append(explain_champion(model_name, version, view, background, clients, config))
+    at = _now()
+    with duckdb.get_connection() as con:
+        written = sum(explanation.write(con, at) for explanation in explained)
+    for explanation in explained:
+        metadata |= explanation.metadata
+    return dg.MaterializeResult(metadata={"rows_written": written, **metadata})
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"shap", "python", "duckdb"},
+    ins={
+        "scores": dg.AssetIn(key=ENGAGEMENT_SCORES),
+        "features": dg.AssetIn(key=ENGAGEMENT_FEATURES_TABLE),
+    },
+    pool=WAREHOUSE_POOL,
+)
+def engagement_explanations(
+    config: ExplanationConfig,
+    scores: pl.DataFrame,
+    features: pl.DataFrame,
+    duckdb: DuckDBResource,
+) -> dg.MaterializeResult:
+    """Why the engagement champions (roi-engagement-open / -click) score what they score: mean
+    |SHAP| per feature of the XGBoost step (encoded, selected features, log-odds) with a summary
+    plot, to monitoring.feature_importance; the top contributions of every scored client at the
+    next default slot (SHAP) and of a sample of clients (LIME), to monitoring.client_explanations.
+    """
+    history = labelled_history(features, HEADLINE_TARGET)
+    background = _sample(history, config.background_rows, config.seed)
+    clients = default_slot_rows(features, scores["client_id"]).head(config.max_clients)
+    return _explain_champions(
+        tuple(ENGAGEMENT_MODELS.values()), lambda _: (background, clients), config, duckdb
+    )
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"shap", "python", "duckdb"},
+    ins={"risk": dg.AssetIn(key=CHURN_RISK), "churn": dg.AssetIn(key=CHURN_FEATURES_TABLE)},
+    pool=WAREHOUSE_POOL,
+)
+def churn_explanations(
+    config: ExplanationConfig,
+    risk: pl.DataFrame,
+    churn: pl.DataFrame,
+    duckdb: DuckDBResource,
+) -> dg.MaterializeResult:
+    """Why the churn champions (roi-churn-30d / -60d / -90d) rate a client's risk: mean |SHAP|
+    per tabular feature of the random forest (churn probability) with a summary plot, to
+    monitoring.feature_importance; the top contributions of every client in marts.churn_risk
+    (SHAP) and of a sample of clients (LIME), to monitoring.client_explanations. The LSTM member
+    reads daily sequences and is not attributed per feature."""
+    background = _sample(churn, config.background_rows, config.seed)
+    clients = latest_snapshot_rows(churn, risk["client_id"].unique()).head(config.max_clients)
+    return _explain_champions(CHURN_MODELS, lambda _: (background, clients), config, duckdb)
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"python", "duckdb"},
+    ins={
+        "risk": dg.AssetIn(key=CHURN_RISK),
+        "churn": dg.AssetIn(key=CHURN_FEATURES_TABLE),
+        "daily": dg.AssetIn(key=DAILY),
+    },
+    pool=WAREHOUSE_POOL,
+)
+def churn_counterfactuals(
+    config: CounterfactualConfig,
+    risk: pl.DataFrame,
+    churn: pl.DataFrame,
+    daily: pl.DataFrame,
+    duckdb: DuckDBResource,
+) -> dg.MaterializeResult:
+    """For each high- or critical-risk client of marts.churn_risk (the riskiest first): the
+    smallest realistic change in actionable features (logins, document use, support resolution,
+    adoption; never the contract date, market signals or who the client is) that brings the
+    champion's risk below the high tier, in plain words, to monitoring.churn_counterfactuals."""
+    grids = value_grid(churn)
+    metadata: dict[str, dg.RawMetadataValue] = {}
+    frames = []
+    for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
+        version = version_behind_alias(model_name, CHAMPION)
+        at_risk = (
+            risk.filter((pl.col("window_days") == window) & (pl.col("probability") >= HIGH_RISK))
+            .sort("probability", descending=True)
+            .head(config.max_clients)
+        )
+        if version is None or at_risk.is_empty():
+            metadata[f"{model_name}_skipped"] = (
+                "no champion yet" if version is None else "no client at high risk"
+            )
+            continue
+        ensemble = load_explainable_model(model_name, CHAMPION)
+        rows = latest_snapshot_rows(churn, at_risk["client_id"])
+        sequences = build_sequences(daily, rows)
+        found = [
+            counterfactual_row(c) for c in stack_counterfactuals(ensemble, rows, sequences, grids)
+        ]
+        frame = pl.DataFrame(found).with_columns(
+            rows["client_id"],
+            rows["snapshot_date"],
+            pl.lit(model_name).alias("model_name"),
+            pl.lit(version).alias("model_version"),
+            pl.lit(_now()).alias("computed_at"),
+        )
+        frames.append(frame)
+        metadata[f"{model_name}_clients"] = frame.height
+        metadata[f"{model_name}_brought_below_high"] = int(frame["reached_below_high"].sum())
+    written = 0
+    if frames:
+        with duckdb.get_connection() as con:
+            written = sum(write_counterfactuals(con, frame) for frame in frames)
+        preview = pl.concat(frames).head(5).select("client_id", "model_name", "explanation")
+        metadata["preview"] = dg.MetadataValue.md(preview.to_pandas().to_markdown(index=False))
+    return dg.MaterializeResult(metadata={"dagster/row_count": written, **metadata})

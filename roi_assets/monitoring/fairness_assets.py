@@ -1,0 +1,238 @@
+"""Fairness assets and their warning checks: the champions' decisions on the latest labelled rows,
+per protected group, next to what a per-group threshold (fairlearn's ThresholdOptimizer) would do.
+
+Each asset runs after its domain's mart, that is after the validation gate let a version through;
+a model without a champion is skipped and the metadata says so. The document classifier is not
+assessed: documents carry no protected attribute of a client.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import dagster as dg
+import mlflow.sklearn
+import numpy as np
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from roi_assets.churn.assets import DAILY
+from roi_assets.churn.assets import FEATURES as CHURN_FEATURES_TABLE
+from roi_assets.churn.ensemble import registered_model_name
+from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.churn.folds import InsufficientHistory
+from roi_assets.churn.splits import split_window
+from roi_assets.churn.tiers import HIGH_RISK
+from roi_assets.engagement.assets import EVALUATION_FRACTION
+from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
+from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
+from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
+from roi_assets.engagement.model import predict_proba
+from roi_assets.evaluation.windows import time_ordered_split
+from roi_assets.monitoring.fairness import (
+    PROTECTED_ATTRIBUTES,
+    TABLE,
+    FairnessLimits,
+    fairness_report,
+    flagged,
+    mitigation_report,
+    summary_markdown,
+    write_fairness_metrics,
+)
+from roi_assets.resources.tracking import CHAMPION, load_model_by_alias, version_behind_alias
+from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
+
+ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
+CHURN_RISK = dg.AssetKey(["marts", "churn_risk"])
+CHURN_MODELS = tuple(registered_model_name(window) for window in PREDICTION_WINDOWS)
+
+
+class FairnessConfig(dg.Config):
+    """Limits past which the check warns (see `monitoring.fairness`), the smallest group judged,
+    and the parity constraint of the mitigation report ('demographic_parity' or
+    'true_positive_rate_parity')."""
+
+    max_demographic_parity_difference: float = FairnessLimits.max_demographic_parity_difference
+    max_equal_opportunity_difference: float = FairnessLimits.max_equal_opportunity_difference
+    min_disparate_impact_ratio: float = FairnessLimits.min_disparate_impact_ratio
+    min_group_size: int = FairnessLimits.min_group_size
+    mitigation_constraint: str = "demographic_parity"
+    seed: int = 0
+
+    def limits(self) -> FairnessLimits:
+        return FairnessLimits(**self.model_dump(exclude={"mitigation_constraint", "seed"}))
+
+
+def _assess(
+    config: FairnessConfig,
+    model_name: str,
+    version: str,
+    outcomes: np.ndarray,
+    scores: np.ndarray,
+    decisions: np.ndarray,
+    rows: pl.DataFrame,
+) -> tuple[pl.DataFrame, dict[str, object]]:
+    """The served decisions' report and the mitigation's, with their metadata."""
+    protected = {name: rows[name].to_numpy() for name in PROTECTED_ATTRIBUTES}
+    named = {
+        "model_name": model_name,
+        "model_version": version,
+        "computed_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+        "limits": config.limits(),
+    }
+    served = fairness_report(outcomes, decisions, protected, **named)
+    mitigated, skipped = mitigation_report(
+        outcomes,
+        scores,
+        protected,
+        constraint=config.mitigation_constraint,
+        seed=config.seed,
+        **named,
+    )
+    report = pl.concat([served, mitigated])
+    metadata: dict[str, dg.RawMetadataValue] = {
+        f"{model_name}_version": version,
+        f"{model_name}_rows": len(outcomes),
+        f"{model_name}_flags": flagged(report).height,
+        f"{model_name}_report": dg.MetadataValue.md(summary_markdown(report)),
+    }
+    if skipped:
+        metadata[f"{model_name}_mitigation_skipped"] = skipped
+    return report, metadata
+
+
+def _write(
+    duckdb: DuckDBResource,
+    reports: list[pl.DataFrame],
+    metadata: dict[str, object],
+) -> dg.MaterializeResult:
+    written = 0
+    if reports:
+        with duckdb.get_connection() as con:
+            written = sum(write_fairness_metrics(con, report) for report in reports)
+    return dg.MaterializeResult(metadata={"dagster/row_count": written, **metadata})
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"fairlearn", "python", "duckdb"},
+    deps=[ENGAGEMENT_SCORES],
+    ins={"features": dg.AssetIn(key=ENGAGEMENT_FEATURES_TABLE)},
+    pool=WAREHOUSE_POOL,
+)
+def engagement_fairness(
+    config: FairnessConfig, features: pl.DataFrame, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """Group fairness of the engagement champions (roi-engagement-open / -click) on the latest
+    labelled sends (the evaluation window): per age_group, geographic_region and
+    client_value_tier, the selection rate and true-positive rate of the open/click decision, the
+    demographic parity difference, equal opportunity difference and disparate impact ratio
+    against the configured limits, and the same after a cross-fitted ThresholdOptimizer (variant
+    'mitigated', a report only: what is served never changes); to monitoring.fairness_metrics."""
+    labelled = labelled_history(features, HEADLINE_TARGET)
+    _, rows = time_ordered_split(labelled, TIME_COLUMN, EVALUATION_FRACTION)
+    reports, metadata = [], {}
+    for target, model_name in ENGAGEMENT_MODELS.items():
+        version = version_behind_alias(model_name, CHAMPION)
+        if version is None:
+            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to assess"
+            continue
+        model = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+        scores = predict_proba(model, rows)
+        decisions = (scores >= model.threshold).astype(np.int64)
+        report, found = _assess(
+            config, model_name, version, rows[target].to_numpy(), scores, decisions, rows
+        )
+        reports.append(report)
+        metadata |= found
+    return _write(duckdb, reports, metadata)
+
+
+@dg.asset(
+    group_name="monitoring",
+    kinds={"fairlearn", "python", "duckdb"},
+    deps=[CHURN_RISK],
+    ins={"churn": dg.AssetIn(key=CHURN_FEATURES_TABLE), "daily": dg.AssetIn(key=DAILY)},
+    pool=WAREHOUSE_POOL,
+)
+def churn_fairness(
+    config: FairnessConfig, churn: pl.DataFrame, daily: pl.DataFrame, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """Group fairness of the churn champions (roi-churn-30d / -60d / -90d) on each window's latest
+    labelled snapshots: the decision is a high-tier alert (risk ≥ 0.6), compared with who churned;
+    per age_group, geographic_region and client_value_tier the same rates, gaps and limits as the
+    engagement report, and the ThresholdOptimizer mitigation next to them (a report only); to
+    monitoring.fairness_metrics."""
+    reports, metadata = [], {}
+    for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
+        version = version_behind_alias(model_name, CHAMPION)
+        if version is None:
+            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to assess"
+            continue
+        try:
+            # The evaluation rows do not depend on the purge, which only trims training rows.
+            split = split_window(churn, window, boundary_purge_days=0)
+        except InsufficientHistory as too_short:
+            metadata[f"{model_name}_skipped"] = str(too_short)
+            continue
+        rows = split.evaluation
+        ensemble = load_model_by_alias(model_name, CHAMPION).unwrap_python_model().ensemble
+        scores = ensemble.predict_proba(rows, build_sequences(daily, rows))
+        decisions = (scores >= HIGH_RISK).astype(np.int64)
+        report, found = _assess(
+            config, model_name, version, rows[split.label].to_numpy(), scores, decisions, rows
+        )
+        reports.append(report)
+        metadata |= found
+    return _write(duckdb, reports, metadata)
+
+
+def _warn_past_limits(duckdb: DuckDBResource, model_names: Iterable[str]) -> dg.AssetCheckResult:
+    """Warns when a champion's latest report has a judged summary past its limit."""
+    names = list(model_names)
+    with duckdb.get_connection() as con:
+        if not table_exists(con, "monitoring", TABLE.split(".")[1]):
+            return dg.AssetCheckResult(
+                passed=True,
+                severity=dg.AssetCheckSeverity.WARN,
+                description="no fairness report yet (no champion to assess)",
+            )
+        rows = con.execute(
+            f'select model_name, model_version, attribute, metric, value, "limit" from {TABLE} '
+            "where model_name in (select unnest(?)) and variant = 'model' "
+            "and within_limit = false order by model_name, attribute, metric",
+            [names],
+        ).pl()
+    champions = pl.DataFrame(
+        {"model_name": names, "model_version": [version_behind_alias(n, CHAMPION) for n in names]},
+        schema={"model_name": pl.String, "model_version": pl.String},
+    )
+    rows = rows.join(champions, on=["model_name", "model_version"], how="semi")
+    description = (
+        "every judged gap is within its limit"
+        if rows.is_empty()
+        else f"{rows.height} judged gap(s) past their limit"
+    )
+    return dg.AssetCheckResult(
+        passed=rows.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "past_limits": dg.MetadataValue.md(
+                rows.to_pandas().to_markdown(index=False, floatfmt=".3f") if rows.height else "none"
+            )
+        },
+    )
+
+
+@dg.asset_check(asset=engagement_fairness)
+def engagement_fairness_within_limits(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """Warns (never blocks) when an engagement champion's demographic parity difference, equal
+    opportunity difference or disparate impact ratio is past its configured limit."""
+    return _warn_past_limits(duckdb, ENGAGEMENT_MODELS.values())
+
+
+@dg.asset_check(asset=churn_fairness)
+def churn_fairness_within_limits(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """Warns (never blocks) when a churn champion's demographic parity difference, equal
+    opportunity difference or disparate impact ratio is past its configured limit."""
+    return _warn_past_limits(duckdb, CHURN_MODELS)

@@ -1,0 +1,186 @@
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+from roi_assets.monitoring.fairness import (
+    DEMOGRAPHIC_PARITY,
+    DISPARATE_IMPACT,
+    EQUAL_OPPORTUNITY,
+    FAIRNESS_COLUMNS,
+    MITIGATED,
+    PROTECTED_ATTRIBUTES,
+    FairnessLimits,
+    fairness_report,
+    flagged,
+    mitigation_report,
+    summary_markdown,
+)
+from roi_assets.simulator.clients import draw_clients
+from roi_assets.simulator.scales import Scale, WorldConfig
+
+NOW = dt.datetime(2025, 6, 1)
+BASE_LOGIT = -1.1  # about a 25 % open rate, as in the simulated world
+
+
+def _world(age_group_bias: float, n_clients: int = 6000, seed: int = 3):
+    """Clients of the simulator with their open probability (latent propensity on a base rate),
+    an outcome drawn from it, and the decision of a model that knows that probability exactly."""
+    scale = Scale("fairness", n_clients=n_clients, n_days=30, sends_per_week=1, n_documents=0)
+    config = WorldConfig(seed=seed, scale=scale, age_group_bias=age_group_bias)
+    rng = np.random.default_rng(seed)
+    clients = draw_clients(config, rng)
+    probability = 1 / (1 + np.exp(-(BASE_LOGIT + clients.propensity)))
+    outcome = (rng.random(n_clients) < probability).astype(int)
+    decision = (probability >= 0.25).astype(int)
+    protected = {name: clients.table[name].to_numpy() for name in PROTECTED_ATTRIBUTES}
+    return outcome, probability, decision, protected
+
+
+def _summary(report: pl.DataFrame, attribute: str, metric: str) -> dict:
+    return report.filter(
+        (pl.col("attribute") == attribute)
+        & (pl.col("metric") == metric)
+        & pl.col("group").is_null()
+    ).row(0, named=True)
+
+
+def _report(outcome, decision, protected, **kwargs) -> pl.DataFrame:
+    return fairness_report(
+        outcome, decision, protected, model_name="m", model_version="1", computed_at=NOW, **kwargs
+    )
+
+
+def test_a_planted_age_bias_is_caught_by_parity_and_the_four_fifths_rule():
+    outcome, _, decision, protected = _world(age_group_bias=1.5)
+
+    report = _report(outcome, decision, protected)
+
+    parity = _summary(report, "age_group", DEMOGRAPHIC_PARITY)
+    impact = _summary(report, "age_group", DISPARATE_IMPACT)
+    assert parity["value"] > 0.2 and parity["within_limit"] is False
+    assert impact["value"] < 0.8 and impact["within_limit"] is False
+    assert set(flagged(report)["attribute"]) == {"age_group"}
+    rates = report.filter(
+        (pl.col("attribute") == "age_group") & (pl.col("metric") == "selection_rate")
+    )
+    lowest = rates.sort("value").row(0, named=True)
+    assert lowest["group"] == "65+"
+
+
+def test_without_a_planted_bias_nothing_is_flagged():
+    outcome, _, decision, protected = _world(age_group_bias=0.0)
+
+    report = _report(outcome, decision, protected)
+
+    assert flagged(report).is_empty()
+    assert _summary(report, "age_group", DISPARATE_IMPACT)["value"] > 0.9
+
+
+def test_the_report_has_the_table_columns_and_per_group_rows():
+    outcome, _, decision, protected = _world(age_group_bias=0.0, n_clients=1000)
+
+    report = _report(outcome, decision, protected)
+
+    assert tuple(report.columns) == FAIRNESS_COLUMNS
+    groups = report.filter(
+        (pl.col("attribute") == "age_group") & (pl.col("metric") == "true_positive_rate")
+    )
+    assert sorted(groups["group"]) == ["18-34", "35-49", "50-64", "65+"]
+    assert groups["limit"].is_null().all()
+    counts = report.filter((pl.col("attribute") == "age_group") & (pl.col("metric") == "count"))
+    assert counts["value"].sum() == 1000
+    summaries = report.filter(pl.col("group").is_null() & (pl.col("attribute") == "age_group"))
+    assert set(summaries["metric"]) == {
+        "accuracy",
+        DEMOGRAPHIC_PARITY,
+        EQUAL_OPPORTUNITY,
+        DISPARATE_IMPACT,
+    }
+
+
+def test_groups_too_small_to_judge_are_reported_but_not_judged():
+    outcome = np.array([1, 0, 1, 0, 1, 1, 0, 0])
+    decision = np.array([1, 1, 1, 1, 0, 0, 0, 0])
+    groups = {"age_group": np.array(["a"] * 4 + ["b"] * 4)}
+
+    report = _report(outcome, decision, groups, limits=FairnessLimits(min_group_size=5))
+
+    parity = _summary(report, "age_group", DEMOGRAPHIC_PARITY)
+    assert parity["value"] is None and parity["within_limit"] is None
+    assert flagged(report).is_empty()
+    judged = _report(outcome, decision, groups, limits=FairnessLimits(min_group_size=4))
+    assert _summary(judged, "age_group", DEMOGRAPHIC_PARITY)["value"] == pytest.approx(1.0)
+    assert _summary(judged, "age_group", DISPARATE_IMPACT)["value"] == pytest.approx(0.0)
+
+
+def test_threshold_optimizer_narrows_the_planted_gap_and_reports_its_accuracy_cost():
+    outcome, probability, decision, protected = _world(age_group_bias=1.5)
+
+    model = _report(outcome, decision, {"age_group": protected["age_group"]})
+    mitigated, skipped = mitigation_report(
+        outcome,
+        probability,
+        {"age_group": protected["age_group"]},
+        model_name="m",
+        model_version="1",
+        computed_at=NOW,
+    )
+
+    assert skipped == {}
+    assert set(mitigated["variant"]) == {MITIGATED}
+    before = _summary(model, "age_group", DEMOGRAPHIC_PARITY)["value"]
+    after = _summary(mitigated, "age_group", DEMOGRAPHIC_PARITY)["value"]
+    assert after < before / 2
+    assert _summary(mitigated, "age_group", "accuracy")["value"] > 0.5
+
+
+def test_the_markdown_puts_the_model_next_to_its_mitigation():
+    outcome, probability, decision, protected = _world(age_group_bias=1.5, n_clients=2000)
+    groups = {"age_group": protected["age_group"]}
+    model = _report(outcome, decision, groups)
+    mitigated, _ = mitigation_report(
+        outcome, probability, groups, model_name="m", model_version="1", computed_at=NOW
+    )
+
+    markdown = summary_markdown(pl.concat([model, mitigated]))
+
+    assert "| age_group | disparate_impact_ratio |" in markdown
+    assert "**no**" in markdown
+
+
+def test_without_a_champion_the_fairness_assets_record_nothing_and_say_why(tmp_path):
+    import mlflow
+    from dagster_duckdb import DuckDBResource
+
+    from roi_assets.monitoring.fairness_assets import (
+        FairnessConfig,
+        churn_fairness,
+        engagement_fairness,
+    )
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'empty_registry.db'}")
+    try:
+        warehouse = DuckDBResource(database=str(tmp_path / "warehouse.duckdb"))
+        sends = pl.DataFrame(
+            {
+                "sent_at": [dt.datetime(2025, 1, day) for day in range(1, 11)],
+                "label_complete": [True] * 10,
+                "opened_within_7d": [0, 1] * 5,
+            }
+        )
+        engagement = engagement_fairness(FairnessConfig(), features=sends, duckdb=warehouse)
+        churn = churn_fairness(
+            FairnessConfig(), churn=pl.DataFrame(), daily=pl.DataFrame(), duckdb=warehouse
+        )
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+    for result in (engagement, churn):
+        assert result.metadata["dagster/row_count"] == 0
+    assert (
+        engagement.metadata["roi-engagement-open_skipped"] == "no champion yet: nothing to assess"
+    )
+    assert churn.metadata["roi-churn-30d_skipped"] == "no champion yet: nothing to assess"
