@@ -9,6 +9,7 @@ from dagster_duckdb import DuckDBResource
 
 from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
+from roi_assets.engagement.gate import candidate_decision
 from roi_assets.engagement.model import (
     SPECIFICATION_PARAM_GRID,
     SPECIFICATION_TARGETS,
@@ -174,24 +175,36 @@ def engagement_evaluation(
     pool=WAREHOUSE_POOL,
 )
 def engagement_scores(
-    context: dg.AssetExecutionContext, features: pl.DataFrame, subscriptions: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    features: pl.DataFrame,
+    subscriptions: pl.DataFrame,
+    duckdb: DuckDBResource,
 ) -> pl.DataFrame:
-    """For every active client, the champion's probability of opening and of clicking an email
-    sent at the next default slot. Runs only after the validation gate passed: the gated
-    candidate becomes `challenger` (and `champion` when the model has none)."""
+    """For every active client, the champions' probability of opening and of clicking an email
+    sent at the next default slot. Runs only after the open model's gate passed; each candidate
+    that passed its own gate becomes `challenger` (and `champion` when its model has none). p_click
+    is NULL while the click model has no champion."""
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
     rows = default_slot_rows(features, active)
     scored = rows.select("client_id")
     for target, model_name in TARGETS.items():
         candidate = version_behind_alias(model_name, CANDIDATE)
-        aliases = promote_to_challenger(model_name, str(candidate))
-        context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
-        champion = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+        with duckdb.get_connection() as con:
+            decision = candidate_decision(con, model_name, candidate)
+        if decision is not None and decision.passed:
+            aliases = promote_to_challenger(model_name, str(candidate))
+            context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
+        else:
+            context.log.info("%s v%s stays a candidate: its gate failed", model_name, candidate)
         column = "p_open" if target == HEADLINE_TARGET else "p_click"
-        scored = scored.with_columns(
-            pl.Series(column, predict_proba(champion, rows)),
-            pl.lit(version_behind_alias(model_name, CHAMPION)).alias(f"{column}_model_version"),
-        )
+        champion_version = version_behind_alias(model_name, CHAMPION)
+        if champion_version is None:
+            probabilities = pl.Series(column, [None] * len(rows), dtype=pl.Float64)
+        else:
+            champion = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+            probabilities = pl.Series(column, predict_proba(champion, rows))
+        version_column = pl.lit(champion_version, dtype=pl.String).alias(f"{column}_model_version")
+        scored = scored.with_columns(probabilities, version_column)
     scored = scored.with_columns(
         pl.col("p_open_model_version").alias("model_version"),
         pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("scored_at"),
@@ -200,7 +213,9 @@ def engagement_scores(
         {
             "dagster/row_count": len(scored),
             "mean_p_open": float(scored["p_open"].mean()),
-            "mean_p_click": float(scored["p_click"].mean()),
+            "mean_p_click": dg.MetadataValue.float(scored["p_click"].mean())
+            if scored["p_click"].null_count() < len(scored)
+            else dg.MetadataValue.text("no click champion yet"),
         }
     )
     return scored
