@@ -65,6 +65,8 @@ def _verdict(since: float) -> int:
     print(f"Run {outcome.run_id}: {outcome.status}")
     for step in outcome.blocking_checks_failed:
         print(f"  validation gate blocked a candidate: {step} (see the check's metadata in the UI)")
+    for check in outcome.gates_held_back:
+        print(f"  validation gate held back its own candidate: {check}")
     for step in outcome.broken_steps:
         print(f"  step failed: {step}")
     return 0 if outcome.healthy else 1

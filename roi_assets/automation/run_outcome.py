@@ -3,7 +3,8 @@
 Dagster marks a run failed when a blocking check fails, because the check's step raises. For the
 product that is a decision, not a breakdown: the gate kept an unfit candidate from being promoted
 and the champion (if any) keeps serving. So the outcome separates the two: steps that broke, and
-validation gates that blocked.
+validation gates that blocked. A non-blocking validation gate that failed held back only its own
+candidate (e.g. the click model, a long churn window): the run succeeds, and the outcome names it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import dagster as dg
 
 # The error a step raises when its blocking asset check did not pass.
 BLOCKED_BY_CHECK = "DagsterAssetCheckFailedError"
+GATE_SUFFIX = "validation_gate"  # how the product names its validation gates
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class RunOutcome:
     status: str
     broken_steps: tuple[str, ...]
     blocking_checks_failed: tuple[str, ...]
+    gates_held_back: tuple[str, ...] = ()
 
     @property
     def healthy(self) -> bool:
@@ -46,4 +49,15 @@ def latest_run_outcome(
             blocked.append(event.step_key)
         else:
             broken.append(event.step_key)
-    return RunOutcome(run.run_id, run.status.value, tuple(broken), tuple(blocked))
+    held_back = []
+    for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = record.dagster_event.event_specific_data
+        if (
+            not evaluation.passed
+            and not evaluation.blocking
+            and evaluation.check_name.endswith(GATE_SUFFIX)
+        ):
+            held_back.append(evaluation.check_name)
+    return RunOutcome(
+        run.run_id, run.status.value, tuple(broken), tuple(blocked), tuple(sorted(held_back))
+    )

@@ -15,8 +15,10 @@ and retention actions. Plain modules, no Dagster; import from the module that ow
 - pyfunc: ChurnPyfuncModel, pyfunc_input_frame, predict_frame (MLflow packaging)
 - scoring: latest_snapshot_rows, risk_rows, tier_distribution (the rows of marts.churn_risk)
 
-Dagster lives in assets.py (churn_model, churn_evaluation, marts/churn_risk), checks.py (the
-blocking churn_validation_gate) and definitions.py.
+- gate: window_gate, window_decision (the validation gate's rule per window)
+
+Dagster lives in assets.py (churn_model, churn_evaluation, marts/churn_risk), checks.py (one gate
+per window; the 30-day one blocks the mart) and definitions.py.
 
 The package itself imports nothing, so loading one module does not pull in shap or MLflow.
 """

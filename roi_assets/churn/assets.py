@@ -15,6 +15,7 @@ from mlflow import MlflowClient
 from roi_assets.churn.ensemble import ChurnEnsemble, registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.folds import InsufficientHistory
+from roi_assets.churn.gate import window_decision
 from roi_assets.churn.pyfunc import (
     ARTIFACT_KEY,
     ChurnPyfuncModel,
@@ -148,6 +149,10 @@ def churn_model(
     says why."""
     tracking = context.resources.mlflow
     metadata: dict[str, dg.RawMetadataValue] = {}
+    # The warehouse returns rows in no fixed order, and the forest's bootstrap samples are drawn by
+    # row position: without a fixed order the same seed trains a different model on every run.
+    churn = churn.sort("client_id", "snapshot_date")
+    daily = daily.sort("client_id", "activity_date")
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
         try:
@@ -265,7 +270,7 @@ def churn_evaluation(
         "daily": dg.AssetIn(key=DAILY),
         "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
     },
-    required_resource_keys={"mlflow"},
+    required_resource_keys=REGISTRY_AND_WAREHOUSE,
     pool=WAREHOUSE_POOL,
 )
 def churn_risk(
@@ -276,23 +281,27 @@ def churn_risk(
 ) -> pl.DataFrame:
     """For every active client and window: the champion's churn probability on the client's latest
     snapshot, its risk tier, and from the medium tier up the top reasons (the forest's SHAP
-    contributions in words) and a recommended retention action. Runs only after the validation
-    gate passed: each gated candidate becomes `challenger` (and `champion` when the window has
-    none)."""
+    contributions in words) and a recommended retention action. Runs only after the 30-day gate
+    passed; each window's candidate that passed its own gate becomes `challenger` (and `champion`
+    when the window has none), and a window without a champion is left out."""
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
     rows = latest_snapshot_rows(churn, active)
     sequences = build_sequences(daily, rows)
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    duckdb: DuckDBResource = context.resources.duckdb
     frames = []
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
         candidate = version_behind_alias(model_name, CANDIDATE)
-        if candidate is not None:
+        with duckdb.get_connection() as con:
+            decision = window_decision(con, model_name, candidate, MEMBERS)
+        if decision is not None and decision.passed:
             aliases = promote_to_challenger(model_name, candidate)
             context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
         champion = version_behind_alias(model_name, CHAMPION)
         if champion is None:
-            raise dg.Failure(f"{model_name} has no champion to score with")
+            context.log.warning("%s has no champion yet: the window is left out", model_name)
+            continue
         frames.append(
             risk_rows(
                 _load_ensemble(model_name, CHAMPION),
@@ -302,6 +311,8 @@ def churn_risk(
                 scored_at=scored_at,
             )
         )
+    if not frames:
+        raise dg.Failure("no churn window has a champion to score with")
     risk = pl.concat(frames)
     context.add_output_metadata(
         {

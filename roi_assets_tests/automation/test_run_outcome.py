@@ -20,6 +20,11 @@ def scores():
     return 2
 
 
+@dg.asset_check(asset=candidate_model, blocking=False)
+def second_model_validation_gate():
+    return dg.AssetCheckResult(passed=False)
+
+
 @dg.asset
 def broken_step():
     raise RuntimeError("disk full")
@@ -54,3 +59,12 @@ def test_a_run_older_than_the_launch_does_not_answer_for_it():
 
     assert latest_run_outcome(instance, "refresh_all").healthy
     assert latest_run_outcome(instance, "refresh_all", started_after=time.time() + 60) is None
+
+
+def test_a_failed_non_blocking_gate_leaves_the_run_successful_and_is_named():
+    instance = _run([candidate_model, scores], [second_model_validation_gate])
+    outcome = latest_run_outcome(instance, "refresh_all")
+
+    assert outcome.status == "SUCCESS" and outcome.healthy
+    assert outcome.gates_held_back == ("second_model_validation_gate",)
+    assert outcome.blocking_checks_failed == ()

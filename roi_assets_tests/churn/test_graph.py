@@ -8,7 +8,7 @@ from roi_assets.churn.assets import CANDIDATE
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS
 from roi_assets.churn.tiers import RISK_TIERS, risk_tier
-from roi_assets.resources.tracking import CHAMPION, version_behind_alias
+from roi_assets.resources.tracking import CHAMPION, promote_to_champion, version_behind_alias
 from roi_assets.resources.warehouse import connect
 
 MART = dg.AssetKey(["marts", "churn_risk"])
@@ -55,9 +55,13 @@ def test_the_mart_is_refreshed_in_the_run_exactly_when_the_gate_passes(materiali
 
 @pytest.fixture(scope="module")
 def churn_risk(materialized_world) -> pl.DataFrame:
-    """The mart materialised on its own after the tiny run, whatever the tiny gate decided: the
-    candidates are promoted and scored as a passed gate would have them."""
+    """The mart materialised on its own after the tiny run, whatever the tiny gates decided: the
+    candidates are made champions, as passed gates would have them."""
     from roi_assets.definitions import defs
+
+    for window in PREDICTION_WINDOWS:
+        model_name = registered_model_name(window)
+        promote_to_champion(model_name, version_behind_alias(model_name, CANDIDATE))
 
     job = defs.resolve_implicit_global_asset_job_def()
     result = job.execute_in_process(asset_selection=[MART], instance=dg.DagsterInstance.ephemeral())
