@@ -41,12 +41,15 @@ def main(argv: list[str] | None = None) -> int:
             for name, version, value, oracle, baseline in con.execute(
                 "select model_name, model_version, value, oracle_value, baseline_value "
                 "from monitoring.model_evaluations where metric = 'auc_roc' "
+                # the candidates' evaluations (champion health rows on later windows have no oracle)
+                "and oracle_value is not null "
                 "qualify row_number() over "
                 "(partition by model_name order by evaluated_at desc) = 1 "
                 "order by 1"
             ).fetchall():
+                best = "—" if baseline is None else f"{baseline:.3f}"
                 print(
-                    f"  {name} v{version}: {value:.3f} / {oracle:.3f} / {baseline:.3f} "
+                    f"  {name} v{version}: {value:.3f} / {oracle:.3f} / {best} "
                     f"({value / oracle:.1%} of the oracle)"
                 )
     print(f"BI copy (read-only for BI tools): {settings.bi_warehouse_path()}")

@@ -12,6 +12,9 @@ from dagster_duckdb import DuckDBResource
 from roi_assets import settings
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences, label_column
+from roi_assets.documents.assets import HELD_OUT_FRACTION, SPLIT_SEED, use_product_registry
+from roi_assets.documents.image_features import torch_threads
+from roi_assets.documents.labelled_corpus import classifier_inputs, held_out_split
 from roi_assets.engagement.features import LABEL_COMPLETE
 from roi_assets.engagement.model import predict_proba
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
@@ -25,6 +28,13 @@ from roi_assets.monitoring.alerts import (
     known_alert_ids,
     serving_alerts,
     write_alerts,
+)
+from roi_assets.monitoring.document_drift import (
+    MIN_DOCUMENTS,
+    current_documents,
+    document_drift,
+    read_classified,
+    too_few_documents,
 )
 from roi_assets.monitoring.drift import (
     CHURN_INPUTS,
@@ -61,6 +71,8 @@ GROUP = "monitoring"
 EMAIL_FEATURES = dg.AssetKey(["features", "feat_email_engagement"])
 CHURN_FEATURES = dg.AssetKey(["features", "feat_client_churn"])
 DAILY = dg.AssetKey(["features", "feat_client_daily"])
+LABELLED_DOCUMENTS = dg.AssetKey(["raw", "labelled_documents"])
+DOCUMENT_CLASSIFICATIONS = dg.AssetKey(["marts", "document_classifications"])
 ENGAGEMENT_TARGETS = {
     "opened_within_7d": "roi-engagement-open",
     "clicked_within_7d": "roi-engagement-click",
@@ -139,6 +151,69 @@ def feature_drift_report(
         written = sum(write_feature_drift(con, rows) for rows in frames)
     metadata["dagster/row_count"] = written
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _held_out_confidence(corpus: pl.DataFrame) -> list[float] | None:
+    """The champion's confidence on the archive's held-out documents; None when they are too few
+    to compare (the classifier is then not even loaded)."""
+    _, held_out = held_out_split(corpus, HELD_OUT_FRACTION, SPLIT_SEED)
+    if held_out.height < MIN_DOCUMENTS:
+        return None
+    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, CHAMPION).unwrap_python_model().classifier
+    texts, thumbnails, _ = classifier_inputs(held_out)
+    with torch_threads(1):
+        _, confidence = classifier.predict(texts, thumbnails)
+    return confidence.tolist()
+
+
+@dg.asset(
+    key=["monitoring", "document_drift"],
+    group_name=GROUP,
+    kinds={"evidently", "duckdb"},
+    ins={"corpus": dg.AssetIn(key=LABELLED_DOCUMENTS)},
+    deps=[DOCUMENT_CLASSIFICATIONS],
+    pool=WAREHOUSE_POOL,
+    retry_policy=SAFE_RETRY,
+)
+def document_drift_report(
+    context: dg.AssetExecutionContext, corpus: pl.DataFrame, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """Drift of the documents the classifier's champion read lately (quality score, OCR
+    confidence, page count, and its own confidence) against the labelled archive it learnt from,
+    in monitoring.feature_drift. Documents are classified by per-document runs, so on a first
+    refresh there may be none yet: then, as without champion, nothing is written."""
+    use_product_registry()
+    version = version_behind_alias(DOCUMENT_CLASSIFIER, CHAMPION)
+    if version is None:
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} has no champion"}
+        )
+    with duckdb.get_connection() as con:
+        current = current_documents(read_classified(con), version)
+    reason = too_few_documents(corpus.height, current.height)
+    if reason is not None:
+        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": reason})
+    held_out_confidence = _held_out_confidence(corpus)
+    drift = document_drift(corpus, current, held_out_confidence)
+    path = drift.inputs.save_html(_report_path("document_drift"))
+    rows = drift.rows(version, _now())
+    with duckdb.get_connection() as con:
+        written = write_feature_drift(con, rows)
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "champion_version": version,
+            "report": dg.MetadataValue.path(str(path)),
+            "drift": dg.MetadataValue.md(
+                f"reference {drift.reference_window}, current {drift.current_window} "
+                f"({drift.current_documents} documents)\n\n" + markdown_table(drift.verdicts)
+            ),
+            "confidence": "compared"
+            if drift.confidence
+            else f"not compared: fewer than {MIN_DOCUMENTS} held-out archive documents",
+            "drifted_features": len(drift.drifted_features),
+        }
+    )
 
 
 def _engagement_health(email: pl.DataFrame, con, evaluated_at: dt.datetime) -> dict[str, Any]:
@@ -307,7 +382,7 @@ def serving_health(
     key=["monitoring", "alerts"],
     group_name=GROUP,
     kinds={"mlflow", "duckdb"},
-    deps=[feature_drift_report, champion_health_report, serving_health],
+    deps=[feature_drift_report, document_drift_report, champion_health_report, serving_health],
     pool=WAREHOUSE_POOL,
 )
 def model_alerts(

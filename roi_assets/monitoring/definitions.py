@@ -6,6 +6,7 @@ import dagster as dg
 from roi_assets.monitoring.assets import (
     GROUP,
     champion_health_report,
+    document_drift_report,
     feature_drift_report,
     model_alerts,
     serving_health,
@@ -41,6 +42,7 @@ monitoring_daily_schedule = dg.ScheduleDefinition(
 defs = dg.Definitions(
     assets=[
         feature_drift_report,
+        document_drift_report,
         champion_health_report,
         serving_health,
         model_alerts,

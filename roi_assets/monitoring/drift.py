@@ -209,8 +209,10 @@ def compare_distributions(
     current: pl.DataFrame,
     numerical: tuple[str, ...] | list[str],
     categorical: tuple[str, ...] | list[str] = (),
+    threshold: float = DRIFT_THRESHOLD,
 ) -> DriftReport:
-    """Evidently's data-drift preset over the given columns of two frames."""
+    """Evidently's data-drift preset over the given columns of two frames; `threshold` is for
+    windows too small for the default (see `document_drift`)."""
     columns = [*numerical, *categorical]
     definition = DataDefinition(
         numerical_columns=list(numerical), categorical_columns=list(categorical)
@@ -219,8 +221,8 @@ def compare_distributions(
         columns=columns,
         num_method=NUMERICAL_METHOD,
         cat_method=CATEGORICAL_METHOD,
-        num_threshold=DRIFT_THRESHOLD,
-        cat_threshold=DRIFT_THRESHOLD,
+        num_threshold=threshold,
+        cat_threshold=threshold,
     )
     snapshot = Report([preset]).run(
         Dataset.from_pandas(_as_evidently_frame(current, columns), data_definition=definition),
