@@ -130,15 +130,31 @@ class DocumentClassifier:
         self.booster.fit(self._stack(text_part, image_part), y)
         return self
 
-    def predict_proba(self, texts: Sequence[str], thumbnails: np.ndarray) -> np.ndarray:
-        """(N, 9) probabilities in the order of `DOCUMENT_TYPES` (0 for types never trained on)."""
+    def feature_matrix(self, texts: Sequence[str], thumbnails: np.ndarray) -> sp.csr_matrix:
+        """The sparse matrix LightGBM reads for new documents: TF-IDF columns, then CNN ones."""
         if self.booster is None:
             raise RuntimeError("the classifier has not been fitted")
         text_part = self.vectorizer.transform(texts) if self.uses_text else None
         image_part = None
         if self.uses_image:
             image_part = self.cnn.predict_proba(thumbnails)
-        proba = self.booster.predict_proba(self._stack(text_part, image_part))
+        return self._stack(text_part, image_part)
+
+    def feature_names(self) -> list[str]:
+        """A readable name per column of `feature_matrix`: `token:<n-gram>`, `image:<index>`."""
+        if self.booster is None:
+            raise RuntimeError("the classifier has not been fitted")
+        names = []
+        if self.uses_text:
+            names += [f"token:{term}" for term in self.vectorizer.get_feature_names_out()]
+        if self.uses_image:
+            names += [f"image:{i}" for i in range(self.booster.n_features_in_ - len(names))]
+        return names
+
+    def predict_proba(self, texts: Sequence[str], thumbnails: np.ndarray) -> np.ndarray:
+        """(N, 9) probabilities in the order of `DOCUMENT_TYPES` (0 for types never trained on)."""
+        matrix = self.feature_matrix(texts, thumbnails)
+        proba = self.booster.predict_proba(matrix)
         full = np.zeros((proba.shape[0], len(DOCUMENT_TYPES)))
         full[:, self.booster.classes_] = proba
         return full

@@ -15,6 +15,7 @@ from roi_assets.monitoring.checks import monitoring_checks
 from roi_assets.monitoring.explanation_assets import (
     churn_counterfactuals,
     churn_explanations,
+    document_explanations,
     engagement_explanations,
 )
 from roi_assets.monitoring.fairness_assets import (
@@ -49,6 +50,7 @@ defs = dg.Definitions(
         engagement_explanations,
         churn_explanations,
         churn_counterfactuals,
+        document_explanations,
         engagement_fairness,
         churn_fairness,
     ],

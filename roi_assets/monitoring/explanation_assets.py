@@ -22,6 +22,8 @@ from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.scoring import latest_snapshot_rows
 from roi_assets.churn.tiers import HIGH_RISK
+from roi_assets.documents.assets import MODEL_NAME as DOCUMENT_CLASSIFIER
+from roi_assets.documents.assets import document_classifier, use_product_registry
 from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
 from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
 from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
@@ -32,6 +34,12 @@ from roi_assets.monitoring.counterfactual import (
     stack_counterfactuals,
     value_grid,
     write_counterfactuals,
+)
+from roi_assets.monitoring.document_explain import (
+    MAX_DOCUMENTS,
+    PLOTTED_FEATURES,
+    corpus_importance,
+    importance_bar_png,
 )
 from roi_assets.monitoring.explain import (
     LIME,
@@ -46,11 +54,12 @@ from roi_assets.monitoring.explain import (
     write_client_explanations,
     write_feature_importance,
 )
-from roi_assets.resources.tracking import CHAMPION, version_behind_alias
+from roi_assets.resources.tracking import CHAMPION, load_model_by_alias, version_behind_alias
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
 CHURN_RISK = dg.AssetKey(["marts", "churn_risk"])
+LABELLED_DOCUMENTS = dg.AssetKey(["raw", "labelled_documents"])
 CHURN_MODELS = tuple(registered_model_name(window) for window in PREDICTION_WINDOWS)
 
 
@@ -216,6 +225,55 @@ def churn_explanations(
     background = _sample(churn, config.background_rows, config.seed)
     clients = latest_snapshot_rows(churn, risk["client_id"].unique()).head(config.max_clients)
     return _explain_champions(CHURN_MODELS, lambda _: (background, clients), config, duckdb)
+
+
+@dg.asset(
+    key=["monitoring", "document_explanations"],
+    group_name="monitoring",
+    kinds={"shap", "lightgbm", "duckdb"},
+    ins={"corpus": dg.AssetIn(key=LABELLED_DOCUMENTS)},
+    deps=[document_classifier],
+    pool=WAREHOUSE_POOL,
+)
+def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """Which words and page-image scores the document classifier's champion leans on: mean |SHAP|
+    of its LightGBM (over the nine types) on at most 200 labelled archive documents, the top 30
+    to monitoring.feature_importance, so a shift to scanning noise or boilerplate shows up."""
+    use_product_registry()
+    version = version_behind_alias(DOCUMENT_CLASSIFIER, CHAMPION)
+    if version is None:
+        return dg.MaterializeResult(
+            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} has no champion"}
+        )
+    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, CHAMPION).unwrap_python_model().classifier
+    importance = corpus_importance(classifier, corpus)
+    documents = min(corpus.height, MAX_DOCUMENTS)
+    title = f"{DOCUMENT_CLASSIFIER} v{version}: mean |SHAP| on {documents} documents"
+    png = importance_bar_png(importance, title)
+    folder = settings.artifacts_dir() / "monitoring"
+    folder.mkdir(parents=True, exist_ok=True)
+    plot_path = folder / f"shap_importance_{DOCUMENT_CLASSIFIER}_v{version}.png"
+    plot_path.write_bytes(png)
+    with duckdb.get_connection() as con:
+        written = write_feature_importance(
+            con,
+            importance,
+            model_name=DOCUMENT_CLASSIFIER,
+            model_version=version,
+            computed_at=_now(),
+        )
+    top = importance.head(PLOTTED_FEATURES).to_pandas().to_markdown(index=False, floatfmt=".4f")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": written,
+            "champion_version": version,
+            "documents_explained": documents,
+            "importance": dg.MetadataValue.md(
+                top + "\n\n" + png_markdown(png, f"SHAP importance of {DOCUMENT_CLASSIFIER}")
+            ),
+            "plot": dg.MetadataValue.path(str(plot_path)),
+        }
+    )
 
 
 @dg.asset(
