@@ -14,14 +14,17 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name 
 .PHONY: run test ui serve bench lint prepare system-packages clean
 
 # refresh_all, then the sensor's path for the documents waiting in the landing zone (one run per
-# document, as `make ui`'s daemon would launch), then the BI copy (which the daemon's
-# publish_bi sensors launch after each run). The summary is printed whatever happened; the exit
+# document, as `make ui`'s daemon would launch), the drift of those documents (monitoring_daily's
+# job in the daemon), then the BI copy (which the daemon's publish_bi sensors launch after each
+# run). The summary is printed whatever happened; the exit
 # status is non-zero when a step broke (or the run never started), zero when the only failures
 # were validation gates blocking candidates.
 run: prepare
 	@since=$$(date +%s); status=0; \
 	$(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all; \
 	$(BIN)/python -m roi_assets.documents.process_landed || status=$$?; \
+	$(BIN)/dagster asset materialize -m roi_assets.definitions --select monitoring/document_drift \
+	  || status=1; \
 	$(BIN)/dagster job execute -m roi_assets.definitions -j publish_bi || status=1; \
 	$(BIN)/python -m roi_assets.summary --since $$since || status=1; exit $$status
 

@@ -23,7 +23,7 @@ from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.scoring import latest_snapshot_rows
 from roi_assets.churn.tiers import HIGH_RISK
 from roi_assets.documents.assets import MODEL_NAME as DOCUMENT_CLASSIFIER
-from roi_assets.documents.assets import document_classifier, use_product_registry
+from roi_assets.documents.assets import document_classifier_promotion, use_product_registry
 from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
 from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
 from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
@@ -232,7 +232,7 @@ def churn_explanations(
     group_name="monitoring",
     kinds={"shap", "lightgbm", "duckdb"},
     ins={"corpus": dg.AssetIn(key=LABELLED_DOCUMENTS)},
-    deps=[document_classifier],
+    deps=[document_classifier_promotion],
     pool=WAREHOUSE_POOL,
 )
 def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.MaterializeResult:
