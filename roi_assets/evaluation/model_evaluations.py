@@ -9,6 +9,8 @@ on a new window adds rows, so the table is also the history of how a version age
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 import polars as pl
 
@@ -40,6 +42,33 @@ create table if not exists {TABLE} (
     primary key ({", ".join(KEY_COLUMNS)})
 )
 """
+
+
+def evaluation_rows(
+    metrics: list[tuple[str, float | None, float | None, float | None]],
+    *,
+    model_name: str,
+    model_version: str | int,
+    evaluated_at: dt.datetime,
+    evaluation_window: str,
+) -> pl.DataFrame:
+    """(metric, value, oracle_value, baseline_value) tuples as rows of this table."""
+    return pl.DataFrame(
+        metrics,
+        schema={
+            "metric": pl.String,
+            "value": pl.Float64,
+            "oracle_value": pl.Float64,
+            "baseline_value": pl.Float64,
+        },
+        orient="row",
+    ).select(
+        pl.lit(model_name).alias("model_name"),
+        pl.lit(str(model_version)).alias("model_version"),
+        pl.all(),
+        pl.lit(evaluated_at, dtype=pl.Datetime("us")).alias("evaluated_at"),
+        pl.lit(evaluation_window).alias("evaluation_window"),
+    )
 
 
 def write_model_evaluations(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:

@@ -25,6 +25,7 @@ import polars as pl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from roi_assets.evaluation.model_evaluations import evaluation_rows
 from roi_assets.personalization.bandit import ContentPersonalizer, ThompsonSampler
 from roi_assets.personalization.evaluation import (
     EPSILON_GREEDY,
@@ -119,21 +120,12 @@ class BanditReport:
                     None,
                 ),
             ]
-        return pl.DataFrame(
+        return evaluation_rows(
             rows,
-            schema={
-                "metric": pl.String,
-                "value": pl.Float64,
-                "oracle_value": pl.Float64,
-                "baseline_value": pl.Float64,
-            },
-            orient="row",
-        ).select(
-            pl.lit(model_name).alias("model_name"),
-            pl.lit(str(model_version)).alias("model_version"),
-            pl.all(),
-            pl.lit(evaluated_at, dtype=pl.Datetime("us")).alias("evaluated_at"),
-            pl.lit(evaluation_window).alias("evaluation_window"),
+            model_name=model_name,
+            model_version=model_version,
+            evaluated_at=evaluated_at,
+            evaluation_window=evaluation_window,
         )
 
     def markdown(self) -> str:

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from roi_assets.evaluation.model_evaluations import evaluation_rows
 from roi_assets.send_time.dqn import DQNAgent, settling_index
 from roi_assets.send_time.environment import (
     HOURS_PER_WEEK,
@@ -126,21 +127,12 @@ class SendTimeEvaluation:
             ("expected_open_rate_noise_margin", self.noise_margins[HISTORICAL_BEST], None, None),
             ("expected_open_rate_vs_random_noise_margin", self.noise_margins[RANDOM], None, None),
         ]
-        return pl.DataFrame(
+        return evaluation_rows(
             rows,
-            schema={
-                "metric": pl.String,
-                "value": pl.Float64,
-                "oracle_value": pl.Float64,
-                "baseline_value": pl.Float64,
-            },
-            orient="row",
-        ).select(
-            pl.lit(model_name).alias("model_name"),
-            pl.lit(str(model_version)).alias("model_version"),
-            pl.all(),
-            pl.lit(evaluated_at, dtype=pl.Datetime("us")).alias("evaluated_at"),
-            pl.lit(evaluation_window).alias("evaluation_window"),
+            model_name=model_name,
+            model_version=model_version,
+            evaluated_at=evaluated_at,
+            evaluation_window=evaluation_window,
         )
 
     def markdown(self) -> str:
