@@ -1,12 +1,12 @@
-"""The embedded default's A/B outcomes for the engagement models, drawn from the simulator's truth.
+"""The embedded default's A/B outcomes for the engagement models, drawn from the simulator.
 
-In production the platform logs per client whether the email it sent engaged the client. Here
-the simulator knows each send's true open and click probability (truth.email_send_probabilities),
-so a day of the experiment is played on the latest send of each client due for its weekly
-campaign: both versions score that send's features, each arm emails its top-scored clients, and
-opens (clicks) are Bernoulli draws from the true probabilities with a seed per day. A version that
-ranks clients better therefore wins, by as much as it really is better, and the A/B test's
-statistics get honest noise.
+In production the platform logs per client whether the email it sent engaged the client. Here the
+simulator knows each send's true open and click probability (read through
+`evaluation.truth_tables`, the one module that may), so a day of the experiment is played on the
+latest send of each client due for its weekly campaign: both versions score that send's features,
+each arm emails its top-scored clients, and opens (clicks) are Bernoulli draws from the true
+probabilities with a seed per day. A version that ranks clients better therefore wins, by as much
+as it really is better, and the A/B test's statistics get honest noise.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from roi_assets.deployment.outcomes import DEFAULT_TARGETING_SHARE, draw_targete
 from roi_assets.deployment.rollout import RolloutState
 from roi_assets.deployment.split import CHALLENGER_ARM, CHAMPION_ARM, experiment_salt
 from roi_assets.engagement.model import predict_proba
+from roi_assets.evaluation.truth_tables import latest_sends_with_probability
 
 # The models whose A/B outcomes the simulator can play, and the true probability that decides
 # whether a reached client engaged.
@@ -32,13 +33,7 @@ TRUE_PROBABILITY = {"roi-engagement-open": "p_open", "roi-engagement-click": "p_
 
 def latest_sends(con: duckdb.DuckDBPyConnection, true_probability: str) -> pl.DataFrame:
     """Every client's latest send: its feature row and its true engagement probability."""
-    return con.execute(
-        f"select f.*, t.{true_probability} as true_probability "
-        "from features.feat_email_engagement f "
-        "join truth.email_send_probabilities t using (send_id) "
-        "qualify row_number() over (partition by f.client_id order by f.sent_at desc) = 1 "
-        "order by f.client_id"
-    ).pl()
+    return latest_sends_with_probability(con, true_probability)
 
 
 def simulated_engagement_outcomes(

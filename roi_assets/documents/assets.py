@@ -40,7 +40,6 @@ from roi_assets.documents.classifier_evaluation import (
     MAJORITY_CLASS,
     TFIDF_ALONE,
     ClassifierEvaluation,
-    clean_texts,
     evaluation_window,
 )
 from roi_assets.documents.classifier_pyfunc import (
@@ -71,6 +70,7 @@ from roi_assets.documents.pages import DEFAULT_DPI
 from roi_assets.documents.quarantine import quarantine_document, quarantine_reason
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
+from roi_assets.evaluation.truth_tables import document_clean_texts
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.tracking import (
     CHAMPION,
@@ -274,7 +274,7 @@ def document_classifier_evaluation(
     train_texts, train_thumbnails, train_labels = classifier_inputs(training)
     hashes = held_out["content_sha256"].to_list()
     with duckdb.get_connection() as con:
-        true_texts = clean_texts(con, hashes)
+        true_texts = document_clean_texts(con, hashes)
     majority = Counter(train_labels).most_common(1)[0][0]
     clean = None
     with torch_threads(1):

@@ -24,13 +24,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import duckdb
 import polars as pl
 
 from roi_assets.evaluation.gate import GateDecision, validation_gate
 from roi_assets.evaluation.multiclass_metrics import MulticlassReport
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS, utc_naive
-from roi_assets.resources.warehouse import table_exists
 
 ORACLE_ACCURACY = 1.0
 SPECIFICATION_TARGETS = {"accuracy": 0.92, "per_class_f1": 0.85}
@@ -40,19 +38,6 @@ IMAGE_ALONE = "image_alone"
 BASELINES = (MAJORITY_CLASS, TFIDF_ALONE, IMAGE_ALONE)
 CLEAN_TEXT = "clean_text"
 F1_PREFIX = "f1_"
-
-
-def clean_texts(con: duckdb.DuckDBPyConnection, content_hashes: Sequence[str]) -> dict[str, str]:
-    """Content hash → the true text of simulated documents, from `truth` (evaluation only; empty
-    when the documents were not simulated)."""
-    if not table_exists(con, "truth", "document_labels"):
-        return {}
-    rows = con.execute(
-        "select content_sha256, clean_text from truth.document_labels "
-        "where content_sha256 in (select unnest(?))",
-        [list(content_hashes)],
-    ).fetchall()
-    return dict(rows)
 
 
 def evaluation_window(content_hashes: Sequence[str]) -> str:

@@ -6,8 +6,12 @@ every report shows what was achievable next to what the model achieved.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import polars as pl
+
+from roi_assets.resources.warehouse import table_exists
 
 TRUTH_SCHEMA = "truth"
 
@@ -44,4 +48,33 @@ def content_ctr(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return con.execute(
         f"select segment, family, variant, true_ctr as ctr from {TRUTH_SCHEMA}.content_ctr "
         "order by family, segment, variant"
+    ).pl()
+
+
+def document_clean_texts(
+    con: duckdb.DuckDBPyConnection, content_hashes: Sequence[str]
+) -> dict[str, str]:
+    """Content hash → the clean text of simulated documents (the classifier's evaluation on
+    perfect OCR); empty when the documents were not simulated."""
+    if not table_exists(con, TRUTH_SCHEMA, "document_labels"):
+        return {}
+    rows = con.execute(
+        f"select content_sha256, clean_text from {TRUTH_SCHEMA}.document_labels "
+        "where content_sha256 in (select unnest(?))",
+        [list(content_hashes)],
+    ).fetchall()
+    return dict(rows)
+
+
+def latest_sends_with_probability(con: duckdb.DuckDBPyConnection, probability: str) -> pl.DataFrame:
+    """Every client's latest send: its feature row and the true probability (`p_open` or
+    `p_click`) it was drawn with, as `true_probability`. For outcome simulation only."""
+    if probability not in ("p_open", "p_click"):
+        raise ValueError(f"no true probability named {probability}")
+    return con.execute(
+        f"select f.*, t.{probability} as true_probability "
+        "from features.feat_email_engagement f "
+        f"join {TRUTH_SCHEMA}.email_send_probabilities t using (send_id) "
+        "qualify row_number() over (partition by f.client_id order by f.sent_at desc) = 1 "
+        "order by f.client_id"
     ).pl()

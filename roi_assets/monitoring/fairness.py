@@ -101,19 +101,19 @@ def attribute_report(
 ) -> list[dict]:
     """Per-group and summary rows (attribute, metric, group, value, limit, within_limit) of one
     protected attribute; `group` is None on the summary rows."""
-    truth = np.asarray(y_true, dtype=np.int64)
+    labels = np.asarray(y_true, dtype=np.int64)
     decisions = np.asarray(y_pred, dtype=np.int64)
     members = _groups(groups)
     by_group = MetricFrame(
-        metrics=_GROUP_METRICS, y_true=truth, y_pred=decisions, sensitive_features=members
+        metrics=_GROUP_METRICS, y_true=labels, y_pred=decisions, sensitive_features=members
     ).by_group
     rows = [
         {"metric": metric, "group": str(group), "value": _finite(value)}
         for group, values in by_group.iterrows()
         for metric, value in values.items()
     ]
-    rows.append({"metric": ACCURACY, "group": None, "value": accuracy_score(truth, decisions)})
-    judged = _summary_frame(truth, decisions, members, limits.min_group_size)
+    rows.append({"metric": ACCURACY, "group": None, "value": accuracy_score(labels, decisions)})
+    judged = _summary_frame(labels, decisions, members, limits.min_group_size)
     summaries = {
         DEMOGRAPHIC_PARITY: (
             None if judged is None else judged.difference()["selection_rate"],
@@ -226,12 +226,12 @@ def mitigated_decisions(
     """0/1 decisions of a cross-fitted `ThresholdOptimizer` (prefit on the scores) per row."""
     if constraint not in CONSTRAINTS:
         raise ValueError(f"unknown constraint {constraint!r}; choose one of {CONSTRAINTS}")
-    truth = np.asarray(y_true, dtype=np.int64)
+    labels = np.asarray(y_true, dtype=np.int64)
     matrix = np.asarray(scores, dtype=np.float64).reshape(-1, 1)
     members = _groups(groups)
-    decisions = np.zeros(len(truth), dtype=np.int64)
+    decisions = np.zeros(len(labels), dtype=np.int64)
     # Stratified on group × label so both halves hold every group's outcomes where possible.
-    strata = np.char.add(members.astype(str), truth.astype(str))
+    strata = np.char.add(members.astype(str), labels.astype(str))
     try:
         halves = StratifiedKFold(n_splits=2, shuffle=True, random_state=seed).split(matrix, strata)
         for fit_rows, decide_rows in halves:
@@ -240,7 +240,7 @@ def mitigated_decisions(
                 constraints=constraint,
                 prefit=True,
                 predict_method="predict_proba",
-            ).fit(matrix[fit_rows], truth[fit_rows], sensitive_features=members[fit_rows])
+            ).fit(matrix[fit_rows], labels[fit_rows], sensitive_features=members[fit_rows])
             decisions[decide_rows] = optimizer.predict(
                 matrix[decide_rows], sensitive_features=members[decide_rows], random_state=seed
             )

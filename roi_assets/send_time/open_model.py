@@ -14,7 +14,7 @@ trained against the environment that classifier defines (model-based offline rei
 learning): the states are real clients' current states, the reward of sending at an hour is the
 classifier's open probability. It reached 0.285 to 0.290 over three seeds, with the greedy hours
 steady from a few hundred iterations on. Every reward comes from the logs through the classifier;
-nothing reads the simulator's truth.
+nothing reads the simulator's true probabilities.
 
 What it does not buy at this scale: personal hours. The population's single best hour in the logs
 was worth 0.290 too, because a few dozen logged sends per client say little about the client's
