@@ -37,6 +37,7 @@ from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
 from roi_assets.evaluation.risk_metrics import compare_churn_risk
 from roi_assets.evaluation.truth_tables import churn_probabilities
 from roi_assets.resources.tracking import (
+    CANDIDATE,
     CHAMPION,
     load_model_by_alias,
     log_flavour_model,
@@ -47,7 +48,6 @@ from roi_assets.resources.tracking import (
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
 STACK = "stack"
 MEMBERS = ("forest", "lstm")
 KEYS = ("client_id", "snapshot_date")

@@ -73,6 +73,7 @@ from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.truth_tables import document_clean_texts
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.tracking import (
+    CANDIDATE,
     CHAMPION,
     load_model_by_alias,
     log_flavour_model,
@@ -84,7 +85,6 @@ from roi_assets.resources.tracking import (
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 MODEL_NAME = "roi-document-classifier"
-CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
 INCOMING_FOLDER = "documents"  # where new documents land, relative to the landing zone's root
 INCOMING_SOURCE = "documents"  # `source` of refused arrivals in raw.quarantine
 LABELLED_SOURCE = "labelled_documents"

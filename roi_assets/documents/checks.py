@@ -4,14 +4,13 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.documents.assets import (
-    CANDIDATE,
     MODEL_NAME,
     document_classifier_evaluation,
     use_product_registry,
 )
 from roi_assets.documents.classifier_evaluation import document_gate
 from roi_assets.evaluation.model_evaluations import TABLE
-from roi_assets.resources.tracking import version_behind_alias
+from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
 
 
 @dg.asset_check(asset=document_classifier_evaluation, blocking=True)

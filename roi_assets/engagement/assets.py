@@ -23,6 +23,7 @@ from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
 from roi_assets.evaluation.truth_tables import email_send_probabilities
 from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
 from roi_assets.resources.tracking import (
+    CANDIDATE,
     CHAMPION,
     load_model_by_alias,
     log_sklearn_model,
@@ -35,7 +36,6 @@ from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 TARGETS = {"opened_within_7d": "roi-engagement-open", "clicked_within_7d": "roi-engagement-click"}
 TRUE_PROBABILITY = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
-CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
 EVALUATION_FRACTION = 0.2
 FEATURES = dg.AssetKey(["features", "feat_email_engagement"])
 

@@ -4,10 +4,10 @@ its own promotion (see `engagement.gate`)."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.engagement.assets import CANDIDATE, TARGETS, engagement_evaluation
+from roi_assets.engagement.assets import TARGETS, engagement_evaluation
 from roi_assets.engagement.features import HEADLINE_TARGET
 from roi_assets.engagement.gate import candidate_decision
-from roi_assets.resources.tracking import version_behind_alias
+from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
 
 CLICK_TARGET = "clicked_within_7d"
 

@@ -1,9 +1,10 @@
 """Explanation assets: SHAP importance and per-client contributions of the champions' tree models,
 LIME for a sample of clients, and churn counterfactuals for high-risk clients.
 
-Each asset runs after its domain's mart, that is after the validation gate let a version through;
-a model without a champion is skipped and the metadata says so. Models are read from the MLflow
-registry by the `champion` alias, the version that scored the mart.
+Each asset runs after its domain's mart, that is after the validation gate let a version through.
+Models are read from the MLflow registry by the `champion` alias, the version that scored the mart;
+a model whose gate has not let any version through yet (no champion) is explained through its
+`candidate`, and the metadata names the alias, so every registered model has its explanation.
 """
 
 import datetime as dt
@@ -54,7 +55,12 @@ from roi_assets.monitoring.explain import (
     write_client_explanations,
     write_feature_importance,
 )
-from roi_assets.resources.tracking import CHAMPION, load_model_by_alias, version_behind_alias
+from roi_assets.resources.tracking import (
+    CHAMPION,
+    champion_or_candidate,
+    load_model_by_alias,
+    version_behind_alias,
+)
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
@@ -92,7 +98,7 @@ def _sample(frame: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
 
 @dataclass(frozen=True)
 class ModelExplanation:
-    """What one champion's explanation writes, and what its materialisation shows."""
+    """What one model version's explanation writes, and what its materialisation shows."""
 
     model_name: str
     version: str
@@ -109,8 +115,9 @@ class ModelExplanation:
         return written
 
 
-def explain_champion(
+def explain_version(
     model_name: str,
+    alias: str,
     version: str,
     view: TreeView,
     background: pl.DataFrame,
@@ -141,7 +148,7 @@ def explain_champion(
     )
     top = importance.head(10).to_pandas().to_markdown(index=False, floatfmt=".4f")
     metadata: dict[str, dg.RawMetadataValue] = {
-        f"{model_name}_version": version,
+        f"{model_name}_version": f"{version} ({alias})",
         f"{model_name}_importance": dg.MetadataValue.md(
             top + "\n\n" + png_markdown(png, f"SHAP summary of {model_name}")
         ),
@@ -152,23 +159,27 @@ def explain_champion(
     return ModelExplanation(model_name, version, importance, shap_rows, lime_rows, metadata)
 
 
-def _explain_champions(
+def _explain_models(
     model_names: tuple[str, ...],
     rows_for: Callable[[str], tuple[pl.DataFrame, pl.DataFrame]],
     config: ExplanationConfig,
     duckdb: DuckDBResource,
 ) -> dg.MaterializeResult:
-    """Explain each model's champion; `rows_for(model_name)` gives (background, clients)."""
+    """Explain each model's champion (its candidate while it has none); `rows_for(model_name)`
+    gives (background, clients)."""
     metadata: dict[str, dg.RawMetadataValue] = {}
     explained = []
     for model_name in model_names:
-        version = version_behind_alias(model_name, CHAMPION)
-        if version is None:
-            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to explain"
+        found = champion_or_candidate(model_name)
+        if found is None:
+            metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to explain"
             continue
-        view = tree_view(load_explainable_model(model_name, CHAMPION))
+        alias, version = found
+        view = tree_view(load_explainable_model(model_name, alias))
         background, clients = rows_for(model_name)
-        explained.append(explain_champion(model_name, version, view, background, clients, config))
+        explained.append(
+            explain_version(model_name, alias, version, view, background, clients, config)
+        )
     at = _now()
     with duckdb.get_connection() as con:
         written = sum(explanation.write(con, at) for explanation in explained)
@@ -192,7 +203,8 @@ def engagement_explanations(
     features: pl.DataFrame,
     duckdb: DuckDBResource,
 ) -> dg.MaterializeResult:
-    """Why the engagement champions (roi-engagement-open / -click) score what they score: mean
+    """Why the engagement champions (roi-engagement-open / -click; a model without one: its
+    candidate) score what they score: mean
     |SHAP| per feature of the XGBoost step (encoded, selected features, log-odds) with a summary
     plot, to monitoring.feature_importance; the top contributions of every scored client at the
     next default slot (SHAP) and of a sample of clients (LIME), to monitoring.client_explanations.
@@ -200,7 +212,7 @@ def engagement_explanations(
     history = labelled_history(features, HEADLINE_TARGET)
     background = _sample(history, config.background_rows, config.seed)
     clients = default_slot_rows(features, scores["client_id"]).head(config.max_clients)
-    return _explain_champions(
+    return _explain_models(
         tuple(ENGAGEMENT_MODELS.values()), lambda _: (background, clients), config, duckdb
     )
 
@@ -217,14 +229,15 @@ def churn_explanations(
     churn: pl.DataFrame,
     duckdb: DuckDBResource,
 ) -> dg.MaterializeResult:
-    """Why the churn champions (roi-churn-30d / -60d / -90d) rate a client's risk: mean |SHAP|
+    """Why the churn champions (roi-churn-30d / -60d / -90d; a window without one: its candidate)
+    rate a client's risk: mean |SHAP|
     per tabular feature of the random forest (churn probability) with a summary plot, to
     monitoring.feature_importance; the top contributions of every client in marts.churn_risk
     (SHAP) and of a sample of clients (LIME), to monitoring.client_explanations. The LSTM member
     reads daily sequences and is not attributed per feature."""
     background = _sample(churn, config.background_rows, config.seed)
     clients = latest_snapshot_rows(churn, risk["client_id"].unique()).head(config.max_clients)
-    return _explain_champions(CHURN_MODELS, lambda _: (background, clients), config, duckdb)
+    return _explain_models(CHURN_MODELS, lambda _: (background, clients), config, duckdb)
 
 
 @dg.asset(
@@ -236,16 +249,18 @@ def churn_explanations(
     pool=WAREHOUSE_POOL,
 )
 def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.MaterializeResult:
-    """Which words and page-image scores the document classifier's champion leans on: mean |SHAP|
+    """Which words and page-image scores the document classifier's champion (its candidate while
+    it has none) leans on: mean |SHAP|
     of its LightGBM (over the nine types) on at most 200 labelled archive documents, the top 30
     to monitoring.feature_importance, so a shift to scanning noise or boilerplate shows up."""
     use_product_registry()
-    version = version_behind_alias(DOCUMENT_CLASSIFIER, CHAMPION)
-    if version is None:
+    found = champion_or_candidate(DOCUMENT_CLASSIFIER)
+    if found is None:
         return dg.MaterializeResult(
-            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} has no champion"}
+            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} is not registered"}
         )
-    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, CHAMPION).unwrap_python_model().classifier
+    alias, version = found
+    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, alias).unwrap_python_model().classifier
     importance = corpus_importance(classifier, corpus)
     documents = min(corpus.height, MAX_DOCUMENTS)
     title = f"{DOCUMENT_CLASSIFIER} v{version}: mean |SHAP| on {documents} documents"
@@ -266,7 +281,7 @@ def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.Ma
     return dg.MaterializeResult(
         metadata={
             "dagster/row_count": written,
-            "champion_version": version,
+            "version": f"{version} ({alias})",
             "documents_explained": documents,
             "importance": dg.MetadataValue.md(
                 top + "\n\n" + png_markdown(png, f"SHAP importance of {DOCUMENT_CLASSIFIER}")

@@ -1,8 +1,10 @@
 """Fairness assets and their warning checks: the champions' decisions on the latest labelled rows,
 per protected group, next to what a per-group threshold (fairlearn's ThresholdOptimizer) would do.
 
-Each asset runs after its domain's mart, that is after the validation gate let a version through;
-a model without a champion is skipped and the metadata says so. The document classifier is not
+Each asset runs after its domain's mart, that is after the validation gate let a version through.
+A model whose gate has not let any version through yet (no champion) is assessed through its
+`candidate`: a fairness problem is worth knowing before a version can serve. The warning checks
+judge champions only, the decisions actually served. The document classifier is not
 assessed: documents carry no protected attribute of a client.
 """
 
@@ -38,7 +40,12 @@ from roi_assets.monitoring.fairness import (
     summary_markdown,
     write_fairness_metrics,
 )
-from roi_assets.resources.tracking import CHAMPION, load_model_by_alias, version_behind_alias
+from roi_assets.resources.tracking import (
+    CHAMPION,
+    champion_or_candidate,
+    load_model_by_alias,
+    version_behind_alias,
+)
 from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
 
 ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
@@ -65,6 +72,7 @@ class FairnessConfig(dg.Config):
 def _assess(
     config: FairnessConfig,
     model_name: str,
+    alias: str,
     version: str,
     outcomes: np.ndarray,
     scores: np.ndarray,
@@ -90,7 +98,7 @@ def _assess(
     )
     report = pl.concat([served, mitigated])
     metadata: dict[str, dg.RawMetadataValue] = {
-        f"{model_name}_version": version,
+        f"{model_name}_version": f"{version} ({alias})",
         f"{model_name}_rows": len(outcomes),
         f"{model_name}_flags": flagged(report).height,
         f"{model_name}_report": dg.MetadataValue.md(summary_markdown(report)),
@@ -122,7 +130,8 @@ def _write(
 def engagement_fairness(
     config: FairnessConfig, features: pl.DataFrame, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Group fairness of the engagement champions (roi-engagement-open / -click) on the latest
+    """Group fairness of the engagement champions (roi-engagement-open / -click; a model without
+    one: its candidate) on the latest
     labelled sends (the evaluation window): per age_group, geographic_region and
     client_value_tier, the selection rate and true-positive rate of the open/click decision, the
     demographic parity difference, equal opportunity difference and disparate impact ratio
@@ -132,15 +141,16 @@ def engagement_fairness(
     _, rows = time_ordered_split(labelled, TIME_COLUMN, EVALUATION_FRACTION)
     reports, metadata = [], {}
     for target, model_name in ENGAGEMENT_MODELS.items():
-        version = version_behind_alias(model_name, CHAMPION)
-        if version is None:
-            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to assess"
+        found = champion_or_candidate(model_name)
+        if found is None:
+            metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to assess"
             continue
-        model = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+        alias, version = found
+        model = load_model_by_alias(model_name, alias, mlflow.sklearn.load_model)
         scores = predict_proba(model, rows)
         decisions = (scores >= model.threshold).astype(np.int64)
         report, found = _assess(
-            config, model_name, version, rows[target].to_numpy(), scores, decisions, rows
+            config, model_name, alias, version, rows[target].to_numpy(), scores, decisions, rows
         )
         reports.append(report)
         metadata |= found
@@ -157,17 +167,19 @@ def engagement_fairness(
 def churn_fairness(
     config: FairnessConfig, churn: pl.DataFrame, daily: pl.DataFrame, duckdb: DuckDBResource
 ) -> dg.MaterializeResult:
-    """Group fairness of the churn champions (roi-churn-30d / -60d / -90d) on each window's latest
+    """Group fairness of the churn champions (roi-churn-30d / -60d / -90d; a window without one:
+    its candidate) on each window's latest
     labelled snapshots: the decision is a high-tier alert (risk ≥ 0.6), compared with who churned;
     per age_group, geographic_region and client_value_tier the same rates, gaps and limits as the
     engagement report, and the ThresholdOptimizer mitigation next to them (a report only); to
     monitoring.fairness_metrics."""
     reports, metadata = [], {}
     for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
-        version = version_behind_alias(model_name, CHAMPION)
-        if version is None:
-            metadata[f"{model_name}_skipped"] = "no champion yet: nothing to assess"
+        found = champion_or_candidate(model_name)
+        if found is None:
+            metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to assess"
             continue
+        alias, version = found
         try:
             # The evaluation rows do not depend on the purge, which only trims training rows.
             split = split_window(churn, window, boundary_purge_days=0)
@@ -175,11 +187,18 @@ def churn_fairness(
             metadata[f"{model_name}_skipped"] = str(too_short)
             continue
         rows = split.evaluation
-        ensemble = load_model_by_alias(model_name, CHAMPION).unwrap_python_model().ensemble
+        ensemble = load_model_by_alias(model_name, alias).unwrap_python_model().ensemble
         scores = ensemble.predict_proba(rows, build_sequences(daily, rows))
         decisions = (scores >= HIGH_RISK).astype(np.int64)
         report, found = _assess(
-            config, model_name, version, rows[split.label].to_numpy(), scores, decisions, rows
+            config,
+            model_name,
+            alias,
+            version,
+            rows[split.label].to_numpy(),
+            scores,
+            decisions,
+            rows,
         )
         reports.append(report)
         metadata |= found

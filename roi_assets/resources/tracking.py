@@ -37,6 +37,7 @@ from sqlalchemy.engine import make_url
 
 from roi_assets import settings
 
+CANDIDATE = "candidate"  # the version the latest training registered, awaiting its gate
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 PREVIOUS_CHAMPION = "previous_champion"
@@ -210,6 +211,20 @@ def version_behind_alias(
             return None
         raise
     return str(found.version)
+
+
+def champion_or_candidate(
+    model_name: str, client: MlflowClient | None = None
+) -> tuple[str, str] | None:
+    """(alias, version) of the version monitoring explains and assesses: the champion, or while
+    the model has none, the candidate its gate held back, so that what kept it back (and whether
+    it would be fair) is on record before it can serve. None when neither exists."""
+    client = _registry(client)
+    for alias in (CHAMPION, CANDIDATE):
+        version = version_behind_alias(model_name, alias, client)
+        if version is not None:
+            return alias, version
+    return None
 
 
 def promote_to_champion(

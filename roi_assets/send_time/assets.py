@@ -19,6 +19,7 @@ from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.evaluation.truth_tables import send_hour_probabilities
 from roi_assets.evaluation.windows import TimeWindow
 from roi_assets.resources.tracking import (
+    CANDIDATE,
     CHAMPION,
     load_model_by_alias,
     log_png,
@@ -38,7 +39,6 @@ from roi_assets.send_time.states import client_states, latest_moment, logged_sen
 from roi_assets.send_time.training import state_matrix, torch_threads, train_send_time_dqn
 
 MODEL_NAME = "roi-send-time-dqn"
-CANDIDATE = "candidate"  # the version the latest training registered, awaiting the gate
 CHECKPOINTS_ARTIFACT = "checkpoints/held_out_recommendations.parquet"
 CURVE_METRIC_EVERY = 10  # iterations between learning-curve points logged to MLflow
 CLIENT_STATES = dg.AssetKey(["features", "feat_send_time_state"])

@@ -5,8 +5,8 @@ from dagster_duckdb import DuckDBResource
 
 from roi_assets.evaluation.gate import validation_gate
 from roi_assets.evaluation.model_evaluations import TABLE
-from roi_assets.resources.tracking import version_behind_alias
-from roi_assets.send_time.assets import CANDIDATE, MODEL_NAME, send_time_evaluation
+from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
+from roi_assets.send_time.assets import MODEL_NAME, send_time_evaluation
 
 GATED_METRIC = "expected_open_rate"
 # Evaluation rows per baseline: the DQN's rate next to the baseline's (in baseline_value), and the

@@ -4,11 +4,15 @@ import dagster as dg
 import polars as pl
 import pytest
 
-from roi_assets.churn.assets import CANDIDATE
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS
 from roi_assets.churn.tiers import RISK_TIERS, risk_tier
-from roi_assets.resources.tracking import CHAMPION, promote_to_champion, version_behind_alias
+from roi_assets.resources.tracking import (
+    CANDIDATE,
+    CHAMPION,
+    promote_to_champion,
+    version_behind_alias,
+)
 from roi_assets.resources.warehouse import connect
 
 MART = dg.AssetKey(["marts", "churn_risk"])

@@ -1,13 +1,18 @@
-"""Shared fixtures: one synthetic send history, and a model and baseline trained on its start."""
+"""Shared fixtures: one synthetic send history, a model and baseline trained on its start, and a
+throwaway MLflow store per test module."""
 
 from __future__ import annotations
 
+import mlflow
+import mlflow.tracking.fluent
 import polars as pl
 import pytest
 
+from roi_assets import settings
 from roi_assets.engagement.baseline import train_logistic_baseline
 from roi_assets.engagement.model import TrainedEngagementModel, train_engagement_model
 from roi_assets.evaluation.windows import time_ordered_split
+from roi_assets.resources.tracking import configure_tracking
 
 from .synthetic import EngagementWorld, synthetic_engagement_world
 
@@ -45,3 +50,22 @@ def trained(train_and_evaluation) -> TrainedEngagementModel:
 @pytest.fixture(scope="session")
 def baseline(train_and_evaluation):
     return train_logistic_baseline(train_and_evaluation[0])
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """A fresh tracking store named by a relative sqlite URI, as `mlflow ui` users write it;
+    MLflow's process-wide settings and the working directory are restored afterwards."""
+    data_dir = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(data_dir.parent)
+        patch.setenv(settings.ENV_DATA_DIR, str(data_dir))
+        patch.setenv(settings.ENV_MLFLOW_TRACKING_URI, f"sqlite:///{data_dir.name}/mlflow.db")
+        patch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
+        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+        # MLflow keeps the active experiment in a module global with no public reset.
+        patch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+        previous_uri = mlflow.get_tracking_uri()
+        configure_tracking("engagement-tests")
+        yield data_dir
+        mlflow.set_tracking_uri(previous_uri)

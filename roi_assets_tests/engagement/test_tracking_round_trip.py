@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import mlflow
 import mlflow.sklearn
-import mlflow.tracking.fluent
 import numpy as np
 import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from roi_assets import settings
 from roi_assets.engagement.features import ENGAGEMENT_FEATURES, engagement_features
 from roi_assets.engagement.model import predict_proba
 from roi_assets.resources.tracking import (
     CHALLENGER,
     CHAMPION,
-    configure_tracking,
     load_model_by_alias,
     log_png,
     log_sklearn_model,
@@ -34,25 +31,6 @@ from roi_assets.resources.tracking import (
 )
 
 MODEL_NAME = "roi-engagement-open"
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    """A fresh tracking store named by a relative sqlite URI, as `mlflow ui` users write it;
-    MLflow's process-wide settings and the working directory are restored afterwards."""
-    data_dir = tmp_path_factory.mktemp("data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(data_dir.parent)
-        patch.setenv(settings.ENV_DATA_DIR, str(data_dir))
-        patch.setenv(settings.ENV_MLFLOW_TRACKING_URI, f"sqlite:///{data_dir.name}/mlflow.db")
-        patch.setenv("MLFLOW_DISABLE_TELEMETRY", "true")
-        patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-        # MLflow keeps the active experiment in a module global with no public reset.
-        patch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
-        previous_uri = mlflow.get_tracking_uri()
-        configure_tracking("engagement-tests")
-        yield data_dir
-        mlflow.set_tracking_uri(previous_uri)
 
 
 @pytest.fixture(scope="module")

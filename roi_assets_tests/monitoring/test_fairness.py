@@ -150,7 +150,7 @@ def test_the_markdown_puts_the_model_next_to_its_mitigation():
     assert "**no**" in markdown
 
 
-def test_without_a_champion_the_fairness_assets_record_nothing_and_say_why(tmp_path):
+def test_with_nothing_registered_the_fairness_assets_record_nothing_and_say_why(tmp_path):
     import mlflow
     from dagster_duckdb import DuckDBResource
 
@@ -180,7 +180,6 @@ def test_without_a_champion_the_fairness_assets_record_nothing_and_say_why(tmp_p
 
     for result in (engagement, churn):
         assert result.metadata["dagster/row_count"] == 0
-    assert (
-        engagement.metadata["roi-engagement-open_skipped"] == "no champion yet: nothing to assess"
-    )
-    assert churn.metadata["roi-churn-30d_skipped"] == "no champion yet: nothing to assess"
+    nothing = "nothing registered yet: nothing to assess"
+    assert engagement.metadata["roi-engagement-open_skipped"] == nothing
+    assert churn.metadata["roi-churn-30d_skipped"] == nothing

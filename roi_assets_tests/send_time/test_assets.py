@@ -5,9 +5,9 @@ import mlflow
 import numpy as np
 import pytest
 
-from roi_assets.resources.tracking import CHALLENGER, CHAMPION, version_behind_alias
+from roi_assets.resources.tracking import CANDIDATE, CHALLENGER, CHAMPION, version_behind_alias
 from roi_assets.resources.warehouse import connect
-from roi_assets.send_time.assets import CANDIDATE, MODEL_NAME
+from roi_assets.send_time.assets import MODEL_NAME
 from roi_assets.send_time.environment import STATE_FEATURES
 
 RECOMMENDATIONS = dg.AssetKey(["marts", "send_time_recommendations"])
