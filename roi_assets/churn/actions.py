@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
-from roi_assets.churn.tiers import MEDIUM_RISK
 
 RENEWAL_HORIZON_DAYS = 30
 NEGATIVE_SENTIMENT = -0.2
@@ -70,15 +69,11 @@ def recommend_action(client: Mapping[str, float]) -> str:
     return matching_rule(client).action.format(**client)
 
 
-def recommend_actions(tabular: Any, probabilities: np.ndarray | None = None) -> list[str | None]:
-    """One action per row of a features frame; None for clients below the medium tier when the
-    stack's `probabilities` are given (low-risk clients need no retention effort)."""
+def recommend_actions(tabular: Any, selected: np.ndarray | None = None) -> list[str | None]:
+    """One action per row of a features frame; None outside `selected` when that boolean mask is
+    given (clients no one is asked to act on need no retention effort)."""
     features = tabular_matrix(tabular)
-    needs_action = (
-        np.ones(len(features), dtype=bool)
-        if probabilities is None
-        else np.asarray(probabilities) >= MEDIUM_RISK
-    )
+    needs_action = np.ones(len(features), dtype=bool) if selected is None else np.asarray(selected)
     return [
         recommend_action(dict(zip(CHURN_FEATURES, row, strict=True))) if flagged else None
         for row, flagged in zip(features, needs_action, strict=True)

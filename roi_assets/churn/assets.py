@@ -280,8 +280,9 @@ def churn_risk(
     subscriptions: pl.DataFrame,
 ) -> pl.DataFrame:
     """For every active client and window: the champion's churn probability on the client's latest
-    snapshot, its risk tier, and from the medium tier up the top reasons (the forest's SHAP
-    contributions in words) and a recommended retention action. Runs only after the 30-day gate
+    snapshot, its risk tier, whether it is on the window's watch list (its riskiest 3 %), and
+    from the medium tier up or on the watch list the top reasons (the forest's SHAP contributions
+    in words) and a recommended retention action. Runs only after the 30-day gate
     passed; each window's candidate that passed its own gate becomes `challenger` (and `champion`
     when the window has none), and a window without a champion is left out."""
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
@@ -322,6 +323,7 @@ def churn_risk(
             "tier_distribution": dg.MetadataValue.md(
                 tier_distribution_markdown(tier_distribution(risk))
             ),
+            "clients_on_watch_list": int(risk["on_watch_list"].sum()),
             "clients_with_reasons": int(risk["top_reasons"].is_not_null().sum()),
         }
     )

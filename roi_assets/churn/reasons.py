@@ -22,7 +22,6 @@ import shap
 
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, DAILY_METRICS, SEQUENCE_DAYS, tabular_matrix
-from roi_assets.churn.tiers import MEDIUM_RISK
 
 COMPARED_DAYS = 10
 
@@ -183,21 +182,19 @@ def explain_reasons(
     top_k: int = 3,
     *,
     sequences: np.ndarray | None = None,
-    probabilities: np.ndarray | None = None,
+    selected: np.ndarray | None = None,
 ) -> list[list[str]]:
     """Up to `top_k` readable reasons per client, strongest first; only risk-raising features.
 
-    With `probabilities` (the stack's), clients below the medium tier get no reasons and cost no
-    SHAP time. With `sequences` (from `build_sequences`), activity reasons use the daily record.
+    With `selected` (a boolean mask, e.g. the clients at medium risk or above), the other clients
+    get no reasons and cost no SHAP time. With `sequences` (from `build_sequences`), activity
+    reasons use the daily record.
     """
     features = tabular_matrix(tabular)
     if sequences is not None and len(sequences) != len(features):
         raise ValueError("tabular and sequences differ in length")
     reasons: list[list[str]] = [[] for _ in range(len(features))]
-    if probabilities is None:
-        explained = np.arange(len(features))
-    else:
-        explained = np.flatnonzero(np.asarray(probabilities) >= MEDIUM_RISK)
+    explained = np.arange(len(features)) if selected is None else np.flatnonzero(selected)
     if len(explained) == 0:
         return reasons
     contributions = risk_contributions(ensemble, features[explained])

@@ -2,7 +2,11 @@
 
 A client is scored on their latest snapshot in feat_client_churn, the freshest point-in-time
 features the warehouse has (the sequence is the 30 days before it). Reasons and actions are given
-from the medium tier up, where an account manager is expected to act; below it both are empty.
+where an account manager is expected to act: from the medium tier up, and on the window's watch
+list, the riskiest WATCH_LIST_FRACTION of the clients whatever their tier (`on_watch_list`). The
+tiers are absolute; on the default world no stack reaches the medium tier for more than a handful
+of clients even where the true risk does (the observable data cannot single them out with that
+confidence), so without the list the mart would name no one to call. Elsewhere both are empty.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from roi_assets.churn.actions import recommend_actions
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.reasons import explain_reasons
 from roi_assets.churn.tiers import MEDIUM_RISK, RISK_TIERS, risk_tier
+from roi_assets.evaluation.risk_metrics import watch_list_mask
 
 RISK_COLUMNS: tuple[str, ...] = (
     "client_id",
@@ -23,6 +28,7 @@ RISK_COLUMNS: tuple[str, ...] = (
     "snapshot_date",
     "probability",
     "tier",
+    "on_watch_list",
     "top_reasons",
     "recommended_action",
     "model_version",
@@ -51,8 +57,9 @@ def risk_rows(
 ) -> pl.DataFrame:
     """One mart row per client of `rows` for the ensemble's window (columns: RISK_COLUMNS)."""
     probability = ensemble.predict_proba(rows, sequences)
-    flagged = probability >= MEDIUM_RISK
-    reasons = explain_reasons(ensemble, rows, sequences=sequences, probabilities=probability)
+    listed = watch_list_mask(probability)
+    needs_attention = (probability >= MEDIUM_RISK) | listed
+    reasons = explain_reasons(ensemble, rows, sequences=sequences, selected=needs_attention)
     return pl.DataFrame(
         {
             "client_id": rows["client_id"],
@@ -60,11 +67,17 @@ def risk_rows(
             "snapshot_date": rows["snapshot_date"],
             "probability": probability,
             "tier": pl.Series(risk_tier(probability).tolist(), dtype=pl.String),
+            "on_watch_list": pl.Series(listed, dtype=pl.Boolean),
             "top_reasons": pl.Series(
-                [found if keep else None for found, keep in zip(reasons, flagged, strict=True)],
+                [
+                    found if keep else None
+                    for found, keep in zip(reasons, needs_attention, strict=True)
+                ],
                 dtype=pl.List(pl.String),
             ),
-            "recommended_action": pl.Series(recommend_actions(rows, probability), dtype=pl.String),
+            "recommended_action": pl.Series(
+                recommend_actions(rows, needs_attention), dtype=pl.String
+            ),
             "model_version": pl.Series([str(model_version)] * len(rows), dtype=pl.String),
             "scored_at": pl.Series([scored_at] * len(rows), dtype=pl.Datetime("us")),
         }

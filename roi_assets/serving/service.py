@@ -25,6 +25,7 @@ import pypdfium2 as pdfium
 from roi_assets.churn.actions import recommend_actions
 from roi_assets.churn.pyfunc import pyfunc_input_frame
 from roi_assets.churn.reasons import explain_reasons
+from roi_assets.churn.tiers import MEDIUM_RISK
 from roi_assets.deployment.split import CHAMPION_ARM
 from roi_assets.documents.classifier import REVIEW_BELOW_CONFIDENCE
 from roi_assets.documents.classifier_pyfunc import pyfunc_input
@@ -185,18 +186,21 @@ class ScoringService:
 
         def compute() -> dict[str, Any]:
             scored = served.model.predict(pyfunc_input_frame(tabular, sequences)).iloc[0]
-            probability = np.array([float(scored["probability"])])
+            probability = float(scored["probability"])
+            # One client alone has no rank among the others: the batch mart's watch list cannot
+            # apply, so a computed answer explains from the medium tier up.
+            at_risk = np.array([probability >= MEDIUM_RISK])
             ensemble = getattr(served.model.unwrap_python_model(), "ensemble", None)
             reasons = (
-                explain_reasons(ensemble, tabular, sequences=sequences, probabilities=probability)
+                explain_reasons(ensemble, tabular, sequences=sequences, selected=at_risk)
                 if ensemble is not None
                 else [[]]
             )
             return {
-                "probability": float(probability[0]),
+                "probability": probability,
                 "tier": str(scored["tier"]),
                 "top_reasons": reasons[0],
-                "recommended_action": recommend_actions(tabular, probability)[0],
+                "recommended_action": recommend_actions(tabular, at_risk)[0],
             }
 
         return self._cached(

@@ -1,3 +1,5 @@
+import numpy as np
+
 from roi_assets.churn.actions import RETENTION_RULES, recommend_action, recommend_actions
 from roi_assets.churn.features import CHURN_FEATURES
 
@@ -35,8 +37,8 @@ def test_a_client_without_warning_signs_gets_an_account_manager_check_in():
     assert RETENTION_RULES[-1].applies(_client())
 
 
-def test_low_risk_clients_get_no_action_when_probabilities_are_given(world):
-    actions = recommend_actions(world.churn.iloc[:3], probabilities=[0.1, 0.3, 0.9])
+def test_clients_outside_the_selection_get_no_action(world):
+    actions = recommend_actions(world.churn.iloc[:3], selected=np.array([False, True, True]))
 
     assert actions[0] is None
     assert isinstance(actions[1], str) and isinstance(actions[2], str)

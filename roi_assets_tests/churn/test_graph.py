@@ -1,5 +1,7 @@
 """The churn domain inside the tiny whole-graph run (the `materialized_world` fixture)."""
 
+import math
+
 import dagster as dg
 import polars as pl
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS
 from roi_assets.churn.tiers import RISK_TIERS, risk_tier
+from roi_assets.evaluation.risk_metrics import WATCH_LIST_FRACTION
 from roi_assets.resources.tracking import (
     CANDIDATE,
     CHAMPION,
@@ -85,12 +88,15 @@ def test_the_mart_has_one_row_per_active_client_and_window(churn_risk):
     assert sorted(churn_risk["window_days"].unique()) == list(PREDICTION_WINDOWS)
 
 
-def test_mart_tiers_follow_the_probabilities_and_only_medium_and_above_get_reasons(churn_risk):
+def test_mart_tiers_follow_the_probabilities_and_reasons_go_where_someone_acts(churn_risk):
     assert set(churn_risk["tier"]) <= set(RISK_TIERS)
     assert churn_risk["tier"].to_list() == list(risk_tier(churn_risk["probability"].to_numpy()))
-    low = churn_risk["tier"] == "low"
-    assert churn_risk.filter(low)["top_reasons"].null_count() == low.sum()
-    assert churn_risk.filter(~low)["recommended_action"].null_count() == 0
+    attention = (churn_risk["tier"] != "low") | churn_risk["on_watch_list"]
+    assert churn_risk.filter(~attention)["top_reasons"].null_count() == (~attention).sum()
+    assert churn_risk.filter(attention)["recommended_action"].null_count() == 0
+    for window in PREDICTION_WINDOWS:
+        scored = churn_risk.filter(pl.col("window_days") == window)
+        assert scored["on_watch_list"].sum() == math.ceil(WATCH_LIST_FRACTION * scored.height)
 
 
 def test_the_mart_names_the_champion_version_that_scored_each_window(churn_risk):

@@ -83,11 +83,11 @@ def test_reasons_of_a_collapsing_client_mention_the_collapsing_activity(ensemble
         assert any(word in reason for reason in client_reasons for word in activity_words)
 
 
-def test_clients_below_medium_risk_get_no_reasons(ensemble, world):
+def test_only_the_selected_clients_get_reasons(ensemble, world):
     rows = np.arange(40)
-    probabilities = np.where(rows % 2 == 0, 0.29, 0.3)
+    selected = rows % 2 == 1
 
-    reasons = explain_reasons(ensemble, world.churn.iloc[rows], probabilities=probabilities)
+    reasons = explain_reasons(ensemble, world.churn.iloc[rows], selected=selected)
 
     assert all(reasons[i] == [] for i in rows[::2])
     assert all(len(reasons[i]) > 0 for i in rows[1::2])

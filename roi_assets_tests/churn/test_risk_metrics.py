@@ -10,6 +10,7 @@ from roi_assets.evaluation.risk_metrics import (
     churn_risk_metrics,
     compare_churn_risk,
     meets_targets,
+    watch_list_mask,
 )
 from roi_assets.evaluation.windows import TimeWindow
 
@@ -28,6 +29,28 @@ def test_metrics_of_a_hand_checked_example():
     assert metrics["false_positive_rate"] == pytest.approx(2 / 7)
     assert metrics["alerts"] == 4 and metrics["clients"] == 10
     assert metrics["churn_rate"] == pytest.approx(0.3)
+
+
+def test_the_watch_list_is_the_riskiest_share_of_clients_whatever_their_tier():
+    # 3 % of 10 clients rounds up to one: the 0.9; a quarter is three: 0.9, 0.7, 0.65.
+    assert np.flatnonzero(watch_list_mask(PROBABILITY)).tolist() == [0]
+    assert np.flatnonzero(watch_list_mask(PROBABILITY, 0.25)).tolist() == [0, 1, 3]
+    low_tier = np.full(200, 0.05)
+    low_tier[[17, 90]] = [0.2, 0.1]
+    # 6 of 200: the two raised clients, then ties broken by position
+    assert np.flatnonzero(watch_list_mask(low_tier)).tolist() == [0, 1, 2, 3, 17, 90]
+    assert not watch_list_mask([]).any()
+    with pytest.raises(ValueError, match="fraction"):
+        watch_list_mask(PROBABILITY, 0)
+
+
+def test_precision_at_the_watch_list_counts_who_churned_among_the_listed():
+    churned = np.zeros(100, dtype=int)
+    churned[[0, 1, 50]] = 1
+    ranked = np.linspace(1, 0, 100)  # row 0 riskiest: the list is rows 0, 1, 2
+
+    assert churn_risk_metrics(churned, ranked)["precision_at_watch_list"] == pytest.approx(2 / 3)
+    assert churn_risk_metrics(churned, ranked[::-1])["precision_at_watch_list"] == 0.0
 
 
 def test_undefined_metrics_are_nan_rather_than_zero():
