@@ -1,5 +1,7 @@
-"""For a high-risk churn client: the smallest realistic change in what the client and the account
-team can act on that brings the risk below the high tier, told in plain words.
+"""For a churn client someone is asked to act on: the smallest realistic change in what the client
+and the account team can act on that brings the risk below a target, told in plain words. The
+target is the high tier for a high-risk client, and for a client on the watch list below the high
+tier, the risk of the riskiest client left off the list (below it, the client would leave the list).
 
 Why a search written here rather than a library: DiCE (dice-ml), the maintained counterfactual
 library, is not a dependency and would bring its own pinned pandas/scikit-learn stack; the problem
@@ -10,18 +12,20 @@ The search:
 - only ACTIONABLE features move (engagement, support resolution, adoption); context such as the
   contract date, market signals, competitor activity or anything demographic never does;
 - each feature moves only over realistic values: the 5th-95th percentiles of the training rows,
-  in 5-point steps (`value_grid`), and cumulative counts (features ever used, integrations, team
-  members, data uploaded) only go up;
+  in 5-point steps (`value_grid`), and only in the direction that is an improvement an account
+  team can work towards (more logins, less decline, better support sentiment, more adoption).
+  Without that, the forest's bumps at low risk made the search propose advice such as "lower
+  support ticket sentiment" for a point of risk;
 - cost is the number of percentile steps moved, summed over features; each round takes the one
-  step that lowers the risk most, until the risk is below the high tier or no step helps;
-- a final pass undoes every change that is not needed to stay below the tier.
+  step that lowers the risk most, until the risk is below the target or no step helps;
+- a final pass undoes every change that is not needed to stay below the target.
 The risk is the served stack's: the client's 30-day daily record stays as it is, so the answer
 reads "with the same recent history, these tabular signals would need to look like this".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
@@ -39,20 +43,24 @@ MAX_STEPS = 40
 @dataclass(frozen=True)
 class ActionableFeature:
     words: str  # what the account manager reads
-    only_up: bool = False  # cumulative counts cannot be lowered
+    better_lower: bool = False  # the improvement lowers the value (a decline, a gap)
 
 
 ACTIONABLE: dict[str, ActionableFeature] = {
     "login_frequency_slope_30d": ActionableFeature("the 30-day login trend (logins per day)"),
-    "document_access_decline_rate": ActionableFeature("the document access decline rate"),
+    "document_access_decline_rate": ActionableFeature(
+        "the document access decline rate", better_lower=True
+    ),
     "email_engagement_momentum": ActionableFeature("email engagement momentum"),
     "feature_usage_diversity_change": ActionableFeature("the change in features used"),
-    "time_between_sessions_increase": ActionableFeature("the rise in days between sessions"),
+    "time_between_sessions_increase": ActionableFeature(
+        "the rise in days between sessions", better_lower=True
+    ),
     "support_ticket_sentiment_score": ActionableFeature("support ticket sentiment"),
-    "unique_features_used": ActionableFeature("features used", only_up=True),
-    "data_volume_uploaded_gb": ActionableFeature("data uploaded (GB)", only_up=True),
-    "team_members_invited": ActionableFeature("team members invited", only_up=True),
-    "integration_count": ActionableFeature("integrations connected", only_up=True),
+    "unique_features_used": ActionableFeature("features used"),
+    "data_volume_uploaded_gb": ActionableFeature("data uploaded (GB)"),
+    "team_members_invited": ActionableFeature("team members invited"),
+    "integration_count": ActionableFeature("integrations connected"),
     "customization_level": ActionableFeature("the customisation level"),
 }
 
@@ -73,18 +81,37 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Target:
+    """The risk a counterfactual must get below, and how an account manager reads it."""
+
+    probability: float
+    name: str
+
+    def in_words(self) -> str:
+        return f"{self.name} ({self.probability:.0%})"
+
+
+HIGH_TIER = Target(HIGH_RISK, "the high tier")
+
+
+def off_the_watch_list(riskiest_unlisted: float) -> Target:
+    """Below the risk of the riskiest client the watch list leaves out, a client ranks off it."""
+    return Target(riskiest_unlisted, "the watch list's cut-off")
+
+
+@dataclass(frozen=True)
 class Counterfactual:
     """The changes found for one client and the risk before and after them."""
 
     risk_before: float
     risk_after: float
     changes: tuple[Change, ...]
-    target: float
+    target: Target
     whole_numbers: frozenset[str]
 
     @property
     def reached(self) -> bool:
-        return self.risk_after < self.target
+        return self.risk_after < self.target.probability
 
     def in_words(self) -> str:
         if not self.changes:
@@ -93,9 +120,9 @@ class Counterfactual:
             change.in_words(change.feature in self.whole_numbers) for change in self.changes
         )
         outcome = (
-            f"below the high tier ({self.target:.0%})"
+            f"below {self.target.in_words()}"
             if self.reached
-            else f"still at or above the high tier ({self.target:.0%})"
+            else f"still at or above {self.target.in_words()}"
         )
         return (
             f"{steps[0].upper()}{steps[1:]}: churn risk {self.risk_before:.0%} → "
@@ -113,16 +140,13 @@ def value_grid(training: object) -> dict[str, np.ndarray]:
     }
 
 
-def _neighbours(value: float, grid: np.ndarray, only_up: bool) -> list[float]:
-    """The nearest grid values above (and, unless only_up, below) the current value."""
-    found = []
+def _next_better(value: float, grid: np.ndarray, better_lower: bool) -> list[float]:
+    """The nearest grid value in the direction of improvement, if the grid goes on that far."""
+    if better_lower:
+        below = grid[grid < value - 1e-12]
+        return [float(below[-1])] if len(below) else []
     above = grid[grid > value + 1e-12]
-    if len(above):
-        found.append(float(above[0]))
-    below = grid[grid < value - 1e-12]
-    if len(below) and not only_up:
-        found.append(float(below[-1]))
-    return found
+    return [float(above[0])] if len(above) else []
 
 
 def find_counterfactual(
@@ -130,7 +154,7 @@ def find_counterfactual(
     row: np.ndarray,
     grids: Mapping[str, np.ndarray],
     *,
-    target: float = HIGH_RISK,
+    target: Target = HIGH_TIER,
     max_steps: int = MAX_STEPS,
 ) -> Counterfactual:
     """The greedy search of the module docstring for one client.
@@ -143,12 +167,12 @@ def find_counterfactual(
     current = original.copy()
     risk_before = risk = float(predict_risk(current[None, :])[0])
     for _ in range(max_steps):
-        if risk < target:
+        if risk < target.probability:
             break
         candidates = []
         for name, grid in grids.items():
             column = CHURN_FEATURES.index(name)
-            for value in _neighbours(current[column], grid, ACTIONABLE[name].only_up):
+            for value in _next_better(current[column], grid, ACTIONABLE[name].better_lower):
                 candidate = current.copy()
                 candidate[column] = value
                 candidates.append(candidate)
@@ -159,8 +183,10 @@ def find_counterfactual(
         if risks[best] >= risk:
             break
         current, risk = candidates[best], float(risks[best])
-    if risk < target:
-        current, risk = _without_needless_changes(predict_risk, original, current, risk, target)
+    if risk < target.probability:
+        current, risk = _without_needless_changes(
+            predict_risk, original, current, risk, target.probability
+        )
     changes = tuple(
         Change(name, float(original[j]), float(current[j]))
         for j, name in enumerate(CHURN_FEATURES)
@@ -170,19 +196,37 @@ def find_counterfactual(
     return Counterfactual(risk_before, risk, changes, target, whole)
 
 
+def counterfactual_targets(window_risk: pl.DataFrame, max_clients: int) -> dict[str, Target]:
+    """Who gets a counterfactual in one window of marts.churn_risk, and its target: clients at the
+    high tier or above (below the high tier), then listed clients below it (off the watch list),
+    the riskiest `max_clients` in all, riskiest first."""
+    ranked = window_risk.sort("probability", descending=True)
+    unlisted = ranked.filter(~pl.col("on_watch_list"))["probability"]
+    watch_list = off_the_watch_list(float(unlisted.max())) if unlisted.len() else None
+    targets: dict[str, Target] = {}
+    for row in ranked.head(max_clients).iter_rows(named=True):
+        if row["probability"] >= HIGH_RISK:
+            targets[row["client_id"]] = HIGH_TIER
+        elif row["on_watch_list"] and watch_list is not None:
+            targets[row["client_id"]] = watch_list
+    return targets
+
+
 def stack_counterfactuals(
     ensemble: ChurnEnsemble,
     rows: object,
     sequences: np.ndarray,
     grids: Mapping[str, np.ndarray],
     *,
-    target: float = HIGH_RISK,
+    targets: Sequence[Target] | None = None,
 ) -> list[Counterfactual]:
     """`find_counterfactual` for each row of `rows` (churn features) against the ensemble's
-    stacked risk, each client's daily sequence (from `build_sequences`) held fixed."""
+    stacked risk, each client's daily sequence (from `build_sequences`) held fixed; `targets` has
+    one per row (the high tier for every row when omitted)."""
     features = tabular_matrix(rows)
+    targets = [HIGH_TIER] * len(features) if targets is None else list(targets)
     found = []
-    for row, sequence in zip(features, sequences, strict=True):
+    for row, sequence, target in zip(features, sequences, targets, strict=True):
         repeated = sequence[None]
 
         def risk(matrix: np.ndarray, repeated: np.ndarray = repeated) -> np.ndarray:
@@ -218,7 +262,9 @@ create table if not exists {TABLE} (
     snapshot_date date not null,
     risk_before double not null,
     risk_after double not null,
-    reached_below_high boolean not null,
+    target_name varchar not null,
+    target_probability double not null,
+    reached_target boolean not null,
     changed_features varchar[] not null,
     explanation varchar not null,
     computed_at timestamp not null,
@@ -232,7 +278,9 @@ def counterfactual_row(found: Counterfactual) -> dict:
     return {
         "risk_before": found.risk_before,
         "risk_after": found.risk_after,
-        "reached_below_high": found.reached,
+        "target_name": found.target.name,
+        "target_probability": found.target.probability,
+        "reached_target": found.reached,
         "changed_features": [change.feature for change in found.changes],
         "explanation": found.in_words(),
     }

@@ -22,7 +22,6 @@ from roi_assets.churn.assets import FEATURES as CHURN_FEATURES_TABLE
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.scoring import latest_snapshot_rows
-from roi_assets.churn.tiers import HIGH_RISK
 from roi_assets.documents.assets import MODEL_NAME as DOCUMENT_CLASSIFIER
 from roi_assets.documents.assets import document_classifier_promotion, use_product_registry
 from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
@@ -32,6 +31,7 @@ from roi_assets.engagement.scoring import default_slot_rows
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.counterfactual import (
     counterfactual_row,
+    counterfactual_targets,
     stack_counterfactuals,
     value_grid,
     write_counterfactuals,
@@ -83,9 +83,9 @@ class ExplanationConfig(dg.Config):
 
 
 class CounterfactualConfig(dg.Config):
-    """At most `max_clients` high-risk clients per window, the riskiest first."""
+    """At most `max_clients` clients per window, the riskiest first."""
 
-    max_clients: int = 50
+    max_clients: int = 20
 
 
 def _now() -> dt.datetime:
@@ -308,30 +308,36 @@ def churn_counterfactuals(
     daily: pl.DataFrame,
     duckdb: DuckDBResource,
 ) -> dg.MaterializeResult:
-    """For each high- or critical-risk client of marts.churn_risk (the riskiest first): the
+    """For the clients of marts.churn_risk someone is asked to act on, the riskiest first: the
     smallest realistic change in actionable features (logins, document use, support resolution,
     adoption; never the contract date, market signals or who the client is) that brings the
-    champion's risk below the high tier, in plain words, to monitoring.churn_counterfactuals."""
+    champion's risk below the high tier (high- and critical-risk clients) or off the watch list
+    (listed clients below the high tier), in plain words, to monitoring.churn_counterfactuals."""
     grids = value_grid(churn)
     metadata: dict[str, dg.RawMetadataValue] = {}
     frames = []
     for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
         version = version_behind_alias(model_name, CHAMPION)
-        at_risk = (
-            risk.filter((pl.col("window_days") == window) & (pl.col("probability") >= HIGH_RISK))
-            .sort("probability", descending=True)
-            .head(config.max_clients)
+        targets = counterfactual_targets(
+            risk.filter(pl.col("window_days") == window), config.max_clients
         )
-        if version is None or at_risk.is_empty():
+        if version is None or not targets:
             metadata[f"{model_name}_skipped"] = (
-                "no champion yet" if version is None else "no client at high risk"
+                "no champion yet" if version is None else "no client at high risk or listed"
             )
             continue
         ensemble = load_explainable_model(model_name, CHAMPION)
-        rows = latest_snapshot_rows(churn, at_risk["client_id"])
+        rows = latest_snapshot_rows(churn, pl.Series(list(targets)))
         sequences = build_sequences(daily, rows)
         found = [
-            counterfactual_row(c) for c in stack_counterfactuals(ensemble, rows, sequences, grids)
+            counterfactual_row(c)
+            for c in stack_counterfactuals(
+                ensemble,
+                rows,
+                sequences,
+                grids,
+                targets=[targets[client] for client in rows["client_id"]],
+            )
         ]
         frame = pl.DataFrame(found).with_columns(
             rows["client_id"],
@@ -342,7 +348,7 @@ def churn_counterfactuals(
         )
         frames.append(frame)
         metadata[f"{model_name}_clients"] = frame.height
-        metadata[f"{model_name}_brought_below_high"] = int(frame["reached_below_high"].sum())
+        metadata[f"{model_name}_reached_target"] = int(frame["reached_target"].sum())
     written = 0
     if frames:
         with duckdb.get_connection() as con:

@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 
 from roi_assets.churn.ensemble import ChurnEnsemble
@@ -8,7 +9,10 @@ from roi_assets.churn.sequence_model import LSTMParams
 from roi_assets.churn.tiers import HIGH_RISK
 from roi_assets.monitoring.counterfactual import (
     ACTIONABLE,
+    HIGH_TIER,
+    counterfactual_targets,
     find_counterfactual,
+    off_the_watch_list,
     stack_counterfactuals,
     value_grid,
 )
@@ -50,14 +54,54 @@ def test_only_actionable_features_change_and_within_realistic_values():
     assert "below the high tier (60%)" in found.in_words()
 
 
-def test_cumulative_counts_are_never_lowered():
+def test_a_listed_client_below_the_high_tier_is_taken_off_the_watch_list():
     grids = value_grid(_training())
     client = np.zeros(len(CHURN_FEATURES))
-    client[INTEGRATIONS], client[RENEWAL] = 5.0, 20.0
+    client[INTEGRATIONS], client[RENEWAL] = 2.0, 300.0
+    assert _risk(client[None])[0] < HIGH_RISK
 
-    found = find_counterfactual(lambda m: 1 - _risk(m), client, grids)
+    found = find_counterfactual(_risk, client, grids, target=off_the_watch_list(0.2))
 
-    assert all(change.feature != "integration_count" for change in found.changes)
+    assert found.reached and found.risk_after < 0.2
+    assert [change.feature for change in found.changes] == ["integration_count"]
+    assert "below the watch list's cut-off (20%)" in found.in_words()
+
+
+def test_high_risk_clients_aim_below_the_high_tier_and_listed_ones_off_the_list():
+    window = pl.DataFrame(
+        {
+            "client_id": ["calm", "listed", "critical", "quiet", "high"],
+            "probability": [0.10, 0.35, 0.85, 0.05, 0.65],
+            "on_watch_list": [False, True, True, False, True],
+        }
+    )
+
+    targets = counterfactual_targets(window, max_clients=10)
+
+    assert list(targets) == ["critical", "high", "listed"]  # riskiest first, unlisted left out
+    assert targets["critical"] == targets["high"] == HIGH_TIER
+    assert targets["listed"] == off_the_watch_list(0.10)  # the riskiest client left off the list
+    assert list(counterfactual_targets(window, max_clients=2)) == ["critical", "high"]
+
+
+def test_features_only_move_in_the_direction_of_improvement():
+    grids = value_grid(_training())
+    client = np.zeros(len(CHURN_FEATURES))
+    client[INTEGRATIONS], client[RENEWAL] = 0.0, 20.0
+
+    # A model that rewards every move the wrong way, and only integrations the right way.
+    wrong_way = np.zeros(len(CHURN_FEATURES))
+    for name, feature in ACTIONABLE.items():
+        wrong_way[CHURN_FEATURES.index(name)] = -1.0 if feature.better_lower else 1.0
+    wrong_way[INTEGRATIONS] = -1.0
+
+    def risk(matrix: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(3.0 + 0.8 * matrix @ wrong_way)))
+
+    found = find_counterfactual(risk, client, grids)
+
+    assert [change.feature for change in found.changes] == ["integration_count"]
+    assert found.changes[0].after > found.changes[0].before
 
 
 def test_a_client_no_actionable_change_can_help_is_told_so():
