@@ -73,7 +73,8 @@ class Change:
 
     def in_words(self, whole_numbers: bool) -> str:
         verb = "raise" if self.after > self.before else "lower"
-        shown = "{:.0f}" if whole_numbers else "{:.2f}"
+        # Three significant digits: a step of a small value (0.0107 → 0.0143 GB) stays visible.
+        shown = "{:.0f}" if whole_numbers else "{:.3g}"
         return (
             f"{verb} {ACTIONABLE[self.feature].words} from "
             f"{shown.format(self.before)} to {shown.format(self.after)}"

@@ -10,6 +10,7 @@ from roi_assets.churn.tiers import HIGH_RISK
 from roi_assets.monitoring.counterfactual import (
     ACTIONABLE,
     HIGH_TIER,
+    Change,
     counterfactual_targets,
     find_counterfactual,
     off_the_watch_list,
@@ -102,6 +103,17 @@ def test_features_only_move_in_the_direction_of_improvement():
 
     assert [change.feature for change in found.changes] == ["integration_count"]
     assert found.changes[0].after > found.changes[0].before
+
+
+def test_small_changes_are_told_with_three_significant_digits():
+    assert (
+        Change("data_volume_uploaded_gb", 0.0107, 0.0143).in_words(whole_numbers=False)
+        == "raise data uploaded (GB) from 0.0107 to 0.0143"
+    )
+    assert (
+        Change("team_members_invited", 0.0, 2.0).in_words(whole_numbers=True)
+        == "raise team members invited from 0 to 2"
+    )
 
 
 def test_a_client_no_actionable_change_can_help_is_told_so():
