@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS
+from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.model_evaluations"
 KEY_COLUMNS: tuple[str, ...] = ("model_name", "model_version", "metric", "evaluation_window")
@@ -84,13 +85,5 @@ def write_model_evaluations(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame)
     )
     if rows.select(KEY_COLUMNS).is_duplicated().any():
         raise ValueError(f"evaluation rows repeat a key {KEY_COLUMNS}")
-    con.execute("create schema if not exists monitoring")
-    con.execute(_CREATE_TABLE)
-    con.register("incoming_model_evaluations", rows.to_arrow())
-    try:
-        con.execute(
-            f"insert or replace into {TABLE} by name select * from incoming_model_evaluations"
-        )
-    finally:
-        con.unregister("incoming_model_evaluations")
+    upsert_rows(con, TABLE, _CREATE_TABLE, rows)
     return rows.height

@@ -27,6 +27,7 @@ import polars as pl
 from roi_assets.monitoring.drift import PREDICTION_PREFIX
 from roi_assets.monitoring.health import ChampionHealth
 from roi_assets.monitoring.serving_health import ServingDay
+from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.alerts"
 ACCURACY_DROP = "accuracy_drop"
@@ -258,11 +259,7 @@ def write_alerts(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> int:
     con.execute("create schema if not exists monitoring")
     con.execute(DDL)
     before = con.execute(f"select count(*) from {TABLE}").fetchone()[0]
-    con.register("incoming_alerts", rows.to_arrow())
-    try:
-        con.execute(f"insert or ignore into {TABLE} by name select * from incoming_alerts")
-    finally:
-        con.unregister("incoming_alerts")
+    upsert_rows(con, TABLE, DDL, rows, on_conflict="ignore")
     return con.execute(f"select count(*) from {TABLE}").fetchone()[0] - before
 
 

@@ -35,6 +35,7 @@ import polars as pl
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
 from roi_assets.churn.tiers import HIGH_RISK
+from roi_assets.resources.warehouse import upsert_rows
 
 GRID_QUANTILES = np.linspace(0.05, 0.95, 19)
 MAX_STEPS = 40
@@ -290,13 +291,5 @@ def counterfactual_row(found: Counterfactual) -> dict:
 def write_counterfactuals(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> int:
     """Upsert counterfactual rows, keyed by (model_name, model_version, client_id,
     snapshot_date)."""
-    con.execute("create schema if not exists monitoring")
-    con.execute(_CREATE_TABLE)
-    con.register("incoming_counterfactuals", rows.to_arrow())
-    try:
-        con.execute(
-            f"insert or replace into {TABLE} by name select * from incoming_counterfactuals"
-        )
-    finally:
-        con.unregister("incoming_counterfactuals")
+    upsert_rows(con, TABLE, _CREATE_TABLE, rows)
     return rows.height

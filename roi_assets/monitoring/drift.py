@@ -39,6 +39,8 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.core.report import Snapshot
 from evidently.presets import DataDriftPreset
 
+from roi_assets.resources.warehouse import upsert_rows
+
 TABLE = "monitoring.feature_drift"
 KEY_COLUMNS: tuple[str, ...] = ("model_name", "feature", "reference_window", "current_window")
 NUMERICAL_METHOD = "wasserstein"
@@ -275,13 +277,7 @@ def write_feature_drift(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> 
     """Upsert drift rows keyed by (model_name, feature, reference_window, current_window): a re-run
     over the same windows replaces its rows. Creates the schema and table when missing."""
     rows = frame.select([pl.col(name).cast(dtype) for name, dtype in _SCHEMA.items()])
-    con.execute("create schema if not exists monitoring")
-    con.execute(_CREATE_TABLE)
-    con.register("incoming_feature_drift", rows.to_arrow())
-    try:
-        con.execute(f"insert or replace into {TABLE} by name select * from incoming_feature_drift")
-    finally:
-        con.unregister("incoming_feature_drift")
+    upsert_rows(con, TABLE, _CREATE_TABLE, rows)
     return rows.height
 
 

@@ -36,6 +36,7 @@ from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
 from roi_assets.engagement.scoring import default_slot_rows
 from roi_assets.resources.tracking import CHAMPION, load_model_by_alias
+from roi_assets.resources.warehouse import upsert_rows
 
 SHAP = "shap"
 LIME = "lime"
@@ -365,13 +366,7 @@ create table if not exists {CLIENT_EXPLANATIONS_TABLE} (
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, create: str, rows: pl.DataFrame) -> int:
-    con.execute("create schema if not exists monitoring")
-    con.execute(create)
-    con.register("incoming_explanations", rows.to_arrow())
-    try:
-        con.execute(f"insert or replace into {table} by name select * from incoming_explanations")
-    finally:
-        con.unregister("incoming_explanations")
+    upsert_rows(con, table, create, rows)
     return rows.height
 
 

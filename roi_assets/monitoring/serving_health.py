@@ -22,6 +22,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from roi_assets.resources.warehouse import upsert_rows
+
 TABLE = "monitoring.serving_health"
 LOG_PATTERN = "requests-*.jsonl"
 KEY_COLUMNS: tuple[str, ...] = ("model_name", "model_version", "day")
@@ -116,13 +118,7 @@ def write_serving_health(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) ->
     """Upsert daily rows keyed by (model_name, model_version, day): a day seen again is replaced
     by its fuller count. Creates the schema and table when missing."""
     rows = frame.select([pl.col(name).cast(dtype) for name, dtype in _SCHEMA.items()])
-    con.execute("create schema if not exists monitoring")
-    con.execute(_CREATE_TABLE)
-    con.register("incoming_serving_health", rows.to_arrow())
-    try:
-        con.execute(f"insert or replace into {TABLE} by name select * from incoming_serving_health")
-    finally:
-        con.unregister("incoming_serving_health")
+    upsert_rows(con, TABLE, _CREATE_TABLE, rows)
     return rows.height
 
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 import duckdb
+import polars as pl
 from dagster_duckdb import DuckDBResource
 from dagster_duckdb_polars import DuckDBPolarsIOManager
 
@@ -49,3 +51,26 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
         [schema, table],
     ).fetchone()
     return bool(found and found[0])
+
+
+def upsert_rows(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    create_table: str,
+    rows: pl.DataFrame,
+    *,
+    on_conflict: Literal["replace", "ignore"] = "replace",
+) -> None:
+    """Write `rows` into `table` ("schema.name") by column name, creating the schema and the
+    table (`create_table`, with its primary key) when missing. A row whose key is already there
+    replaces it, or with on_conflict="ignore" leaves the stored one alone: re-running a step
+    never duplicates rows."""
+    schema, name = table.split(".")
+    con.execute(f"create schema if not exists {schema}")
+    con.execute(create_table)
+    incoming = f"incoming_{name}"
+    con.register(incoming, rows.to_arrow())
+    try:
+        con.execute(f"insert or {on_conflict} into {table} by name select * from {incoming}")
+    finally:
+        con.unregister(incoming)
