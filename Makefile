@@ -11,7 +11,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v '/target/')
 
-.PHONY: run test ui serve bench lint prepare system-packages clean
+.PHONY: run live test ui serve bench lint lock prepare system-packages clean
 
 # refresh_all, then the sensor's path for the documents waiting in the landing zone (one run per
 # document, as `make ui`'s daemon would launch), the drift of those documents (monitoring_daily's
@@ -55,11 +55,20 @@ system-packages:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
 
-$(VENV)/.installed: pyproject.toml setup.cfg
+# Installs from the committed constraints, so a fresh machine resolves today's versions.
+$(VENV)/.installed: pyproject.toml setup.cfg constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	@touch $@
+
+# Regenerate constraints.txt on purpose, after a dependency in pyproject.toml changed.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable \
+	  | grep -v -i '^roi-assets' | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > constraints.new
+	mv constraints.new constraints.txt
 
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
