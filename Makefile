@@ -13,20 +13,29 @@ DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name 
 
 .PHONY: run live test ui serve bench lint lock prepare system-packages clean
 
-# refresh_all, then the sensor's path for the documents waiting in the landing zone (one run per
-# document, as `make ui`'s daemon would launch), the drift of those documents (monitoring_daily's
-# job in the daemon), then the BI copy (which the daemon's publish_bi sensors launch after each
-# run). The summary is printed whatever happened; the exit
-# status is non-zero when a step broke (or the run never started), zero when the only failures
-# were validation gates blocking candidates.
+# The world writes its history into the landing zone (once); the product catches up on the landed
+# days (one backfill run of ingest_daily), runs refresh_all (full search), then the sensor's path
+# for the documents waiting in the landing zone (one run per document, as `make ui`'s daemon would
+# launch), the drift of those documents (monitoring_daily's job in the daemon), then the BI copy
+# (which the daemon's publish_bi sensors launch after each run). The summary is printed whatever
+# happened; the exit status is non-zero when a step broke (or the run never started), zero when
+# the only failures were validation gates blocking candidates.
 run: prepare
 	@since=$$(date +%s); status=0; \
+	$(BIN)/python -m roi_assets.simulator bootstrap || exit 1; \
+	$(BIN)/python -m roi_assets.automation.catch_up || status=1; \
 	$(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all; \
 	$(BIN)/python -m roi_assets.documents.process_landed || status=$$?; \
 	$(BIN)/dagster asset materialize -m roi_assets.definitions --select monitoring/document_drift \
 	  || status=1; \
 	$(BIN)/dagster job execute -m roi_assets.definitions -j publish_bi || status=1; \
 	$(BIN)/python -m roi_assets.summary --since $$since || status=1; exit $$status
+
+# The world advances one day at a time and the product runs each day's scheduled jobs as the
+# daemon would, until the world has lived DAYS days (an interrupted run continues where it was).
+DAYS ?= 35
+live: prepare
+	$(BIN)/python -m roi_assets.simulator.live --days $(DAYS)
 
 test: prepare
 	$(BIN)/python -m pytest -q

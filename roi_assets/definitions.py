@@ -3,7 +3,15 @@
 import dagster as dg
 
 from roi_assets.automation.assets import bi_warehouse_copy
-from roi_assets.automation.jobs import daily_refresh, publish_bi, refresh_all
+from roi_assets.automation.jobs import (
+    daily_refit,
+    daily_retrain,
+    ingest_daily,
+    ingest_daily_schedule,
+    publish_bi,
+    refresh_all,
+    weekly_search,
+)
 from roi_assets.automation.sensors import publish_bi_sensors
 from roi_assets.churn import definitions as churn
 from roi_assets.deployment import definitions as deployment
@@ -17,16 +25,15 @@ from roi_assets.resources.mlflow_tracking import mlflow_resource
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.warehouse import duckdb_resource, polars_io_manager
 from roi_assets.send_time import definitions as send_time
-from roi_assets.simulator.assets import simulated_world
 
 
 def _shared() -> dg.Definitions:
     return dg.Definitions(
-        assets=[simulated_world, *raw_assets, dbt_models, bi_warehouse_copy],
+        assets=[*raw_assets, dbt_models, bi_warehouse_copy],
         asset_checks=raw_checks,
-        jobs=[refresh_all, publish_bi],
+        jobs=[ingest_daily, daily_refit, refresh_all, publish_bi],
         sensors=publish_bi_sensors,
-        schedules=[daily_refresh],
+        schedules=[ingest_daily_schedule, daily_retrain, weekly_search],
         resources={
             "duckdb": duckdb_resource(),
             "io_manager": polars_io_manager(),

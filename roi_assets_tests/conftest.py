@@ -72,15 +72,34 @@ TINY_RUN_CONFIG = {
 
 
 @pytest.fixture(scope="session")
-def materialized_world():
-    """The whole graph run once at the tiny scale (failures inspected by the tests)."""
+def lived_instance():
+    """A Dagster instance for the session's tiny world: the world wrote its history and the
+    product ingested every landed day in one backfill run, as `make run` does."""
     import dagster as dg
 
+    from roi_assets.automation.catch_up import RANGE_END, RANGE_START, landed_dates
+    from roi_assets.definitions import defs
+    from roi_assets.simulator.__main__ import default_world
+
+    default_world().bootstrap()
+    days = landed_dates(settings.landing_dir())
+    instance = dg.DagsterInstance.ephemeral()
+    ingested = defs.resolve_job_def("ingest_daily").execute_in_process(
+        instance=instance,
+        tags={RANGE_START: days[0].isoformat(), RANGE_END: days[-1].isoformat()},
+    )
+    assert ingested.success
+    return instance
+
+
+@pytest.fixture(scope="session")
+def materialized_world(lived_instance):
+    """The whole graph run once at the tiny scale (failures inspected by the tests)."""
     from roi_assets.definitions import defs
 
     job = defs.resolve_job_def("refresh_all")
     result = job.execute_in_process(
-        instance=dg.DagsterInstance.ephemeral(),
+        instance=lived_instance,
         run_config=TINY_RUN_CONFIG,
         raise_on_error=False,
     )

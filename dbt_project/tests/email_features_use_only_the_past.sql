@@ -1,8 +1,17 @@
 {{ config(meta={'dagster': {'ref': {'name': 'feat_email_engagement'}}}) }}
 -- Recomputes the email-history features of every send directly from the events that happened
 -- strictly before it; any difference means a feature saw the future (or missed the past).
+-- A windowed build checks the sends of its days (older rows were checked when they were written).
+{% set window = window_vars() %}
 with sends as (
     select send_id, client_id, sent_at from {{ ref('stg_email_sends') }}
+),
+
+checked as (
+    select * from sends
+    {% if window %}
+    where sent_at >= date '{{ window.landing_from }}'
+    {% endif %}
 ),
 
 direct as (
@@ -10,7 +19,7 @@ direct as (
         s.send_id,
         count(distinct p.send_id) as prior_sends,
         count(distinct o.send_id) as prior_opens
-    from sends as s
+    from checked as s
     left join sends as p on p.client_id = s.client_id and p.sent_at < s.sent_at
     left join {{ ref('int_email_outcomes') }} as o
         on o.client_id = s.client_id and o.opened_at < s.sent_at

@@ -1,16 +1,55 @@
-"""Jobs and schedules over the whole graph."""
+"""Jobs and schedules over the whole graph: the product's day, as the daemon runs it.
+
+04:00 `ingest_daily` loads yesterday's landing files and builds yesterday's features (one daily
+partition); 05:00 Monday to Saturday `daily_refit` refits the models whose training data grows
+every day (engagement with the best parameters of the latest search, the send-time DQN, the
+content bandit's posteriors) and re-scores every mart; Sunday 05:00 `weekly_search` runs
+`refresh_all`: the full hyper-parameter search and the models whose data moves weekly (churn
+features are weekly snapshots, so a daily refit would see the same rows six days out of seven;
+the labelled document archive grows when the records team files more). 06:00 the rollout step and
+07:00 monitoring follow (their schedules live with their domains).
+Every schedule is RUNNING by default: a new deployment starts its days without anyone finding
+toggles.
+"""
 
 import dagster as dg
 from dagster_mlflow import end_mlflow_on_run_finished
 
+from roi_assets.features.assets import dbt_models
+from roi_assets.ingestion.assets import raw_assets
+from roi_assets.ingestion.partitions import daily_partitions
+
+DAILY_INGESTION = dg.AssetSelection.assets(*raw_assets, dbt_models)
+# What the document sensor's per-document runs and the BI publication own.
+NOT_RETRAINED = dg.AssetSelection.keys(
+    ["raw", "document_ocr"], ["marts", "document_classifications"], "bi_warehouse_copy"
+)
+# The daily refit uses the current best parameters; the weekly run searches the full grid.
+DAILY_REFIT_CONFIG = {"ops": {"engagement_model": {"config": {"full_grid": False}}}}
+
+ingest_daily = dg.define_asset_job(
+    "ingest_daily",
+    selection=DAILY_INGESTION,
+    partitions_def=daily_partitions,
+    description="Load one day's landing files into raw.* and build that day's features (dbt, "
+    "incremental). A range of days runs as one backfill.",
+)
+
+daily_refit = dg.define_asset_job(
+    "daily_refit",
+    selection=dg.AssetSelection.groups("engagement", "send_time", "personalization")
+    | dg.AssetSelection.keys(["marts", "churn_risk"]),
+    hooks={end_mlflow_on_run_finished},
+    description="Refit the models whose data grows daily and re-score every mart with the "
+    "registry's champions.",
+)
+
 refresh_all = dg.define_asset_job(
     "refresh_all",
-    selection=dg.AssetSelection.all()
-    - dg.AssetSelection.keys(
-        ["raw", "document_ocr"], ["marts", "document_classifications"], "bi_warehouse_copy"
-    ),
+    selection=dg.AssetSelection.all() - DAILY_INGESTION - NOT_RETRAINED,
     hooks={end_mlflow_on_run_finished},
-    description="Simulate/ingest, build features, train, score and monitor.",
+    description="Train, evaluate, gate, score and monitor every model on the features built so "
+    "far (the full hyper-parameter search unless configured otherwise).",
 )
 
 publish_bi = dg.define_asset_job(
@@ -19,10 +58,29 @@ publish_bi = dg.define_asset_job(
     description="Replace data/bi.duckdb with a copy of the BI-facing schemas.",
 )
 
-daily_refresh = dg.ScheduleDefinition(
-    name="daily_refresh",
-    job=refresh_all,
-    cron_schedule="0 5 * * *",
+ingest_daily_schedule = dg.build_schedule_from_partitioned_job(
+    ingest_daily,
+    name="ingest_daily_schedule",
+    hour_of_day=4,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Every morning: yesterday's landing files and features.",
+)
+
+daily_retrain = dg.ScheduleDefinition(
+    name="daily_retrain",
+    job=daily_refit,
+    cron_schedule="0 5 * * 1-6",
     execution_timezone="UTC",
-    description="Daily retrain and re-score of the whole graph.",
+    run_config=DAILY_REFIT_CONFIG,
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Monday to Saturday: refit the daily-growing models and re-score every mart.",
+)
+
+weekly_search = dg.ScheduleDefinition(
+    name="weekly_search",
+    job=refresh_all,
+    cron_schedule="0 5 * * 0",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Sunday: retrain every model, with the full hyper-parameter search.",
 )

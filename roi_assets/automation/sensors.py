@@ -7,11 +7,11 @@ or failed, rather than being a step inside them (where the gate would skip it).
 
 import dagster as dg
 
-from roi_assets.automation.jobs import publish_bi, refresh_all
+from roi_assets.automation.jobs import daily_refit, ingest_daily, publish_bi, refresh_all
 from roi_assets.deployment.definitions import advance_deployments
 from roi_assets.monitoring.definitions import monitoring_daily
 
-WRITING_JOBS = [refresh_all, monitoring_daily, advance_deployments]
+WRITING_JOBS = [ingest_daily, daily_refit, refresh_all, monitoring_daily, advance_deployments]
 
 
 def _publish_after(status: dg.DagsterRunStatus) -> dg.SensorDefinition:

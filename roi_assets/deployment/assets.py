@@ -54,7 +54,7 @@ def _markdown(frame: pl.DataFrame) -> str:
     key=["monitoring", "ab_outcomes"],
     group_name=GROUP,
     kinds={"duckdb", "mlflow"},
-    deps=[dg.AssetKey("simulated_world"), dg.AssetKey(["features", "feat_email_engagement"])],
+    deps=[dg.AssetKey(["features", "feat_email_engagement"])],
     pool=WAREHOUSE_POOL,
 )
 def ab_outcomes(

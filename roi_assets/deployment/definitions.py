@@ -20,6 +20,7 @@ advance_deployments = dg.define_asset_job(
     job=advance_deployments,
     cron_schedule="0 6 * * *",
     execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 def rollout_daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     """Advances every experiment and rollout once a day, after the daily retrain, on the tick's

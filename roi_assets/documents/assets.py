@@ -119,7 +119,6 @@ class DocumentReadingConfig(dg.Config):
     key=["raw", "labelled_documents"],
     group_name="documents",
     kinds={"tesseract", "duckdb"},
-    deps=[dg.AssetKey("simulated_documents")],
     pool=WAREHOUSE_POOL,
 )
 def labelled_documents(

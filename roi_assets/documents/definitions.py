@@ -13,11 +13,9 @@ from roi_assets.documents.assets import (
 )
 from roi_assets.documents.checks import document_classifier_validation_gate
 from roi_assets.documents.sensors import document_arrival_sensor, document_intake
-from roi_assets.simulator.assets import simulated_documents
 
 defs = dg.Definitions(
     assets=[
-        simulated_documents,
         labelled_documents,
         document_classifier,
         document_classifier_evaluation,

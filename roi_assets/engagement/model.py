@@ -52,6 +52,21 @@ SPECIFICATION_PARAM_GRID: dict[str, list[Any]] = {
     "classifier__max_depth": [4, 6, 8],
     "classifier__learning_rate": [0.05, 0.1, 0.15],
 }
+
+
+def best_point_grid(logged_params: dict[str, str], fallback: dict[str, list]) -> dict[str, list]:
+    """A one-point grid from the parameters a search logged (MLflow keeps them as strings), so a
+    daily refit reuses the latest search's choice; `fallback` when a parameter is missing."""
+    grid = {}
+    for name, values in fallback.items():
+        logged = logged_params.get(name)
+        if logged is None:
+            return fallback
+        kind = type(SPECIFICATION_PARAM_GRID.get(name, values)[0])
+        grid[name] = [kind(float(logged)) if kind is int else kind(logged)]
+    return grid
+
+
 # Targets of the specification, as metric names of `evaluation.binary_metrics`.
 SPECIFICATION_TARGETS: dict[str, float] = {
     "precision": 0.85,

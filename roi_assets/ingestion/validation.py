@@ -1,7 +1,8 @@
 """Reads one landing file and splits its rows into those that meet the contract and the rest.
 
-Whole-file problems (empty, unreadable, missing columns) raise `UnreadableFile` with the reason;
-row problems come back as a reason per rejected row, so a bad row never blocks its good neighbours.
+Whole-file problems (empty, unreadable, missing columns, cut off mid-row) raise `UnreadableFile`
+with the reason; row problems come back as a reason per rejected row, so a bad row never blocks its
+good neighbours.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ TIMESTAMP_FORMATS = (
     "%Y-%m-%d",
 )
 ROW_NUMBER = "_row_number"
+TEXT_FORMATS = ("csv", "jsonl")
+EMPTY_FILE = "empty file"
+TRUNCATED_FILE = "truncated: the last row is cut off (no line break at the end of the file)"
 
 
 class UnreadableFile(Exception):
@@ -45,9 +49,10 @@ class ValidatedFile:
 
 
 def read_rows(path: Path, contract: Contract) -> pl.DataFrame:
-    """The file's rows as read, with a 1-based `_row_number`; raises UnreadableFile."""
-    if path.stat().st_size == 0:
-        raise UnreadableFile("empty file")
+    """The file's rows as read, with a 1-based `_row_number`; raises UnreadableFile when the file
+    is empty (no bytes, blanks or a header only), unreadable, lacks a column, or is cut mid-row."""
+    if _is_blank(path):
+        raise UnreadableFile(EMPTY_FILE)
     try:
         if contract.file_format == "csv":
             frame = pl.read_csv(path, infer_schema=False)
@@ -64,9 +69,28 @@ def read_rows(path: Path, contract: Contract) -> pl.DataFrame:
     missing = [c for c in contract.column_names if c not in frame.columns]
     if missing:
         raise UnreadableFile(f"missing required column(s): {', '.join(missing)}")
+    if frame.is_empty():
+        raise UnreadableFile(EMPTY_FILE)
+    if contract.file_format in TEXT_FORMATS and not _ends_with_line_break(path):
+        # a reader fills a cut last row with nulls or keeps a cut value: only the end shows it
+        raise UnreadableFile(TRUNCATED_FILE)
     return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(
         pl.col(ROW_NUMBER).cast(pl.Int64)
     )
+
+
+def _is_blank(path: Path) -> bool:
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            if block.strip():
+                return False
+    return True
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
 def _read_json_lines(path: Path, contract: Contract) -> pl.DataFrame:
@@ -75,6 +99,8 @@ def _read_json_lines(path: Path, contract: Contract) -> pl.DataFrame:
     rows: list[dict[str, str | None]] = []
     with path.open("r", encoding="utf-8", errors="strict") as handle:
         for line in handle:
+            if not line.strip():
+                continue
             try:
                 record = json.loads(line)
                 if not isinstance(record, dict):
@@ -87,7 +113,7 @@ def _read_json_lines(path: Path, contract: Contract) -> pl.DataFrame:
                 | {"_unparsable": None}
             )
     if not rows:
-        raise UnreadableFile("empty file")
+        raise UnreadableFile(EMPTY_FILE)
     schema = {c: pl.String for c in [*columns, "_unparsable"]}
     return pl.DataFrame(rows, schema=schema, orient="row")
 
@@ -165,10 +191,9 @@ def validate_rows(frame: pl.DataFrame, contract: Contract) -> ValidatedFile:
         reasons.insert(
             0, pl.when(pl.col("_unparsable").is_not_null()).then(pl.lit("not valid JSON"))
         )
-    source_columns = [c for c in frame.columns if c != ROW_NUMBER]
     checked = frame.with_columns(
         pl.concat_str(reasons, separator="; ", ignore_nulls=True).alias("_reason"),
-        pl.struct(source_columns).struct.json_encode().alias("_record"),
+        _record().alias("_record"),
     )
     bad = pl.col("_reason") != ""
     valid = checked.filter(~bad).select(pl.col(ROW_NUMBER), *typed)
@@ -176,6 +201,17 @@ def validate_rows(frame: pl.DataFrame, contract: Contract) -> ValidatedFile:
         pl.col(ROW_NUMBER), pl.col("_reason").alias("reason"), pl.col("_record").alias("record")
     )
     return ValidatedFile(valid=valid, rejected=rejected)
+
+
+def _record() -> pl.Expr:
+    """The row as read, as JSON text, without its row number."""
+    return pl.struct(pl.exclude(ROW_NUMBER)).struct.json_encode()
+
+
+def row_records(frame: pl.DataFrame) -> pl.DataFrame:
+    """Every row as read (`read_rows`), as `_row_number` and `record`: what quarantine keeps of a
+    file that is set aside whole but whose rows must not be lost."""
+    return frame.select(pl.col(ROW_NUMBER), _record().alias("record"))
 
 
 def validate_file(path: Path, contract: Contract) -> ValidatedFile:

@@ -24,6 +24,7 @@ from roi_assets.monitoring.fairness_assets import (
     engagement_fairness,
     engagement_fairness_within_limits,
 )
+from roi_assets.monitoring.impact_assets import business_impact
 from roi_assets.monitoring.sensors import drift_retrain_sensor
 
 monitoring_daily = dg.define_asset_job(
@@ -35,9 +36,10 @@ monitoring_daily = dg.define_asset_job(
 monitoring_daily_schedule = dg.ScheduleDefinition(
     name="monitoring_daily_schedule",
     job=monitoring_daily,
-    cron_schedule="0 7 * * *",  # after daily_refresh (05:00) has retrained and re-scored
+    cron_schedule="0 7 * * *",  # after daily_retrain (05:00) has refitted and re-scored
     execution_timezone="UTC",
     description="Daily monitoring of every model.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 defs = dg.Definitions(
@@ -47,6 +49,7 @@ defs = dg.Definitions(
         champion_health_report,
         serving_health,
         model_alerts,
+        business_impact,
         engagement_explanations,
         churn_explanations,
         churn_counterfactuals,

@@ -15,7 +15,7 @@ RETRAIN_JOB = "refresh_all"
 @dg.sensor(
     job_name=RETRAIN_JOB,
     minimum_interval_seconds=300,
-    default_status=dg.DefaultSensorStatus.STOPPED,
+    default_status=dg.DefaultSensorStatus.RUNNING,
     description="Launches refresh_all (retrain and re-score) when monitoring.alerts gains a "
     "critical feature or prediction drift alert; one run for the alerts a tick finds.",
 )

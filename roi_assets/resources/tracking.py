@@ -213,6 +213,18 @@ def version_behind_alias(
     return str(found.version)
 
 
+def params_behind_alias(
+    model_name: str, alias: str, client: MlflowClient | None = None
+) -> dict[str, str]:
+    """The training parameters logged with the version an alias points at ({} when none)."""
+    client = _registry(client)
+    version = version_behind_alias(model_name, alias, client)
+    if version is None:
+        return {}
+    run_id = client.get_model_version(model_name, version).run_id
+    return dict(client.get_run(run_id).data.params) if run_id else {}
+
+
 def champion_or_candidate(
     model_name: str, client: MlflowClient | None = None
 ) -> tuple[str, str] | None:

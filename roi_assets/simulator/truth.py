@@ -37,3 +37,37 @@ def write_truth(con: duckdb.DuckDBPyConnection, truth: Truth) -> dict[str, int]:
         con.unregister("truth_frame")
         counts[name] = len(frame)
     return counts
+
+
+def replace_truth_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> int:
+    """Replace one truth table with `frame`."""
+    con.execute(f"create schema if not exists {TRUTH_SCHEMA}")
+    con.register("truth_frame", frame)
+    con.execute(f"create or replace table {TRUTH_SCHEMA}.{name} as select * from truth_frame")
+    con.unregister("truth_frame")
+    return len(frame)
+
+
+def append_truth_rows(
+    con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, day_column: str
+) -> int:
+    """Add a day's rows to a truth table, replacing any rows of the same day(s) first, so a day
+    drawn again (after a crash) is recorded once."""
+    if frame.empty:
+        return 0
+    con.execute(f"create schema if not exists {TRUTH_SCHEMA}")
+    con.register("truth_frame", frame)
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [TRUTH_SCHEMA, name],
+    ).fetchone()[0]
+    if exists:
+        con.execute(
+            f"""delete from {TRUTH_SCHEMA}.{name}
+                where {day_column} in (select distinct {day_column} from truth_frame)"""
+        )
+        con.execute(f"insert into {TRUTH_SCHEMA}.{name} by name select * from truth_frame")
+    else:
+        con.execute(f"create table {TRUTH_SCHEMA}.{name} as select * from truth_frame")
+    con.unregister("truth_frame")
+    return len(frame)

@@ -145,3 +145,21 @@ def test_training_is_reproducible_with_a_seed(trained, train_and_evaluation):
 
     later = train_and_evaluation[1]
     np.testing.assert_array_equal(predict_proba(again, later), predict_proba(trained, later))
+
+
+def test_a_daily_refit_reuses_the_point_the_latest_search_chose():
+    from roi_assets.engagement.model import best_point_grid
+
+    fallback = {"classifier__n_estimators": [100], "classifier__learning_rate": [0.1]}
+    logged = {"classifier__n_estimators": "300", "classifier__learning_rate": "0.05", "x": "1"}
+    assert best_point_grid(logged, fallback) == {
+        "classifier__n_estimators": [300],
+        "classifier__learning_rate": [0.05],
+    }
+
+
+def test_a_refit_before_any_search_uses_the_default_point():
+    from roi_assets.engagement.model import best_point_grid
+
+    fallback = {"classifier__n_estimators": [100]}
+    assert best_point_grid({}, fallback) == fallback

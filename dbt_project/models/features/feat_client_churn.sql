@@ -1,6 +1,13 @@
 -- One row per active client per weekly snapshot (Mondays from the world's 29th day on).
 -- Every feature uses days strictly before snapshot_date; labels look forward 30/60/90 days and are
 -- NULL until that window has been observed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    unique_key=['client_id', 'snapshot_date'],
+    window_column='snapshot_date',
+) }}
+{% set window = rebuild_window() %}
 with calendar as (
     select * from {{ ref('int_world_calendar') }}
 ),
@@ -14,22 +21,6 @@ snapshots as (
         interval 1 day
     ) as d
     where isodow(d.generate_series) = 1
-),
-
-active as (
-    select
-        clients.client_id,
-        clients.geographic_region,
-        clients.age_group,
-        clients.client_value_tier,
-        subs.started_date,
-        subs.cancelled_date,
-        snapshots.snapshot_date
-    from {{ ref('stg_clients') }} as clients
-    inner join {{ ref('stg_subscriptions') }} as subs using (client_id)
-    cross join snapshots
-    where clients.signup_date <= snapshots.snapshot_date
-        and (subs.cancelled_date is null or subs.cancelled_date > snapshots.snapshot_date)
 ),
 
 churn_rate as (
@@ -47,6 +38,84 @@ churn_rate as (
     group by snapshots.snapshot_date
 ),
 
+regions as (
+    select distinct geographic_region from {{ ref('stg_clients') }}
+),
+
+market as (
+    -- the latest index of each region before each snapshot
+    select regions.geographic_region, snapshots.snapshot_date, m.volatility_index
+    from regions
+    cross join snapshots
+    asof left join {{ ref('stg_market_index') }} as m
+        on m.geographic_region = regions.geographic_region
+        and m.week_start < snapshots.snapshot_date
+),
+
+context as (
+    -- what every client of a region shares at a snapshot, as the table stores it
+    select
+        market.geographic_region,
+        market.snapshot_date,
+        cast(coalesce(market.volatility_index, 0) as double) as market_volatility_index,
+        cast(coalesce(r.seasonal_churn_probability, 0) as double) as seasonal_churn_probability
+    from market
+    left join churn_rate as r using (snapshot_date)
+),
+
+{% if window %}
+rebuilt_snapshots as (
+    -- a window rebuilds its snapshots (features from the days before them), and the snapshots
+    -- whose 30/60/90-day labels end in its days (the data's end reaches them)
+    select snapshot_date
+    from snapshots
+    where {{ in_rebuilt_days('snapshot_date') }}
+        {% for horizon in [30, 60, 90] %}
+        or {{ in_rebuilt_days('snapshot_date + ' ~ horizon) }}
+        {% endfor %}
+),
+
+revised_context as (
+    -- older snapshots whose shared context moved (a cancellation dated in the past changes the
+    -- churn rate, a revised index the market): the context of every snapshot is cheap to
+    -- recompute and is compared with the stored rows
+    select geographic_region, snapshot_date
+    from context
+    inner join (
+        select distinct geographic_region, snapshot_date, market_volatility_index, seasonal_churn_probability
+        from {{ this }}
+    ) as stored using (geographic_region, snapshot_date)
+    where context.market_volatility_index is distinct from stored.market_volatility_index
+        or context.seasonal_churn_probability is distinct from stored.seasonal_churn_probability
+),
+{% endif %}
+
+active as (
+    select
+        clients.client_id,
+        clients.geographic_region,
+        clients.age_group,
+        clients.client_value_tier,
+        subs.started_date,
+        subs.cancelled_date,
+        snapshots.snapshot_date
+    from {{ ref('stg_clients') }} as clients
+    inner join {{ ref('stg_subscriptions') }} as subs using (client_id)
+    cross join snapshots
+    where clients.signup_date <= snapshots.snapshot_date
+        and (subs.cancelled_date is null or subs.cancelled_date > snapshots.snapshot_date)
+        {% if window %}
+        and (
+            snapshots.snapshot_date in (select snapshot_date from rebuilt_snapshots)
+            -- a changed client's every snapshot: its attributes, start or cancellation moved
+            or clients.client_id in {{ changed_clients() }}
+            or (clients.geographic_region, snapshots.snapshot_date) in (
+                select geographic_region, snapshot_date from revised_context
+            )
+        )
+        {% endif %}
+),
+
 nps as (
     select client_id, occurred_at, nps_score
     from {{ ref('stg_user_events') }}
@@ -55,6 +124,14 @@ nps as (
 
 cum as (
     select * from {{ ref('int_client_daily_cumulative') }}
+    {% if window %}
+    -- the days the rebuilt snapshots read: 1, 16, 31, 61 and 91 days before them
+    where activity_date in (
+        select distinct snapshot_date - lag
+        from active
+        cross join (values (1), (16), (31), (61), (91)) as lags(lag)
+    )
+    {% endif %}
 ),
 
 joined as (
@@ -102,14 +179,6 @@ last_nps as (
     asof left join nps
         on nps.client_id = joined.client_id
         and nps.occurred_at < cast(joined.snapshot_date as timestamp)
-),
-
-latest_market as (
-    select joined.client_id, joined.snapshot_date, m.volatility_index
-    from joined
-    asof left join {{ ref('stg_market_index') }} as m
-        on m.geographic_region = joined.geographic_region
-        and m.week_start < joined.snapshot_date
 )
 
 select
@@ -137,8 +206,8 @@ select
     cast(j.price_searches_30 as double) as price_comparison_searches,
     cast((365 - date_diff('day', j.started_date, j.snapshot_date) % 365) % 365 as double)
         as contract_renewal_proximity,
-    cast(coalesce(m.volatility_index, 0) as double) as market_volatility_index,
-    cast(coalesce(r.seasonal_churn_probability, 0) as double) as seasonal_churn_probability,
+    ctx.market_volatility_index,
+    ctx.seasonal_churn_probability,
     -- engagement depth
     cast(j.features_ever_used as double) as unique_features_used,
     cast(j.upload_mb_total / 1024.0 as double) as data_volume_uploaded_gb,
@@ -159,5 +228,4 @@ select
 from joined as j
 cross join {{ ref('int_world_calendar') }} as cal
 left join last_nps as n using (client_id, snapshot_date)
-left join latest_market as m using (client_id, snapshot_date)
-left join churn_rate as r using (snapshot_date)
+left join context as ctx using (geographic_region, snapshot_date)

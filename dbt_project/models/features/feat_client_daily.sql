@@ -1,4 +1,11 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    unique_key=['client_id', 'activity_date'],
+    window_column='activity_date',
+) }}
 -- Client × day, zero-filled: the 15 daily activity metrics the churn LSTM reads as sequences.
+-- A window rebuilds its days and the changed clients' days.
 select
     spine.client_id,
     spine.activity_date,
@@ -17,5 +24,8 @@ select
     cast(coalesce(a.emails_clicked, 0) as double) as emails_clicked,
     cast(coalesce(a.competitor_email_opens, 0) as double) as competitor_email_opens,
     cast(coalesce(a.price_comparison_searches, 0) as double) as price_comparison_searches
-from {{ ref('int_client_days') }} as spine
-left join {{ ref('int_client_activity_daily') }} as a using (client_id, activity_date)
+from {{ rebuilt_rows(ref('int_client_days'), 'activity_date') }} as spine
+left join {{ rebuilt_rows(ref('int_client_activity_daily'), 'activity_date') }} as a
+    using (client_id, activity_date)
+-- kept in day order: a window's scans skip the row groups of other days
+order by activity_date, client_id

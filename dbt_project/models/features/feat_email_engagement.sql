@@ -1,7 +1,26 @@
 -- One row per email send. Every feature is computed from what had happened strictly before the
 -- send: email history from opens/clicks whose webhook time precedes sent_at, platform behaviour
 -- from whole days before the send's day. Labels (opened/clicked within 7 days) look forward.
-with sends as (
+{{ config(materialized='incremental', unique_key='send_id', incremental_strategy='delete+insert') }}
+{% set window = rebuild_window() %}
+with
+{% if window %}
+rebuilt as (
+    -- a window rebuilds the sends of its rebuilt days and of changed clients (history, behaviour or
+    -- client context moved), the sends whose first open or click fell in those days (labels), and
+    -- the sends whose 7-day label window was still open (label_complete follows the data's end)
+    select send_id from {{ ref('stg_email_sends') }}
+    where {{ in_rebuilt_days('sent_at', 'client_id') }}
+    union
+    select send_id from {{ ref('int_email_outcomes') }}
+    where {{ in_rebuilt_days('opened_at') }} or {{ in_rebuilt_days('clicked_at') }}
+    union
+    select send_id from {{ this }}
+    where not label_complete
+),
+{% endif %}
+
+sends as (
     select
         s.*,
         c.signup_date,
@@ -15,10 +34,17 @@ with sends as (
         c.segment
     from {{ ref('stg_email_sends') }} as s
     inner join {{ ref('stg_clients') }} as c using (client_id)
+    {% if window %}
+    where s.send_id in (select send_id from rebuilt)
+    {% endif %}
 ),
 
 outcomes as (
+    -- the email history of the sends' clients, from their first send (a window folds the older part)
     select * from {{ ref('int_email_outcomes') }}
+    {% if window %}
+    where client_id in (select client_id from sends)
+    {% endif %}
 ),
 
 timeline_events as (
@@ -37,6 +63,33 @@ timeline_events as (
     where clicked_at is not null
 ),
 
+{% if window %}
+history_start as (
+    -- the rebuilt sends read a client's timeline from 30 days before the earliest of them on;
+    -- what happened before only counts as totals
+    select client_id, min(sent_at) - interval 31 day as starts_at
+    from sends
+    group by client_id
+),
+
+folded_events as (
+    -- a client's events before that start, folded into one at the last of them
+    select
+        e.client_id, max(e.ts) as ts, sum(e.sends) as sends, sum(e.opens) as opens,
+        sum(e.clicks) as clicks, sum(e.open_delay_hours) as open_delay_hours,
+        max(e.open_at) as open_at, max(e.click_at) as click_at
+    from timeline_events as e
+    inner join history_start as h using (client_id)
+    where e.ts < h.starts_at
+    group by e.client_id
+    union all
+    select e.*
+    from timeline_events as e
+    inner join history_start as h using (client_id)
+    where e.ts >= h.starts_at
+),
+{% endif %}
+
 timeline as (
     select
         client_id,
@@ -47,7 +100,7 @@ timeline as (
         sum(sum(open_delay_hours)) over running as cum_open_delay_hours,
         max(max(open_at)) over running as last_open_at,
         max(max(click_at)) over running as last_click_at
-    from timeline_events
+    from {{ 'folded_events' if window else 'timeline_events' }}
     group by client_id, ts
     window running as (partition by client_id order by ts rows between unbounded preceding and current row)
 ),
@@ -70,6 +123,14 @@ history as (
 
 cum as (
     select * from {{ ref('int_client_daily_cumulative') }}
+    {% if window %}
+    -- the days the rebuilt sends read: 1, 29, 31 and 91 days before them
+    where activity_date in (
+        select distinct cast(sent_at as date) - lag
+        from sends
+        cross join (values (1), (29), (31), (91)) as lags(lag)
+    )
+    {% endif %}
 )
 
 select

@@ -1,4 +1,12 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    unique_key=['client_id', 'activity_date'],
+    window_column='activity_date',
+) }}
 -- Sparse client × day aggregates of everything the feature tables need (days with activity only).
+-- A window rebuilds its days and the changed clients' days; a day can lose its row (a late first
+-- open moves the open to an earlier day).
 with user_daily as (
     select
         client_id,
@@ -24,12 +32,13 @@ with user_daily as (
         count(*) filter (where event_type = 'integration_connected') as integrations,
         count(*) filter (where event_type = 'competitor_email_open') as competitor_email_opens,
         count(*) filter (where event_type = 'price_comparison_search') as price_comparison_searches
-    from {{ ref('stg_user_events') }}
+    from {{ rebuilt_rows(ref('stg_user_events'), 'activity_date') }}
     group by all
 ),
 
 first_feature_use as (
-    -- the day each feature was first used: cumulated, it counts distinct features ever used
+    -- the day each feature was first used: cumulated, it counts distinct features ever used (read
+    -- from the whole history, kept for the rebuilt days only)
     select client_id, min(activity_date) as activity_date, feature_name
     from {{ ref('stg_user_events') }}
     where event_type = 'feature_use'
@@ -39,6 +48,7 @@ first_feature_use as (
 new_features as (
     select client_id, activity_date, count(*) as new_features_used
     from first_feature_use
+    where {{ in_rebuilt_days('activity_date', 'client_id') }}
     group by all
 ),
 
@@ -46,16 +56,17 @@ email_daily as (
     select client_id, cast(sent_at as date) as activity_date, count(*) as emails_received,
         0 as emails_opened, 0 as emails_clicked
     from {{ ref('int_email_outcomes') }}
+    where {{ in_rebuilt_days('cast(sent_at as date)', 'client_id') }}
     group by all
     union all
     select client_id, cast(opened_at as date), 0, count(*), 0
     from {{ ref('int_email_outcomes') }}
-    where opened_at is not null
+    where opened_at is not null and {{ in_rebuilt_days('cast(opened_at as date)', 'client_id') }}
     group by all
     union all
     select client_id, cast(clicked_at as date), 0, 0, count(*)
     from {{ ref('int_email_outcomes') }}
-    where clicked_at is not null
+    where clicked_at is not null and {{ in_rebuilt_days('cast(clicked_at as date)', 'client_id') }}
     group by all
 ),
 
@@ -99,3 +110,5 @@ full outer join email_by_day as e using (client_id, activity_date)
 left join new_features as n
     on n.client_id = coalesce(u.client_id, e.client_id)
     and n.activity_date = coalesce(u.activity_date, e.activity_date)
+-- kept in day order: a window's scans skip the row groups of other days
+order by activity_date, client_id

@@ -1,5 +1,25 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_window',
+    unique_key=['client_id', 'activity_date'],
+    window_column='activity_date',
+) }}
 -- Running totals per client up to and including each day. A window sum over (a, b] is then the
 -- difference of two rows, which keeps point-in-time features cheap at any scale.
+-- A window rebuilds its days: each client's totals continue from its stored row of the day before
+-- them; a changed client's whole history is summed again.
+{% set window = rebuild_window() %}
+{% set rebuilt_from = rebuild_from() %}
+{% set changed = changed_clients() %}
+{% set summed = ['logins', 'document_views', 'emails_received', 'emails_opened',
+    'distinct_features_used', 'new_features_used', 'support_tickets', 'support_sentiment_sum',
+    'feature_requests', 'feedback_forms', 'help_article_views', 'competitor_email_opens',
+    'price_comparison_searches', 'upload_mb', 'team_invites', 'integrations',
+    'customization_uses', 'referrals'] %}
+{% set doubles = ['support_sentiment_sum', 'upload_mb'] %}
+{% set totals = [] %}
+{% for column in summed %}{% do totals.append('cum_' ~ column) %}{% endfor %}
+{% do totals.extend(['cum_login_days', 'cum_document_view_days', 'cum_days', 'cum_x', 'cum_x2', 'cum_xy_logins']) %}
 with days as (
     select
         spine.client_id,
@@ -23,27 +43,55 @@ with days as (
         coalesce(a.integrations, 0) as integrations,
         coalesce(a.customization_uses, 0) as customization_uses,
         coalesce(a.referrals, 0) as referrals
-    from {{ ref('int_client_days') }} as spine
+    from {{ rebuilt_rows(ref('int_client_days'), 'activity_date') }} as spine
     cross join {{ ref('int_world_calendar') }} as cal
-    left join {{ ref('int_client_activity_daily') }} as a using (client_id, activity_date)
+    left join {{ rebuilt_rows(ref('int_client_activity_daily'), 'activity_date') }} as a
+        using (client_id, activity_date)
+),
+
+running_totals as (
+    select
+        client_id,
+        activity_date,
+        -- counts are kept as bigint: DuckDB sums integers into hugeint, which is far slower to
+        -- read back, and every feature reads these rows
+        {% for column in summed %}
+        {% if column in doubles %}
+        sum({{ column }}) over running as cum_{{ column }},
+        {% else %}
+        cast(sum({{ column }}) over running as bigint) as cum_{{ column }},
+        {% endif %}
+        {% endfor %}
+        cast(sum(case when logins > 0 then 1 else 0 end) over running as bigint) as cum_login_days,
+        cast(sum(case when document_views > 0 then 1 else 0 end) over running as bigint) as cum_document_view_days,
+        count(*) over running as cum_days,
+        cast(sum(day_index) over running as bigint) as cum_x,
+        cast(sum(day_index * day_index) over running as bigint) as cum_x2,
+        cast(sum(day_index * logins) over running as bigint) as cum_xy_logins
+    from days
+    window running as (partition by client_id order by activity_date rows between unbounded preceding and current row)
+)
+
+{% if window %}
+, carried as (
+    -- the stored totals of the day before the rebuilt days (the spine is dense, so that day is the
+    -- last one before them); changed clients start from nothing
+    select stored.*
+    from {{ this }} as stored
+    anti join {{ changed }} as changed using (client_id)
+    where stored.activity_date = {{ rebuilt_from }} - 1
 )
 
 select
-    client_id,
-    activity_date,
-    {% set summed = ['logins', 'document_views', 'emails_received', 'emails_opened',
-        'distinct_features_used', 'new_features_used', 'support_tickets', 'support_sentiment_sum',
-        'feature_requests', 'feedback_forms', 'help_article_views', 'competitor_email_opens',
-        'price_comparison_searches', 'upload_mb', 'team_invites', 'integrations',
-        'customization_uses', 'referrals'] %}
-    {% for column in summed %}
-    sum({{ column }}) over running as cum_{{ column }},
+    t.client_id,
+    t.activity_date,
+    {% for total in totals %}
+    coalesce(carried.{{ total }}, 0) + t.{{ total }} as {{ total }}{{ "," if not loop.last }}
     {% endfor %}
-    sum(case when logins > 0 then 1 else 0 end) over running as cum_login_days,
-    sum(case when document_views > 0 then 1 else 0 end) over running as cum_document_view_days,
-    count(*) over running as cum_days,
-    sum(day_index) over running as cum_x,
-    sum(day_index * day_index) over running as cum_x2,
-    sum(day_index * logins) over running as cum_xy_logins
-from days
-window running as (partition by client_id order by activity_date rows between unbounded preceding and current row)
+from running_totals as t
+left join carried using (client_id)
+{% else %}
+select * from running_totals
+{% endif %}
+-- kept in day order: a window's scans skip the row groups of other days
+order by activity_date, client_id

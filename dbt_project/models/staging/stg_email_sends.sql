@@ -1,8 +1,21 @@
--- Sends with the send time also in the client's local time (hour-of-week effects are local).
+{{ config(materialized='incremental', unique_key='send_id', incremental_strategy='delete+insert') }}
+-- Sends with the send time also in the client's local time (hour-of-week effects are local), first
+-- delivery of each. A window adds the sends of its landing files not staged yet, and rebuilds every
+-- send of a changed client: its time zone may have changed, or its record arrived after its sends.
+{% set window = incremental_window() %}
+{% set changed = changed_clients() %}
 with sends as (
     select *
-    from {{ source('raw', 'email_sends') }}
-    qualify row_number() over (partition by send_id order by _loaded_at, _row_number) = 1
+    from {{ source('raw', 'email_sends') }} as delivered
+    {% if window %}
+    where _landing_date < date '{{ window.max_date }}'
+        and (
+            ({{ landing_filter() }}
+                and not exists (select 1 from {{ this }} as staged where staged.send_id = delivered.send_id))
+            or client_id in {{ changed }}
+        )
+    {% endif %}
+    qualify row_number() over (partition by send_id order by _landing_date nulls first, _loaded_at, _row_number) = 1
 )
 
 select

@@ -97,10 +97,21 @@ def landing_path(doc: SimulatedDocument, corpus: str) -> str:
     return f"{INCOMING_FOLDER}/{doc.file_name}"
 
 
+def daily_arrivals(plan: DocumentPlan, live_day: int, per_day: int) -> list[tuple[int, None, str]]:
+    """The documents arriving on the `live_day`-th day after the bootstrap history (0-based):
+    further arrivals after the plan's, `per_day` a day."""
+    first = plan.n_incoming + live_day * per_day
+    return [(index, None, INCOMING) for index in range(first, first + per_day)]
+
+
 def write_document_landing(
-    plan: DocumentPlan, landing_dir: Path, known: Mapping[str, str] | None = None
+    plan: DocumentPlan,
+    landing_dir: Path,
+    known: Mapping[str, str] | None = None,
+    documents: list[tuple[int, str | None, str]] | None = None,
 ) -> DocumentLanding:
-    """Draw and write the plan's documents that are not there yet, and the bad files.
+    """Draw and write the plan's documents that are not there yet (or only `documents`, without
+    the bad files).
 
     `known` maps simulator document ids to their landing paths (from `truth.document_labels`): a
     document known and present is skipped.
@@ -108,7 +119,7 @@ def write_document_landing(
     known = known or {}
     landing_dir = Path(landing_dir)
     rows, written = [], []
-    for index, doc_type, corpus in plan.planned():
+    for index, doc_type, corpus in plan.planned() if documents is None else documents:
         document_id = simulated_document_id(index, plan.seed)
         if document_id in known and (landing_dir / known[document_id]).exists():
             continue
@@ -118,7 +129,11 @@ def write_document_landing(
         if write_once(landing_dir / relative, lambda p, c=content: p.write_bytes(c)):
             written.append(landing_dir / relative)
         rows.append({**truth_row(doc, content), "corpus": corpus, "landing_path": relative})
-    defects = write_bad_documents(landing_dir / INCOMING_FOLDER, plan.seed)
+    defects = (
+        []
+        if documents is not None
+        else write_bad_documents(landing_dir / INCOMING_FOLDER, plan.seed)
+    )
     for defect in defects:
         defect["landing_path"] = f"{INCOMING_FOLDER}/{defect['file_name']}"
         content = (landing_dir / defect["landing_path"]).read_bytes()
@@ -181,9 +196,12 @@ def write_document_truth(
             f"insert or replace into {LABELS_TABLE} by name select * from document_label_rows"
         )
         con.unregister("document_label_rows")
-    con.register("document_defect_rows", landing.defects)
-    con.execute(f"create or replace table {DEFECTS_TABLE} as select * from document_defect_rows")
-    con.unregister("document_defect_rows")
+    if len(landing.defects):  # days after the first add documents, not defects
+        con.register("document_defect_rows", landing.defects)
+        con.execute(
+            f"create or replace table {DEFECTS_TABLE} as select * from document_defect_rows"
+        )
+        con.unregister("document_defect_rows")
     return {
         table: con.execute(f"select count(*) from {table}").fetchone()[0]
         for table in (LABELS_TABLE, DEFECTS_TABLE)

@@ -1,0 +1,168 @@
+{#
+  Daily incremental builds.
+
+  A build given the vars min_date and max_date (ISO dates: min_date inclusive, max_date exclusive,
+  i.e. a Dagster partition's time window; the day 2025-09-01 is min_date 2025-09-01, max_date
+  2025-09-02) rebuilds only what the landing files named for [min_date, max_date) can have changed.
+  Files may arrive up to lookback_days (var, default 3) after the day they are named for, so the
+  files named for the lookback_days before min_date are read again; re-reading is idempotent.
+
+  Without the vars, on a model's first build and with --full-refresh, every model is built from all
+  of raw. Builds are expected day after day (or as one range): a partition recomputes the rows of
+  its days, so correcting an old day means rebuilding from that day to the latest in one range.
+
+  What a window rebuilds:
+  - staging: the rows of the landing files read (events not yet staged; the latest version of
+    every client, subscription or index row that landed again);
+  - downstream: every row dated in [rebuild_from(), max_date), where rebuild_from() is the earliest
+    day any re-read row happened on, and every row of a changed client (one whose CRM or billing
+    record landed in the window: attributes, time zone, cancellation apply to its whole history).
+    Models whose rows also depend on later days (labels) add those rows themselves.
+#}
+
+{% macro incremental_window() %}
+    {#- The window's bounds as ISO dates, or none when the model is built whole. -#}
+    {{ return(window_vars() if is_incremental() else none) }}
+{% endmacro %}
+
+
+{% macro window_vars() %}
+    {#- The window the vars give, whether or not the node is an incremental model (data tests
+        check the rows a windowed build wrote); none without vars. -#}
+    {%- set min_date = var('min_date', none) -%}
+    {%- set max_date = var('max_date', none) -%}
+    {%- if (min_date is none) != (max_date is none) -%}
+        {{ exceptions.raise_compiler_error("min_date and max_date are given together, or neither") }}
+    {%- endif -%}
+    {%- if min_date is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set start = modules.datetime.date.fromisoformat(min_date | string) -%}
+    {%- set end = modules.datetime.date.fromisoformat(max_date | string) -%}
+    {%- if end <= start -%}
+        {{ exceptions.raise_compiler_error("max_date (exclusive) must be after min_date") }}
+    {%- endif -%}
+    {%- set lookback = modules.datetime.timedelta(days=var('lookback_days', 3) | int) -%}
+    {{ return({
+        'min_date': start.isoformat(),
+        'max_date': end.isoformat(),
+        'landing_from': (start - lookback).isoformat(),
+    }) }}
+{% endmacro %}
+
+
+{% macro rebuild_window() %}
+    {#- incremental_window() for models downstream of staging. While parsing, it names the raw
+        sources that rebuild_from() and changed_clients() read, so that those models depend on
+        them whichever branch they render. -#}
+    {%- if not execute -%}
+        {%- do rebuild_from() -%}
+        {%- do changed_clients() -%}
+    {%- endif -%}
+    {{ return(incremental_window()) }}
+{% endmacro %}
+
+
+{% macro landing_filter(column='_landing_date') %}
+    {#- Raw rows of the landing files the window reads; every row when built whole. -#}
+    {%- set window = incremental_window() -%}
+    {%- if window -%}
+        ({{ column }} >= date '{{ window.landing_from }}' and {{ column }} < date '{{ window.max_date }}')
+    {%- else -%}
+        true
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro rebuild_from() %}
+    {#- The first day downstream rows are rebuilt from: the window's first landing day, or the
+        earliest day a row in the files read happened on (a late webhook, a late file). The raw
+        sources are named outside the branch so that every model using it depends on them. -#}
+    {%- set sources = [
+        (source('raw', 'user_events'), 'occurred_at'),
+        (source('raw', 'email_sends'), 'sent_at'),
+        (source('raw', 'email_events'), 'occurred_at'),
+    ] -%}
+    {%- set window = incremental_window() -%}
+    {%- if not window or not execute -%}
+        {{ return("date '1900-01-01'") }}
+    {%- endif -%}
+    {%- set query -%}
+        select cast(least(date '{{ window.landing_from }}',
+            {%- for relation, happened_at in sources %}
+            (select min(cast({{ happened_at }} as date)) from {{ relation }} where {{ landing_filter() }})
+            {{- "," if not loop.last }}
+            {%- endfor %}
+        ) as varchar)
+    {%- endset -%}
+    {{ return("date '" ~ run_query(query).columns[0].values()[0] ~ "'") }}
+{% endmacro %}
+
+
+{% macro changed_clients() %}
+    {#- The clients whose CRM or billing record landed in the window, as a subquery. -#}
+    {%- set clients = source('raw', 'clients') -%}
+    {%- set subscriptions = source('raw', 'subscriptions') -%}
+    (select client_id from {{ clients }} where {{ landing_filter() }}
+     union
+     select client_id from {{ subscriptions }} where {{ landing_filter() }})
+{%- endmacro %}
+
+
+{% macro in_rebuilt_days(day, client=none) %}
+    {#- Whether a row is rebuilt: its day (a date or timestamp expression) falls in
+        [rebuild_from(), max_date), or it belongs to a changed client. Always true when built whole. -#}
+    {%- set window = rebuild_window() -%}
+    {%- if window -%}
+        (({{ day }} >= {{ rebuild_from() }} and {{ day }} < date '{{ window.max_date }}')
+        {%- if client %} or {{ client }} in {{ changed_clients() }}{% endif %})
+    {%- else -%}
+        true
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro rebuilt_rows(relation, day, client='client_id') %}
+    {#- The rows of a (large) upstream relation that in_rebuilt_days() selects, as a subquery: the
+        rebuilt days and the changed clients' other days apart, so that the days' range reaches
+        the scan (a relation kept in day order then reads only those days). `day` is never null.
+        The relation itself when built whole. -#}
+    {%- set window = rebuild_window() -%}
+    {%- if window -%}
+        {%- set in_days -%}
+            ({{ day }} >= {{ rebuild_from() }} and {{ day }} < date '{{ window.max_date }}')
+        {%- endset -%}
+        (select * from {{ relation }} where {{ in_days }}
+         union all
+         select * from {{ relation }} where {{ client }} in {{ changed_clients() }} and not {{ in_days }})
+    {%- else -%}
+        {{ relation }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{#- Incremental strategy for tables whose rows can disappear (a cancellation ends a client's days, a
+    late first open moves an open to another day): the rebuilt rows, by the model's
+    `window_column` and client_id, are deleted whether or not they still exist, rows rebuilt outside
+    those days (labels, revised context) replace their old version by unique_key, and the new rows
+    are inserted. Built whole (no vars), it replaces the whole table. -#}
+{% macro get_incremental_replace_window_sql(arg_dict) %}
+    {%- set target = arg_dict['target_relation'] -%}
+    {%- set source = arg_dict['temp_relation'] -%}
+    {%- set keys = arg_dict['unique_key'] -%}
+    {%- set keys = [keys] if keys is string else keys -%}
+    {%- set dest_cols_csv = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set window_column = config.get('window_column') -%}
+    {%- if not window_column or not keys -%}
+        {{ exceptions.raise_compiler_error("replace_window needs the window_column and unique_key configs") }}
+    {%- endif -%}
+    delete from {{ target }}
+    where {{ in_rebuilt_days(window_column, 'client_id') }};
+
+    delete from {{ target }} as old_rows
+    using {{ source }} as new_rows
+    where {% for key in keys %}old_rows.{{ key }} = new_rows.{{ key }}{{ " and " if not loop.last }}{% endfor %};
+
+    insert into {{ target }} ({{ dest_cols_csv }})
+    select {{ dest_cols_csv }} from {{ source }}
+{% endmacro %}

@@ -1,0 +1,65 @@
+"""Catch up on the landing zone: ingest, as one backfill run, every landed day not ingested yet.
+
+`make run` uses it after a source delivered its history at once (the world's bootstrap, or a
+customer's first export); afterwards `ingest_daily_schedule` takes one day a morning.
+`python -m roi_assets.automation.catch_up`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import dagster as dg
+
+from roi_assets import settings
+from roi_assets.automation.jobs import ingest_daily
+from roi_assets.ingestion.contracts import CONTRACTS
+from roi_assets.ingestion.daily_files import landing_date
+
+# the range tags Dagster reads for a single-run backfill of a partition range
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+PROGRESS_ASSET = dg.AssetKey(["raw", "email_sends"])
+
+
+def landed_dates(landing_dir: Path) -> list[dt.date]:
+    """Every date some source delivered a daily file for, in order."""
+    dates = set()
+    for contract in CONTRACTS.values():
+        folder = landing_dir / contract.source
+        for path in folder.glob(f"{contract.source}_*") if folder.exists() else ():
+            found = landing_date(path.name, contract.source)
+            if found is not None:
+                dates.add(found)
+    return sorted(dates)
+
+
+def days_to_ingest(landed: list[dt.date], ingested: set[str]) -> list[dt.date]:
+    """The landed days after the last ingested one (a gap before it is the schedule's to fill)."""
+    last = max((dt.date.fromisoformat(key) for key in ingested), default=None)
+    return [day for day in landed if last is None or day > last]
+
+
+def main() -> int:
+    from roi_assets.definitions import defs
+
+    with dg.DagsterInstance.get() as instance:
+        ingested = instance.get_materialized_partitions(PROGRESS_ASSET)
+        days = days_to_ingest(landed_dates(settings.landing_dir()), ingested)
+        if not days:
+            print("Landing zone: every landed day is ingested.")
+            return 0
+        first, last = days[0].isoformat(), days[-1].isoformat()
+        print(f"Landing zone: ingesting {len(days)} days, {first} to {last}, as one run")
+        result = defs.resolve_job_def(ingest_daily.name).execute_in_process(
+            instance=instance,
+            tags={RANGE_START: first, RANGE_END: last, "roi/launched_by": "catch_up"},
+            raise_on_error=False,
+        )
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""monitoring.business_impact: what the product's decisions achieved in the closed loop."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from roi_assets.evaluation.business_impact import daily_impact, uplift_table
+from roi_assets.evaluation.reliability import png_markdown
+from roi_assets.monitoring.impact_plot import impact_plot_png
+from roi_assets.resources.warehouse import WAREHOUSE_POOL
+
+IMPACT_TABLE = "monitoring.business_impact"
+
+
+@dg.asset(
+    key=["monitoring", "business_impact"],
+    group_name="monitoring",
+    kinds={"duckdb"},
+    deps=[dg.AssetKey(["raw", "email_events"])],
+    pool=WAREHOUSE_POOL,
+)
+def business_impact(duckdb: DuckDBResource) -> dg.MaterializeResult:
+    """One row per live day, policy and metric: expected open and click rate of the product's
+    decisions and of the policies they must beat (legacy, random hour, population-best hour,
+    oracle hour; uniform, ε-greedy and oracle content) on the same sends, the realised rates that
+    landed, and the expected churn saves of the watch list against a random list of its size."""
+    with duckdb.get_connection() as con:
+        impact = daily_impact(con)
+        con.execute("create schema if not exists monitoring")
+        con.register("impact_rows", impact.to_arrow())
+        con.execute(f"create or replace table {IMPACT_TABLE} as select * from impact_rows")
+        con.unregister("impact_rows")
+    uplift = uplift_table(impact)
+    return dg.MaterializeResult(
+        metadata={
+            "live_days": impact["impact_date"].n_unique(),
+            "uplift": dg.MetadataValue.md(_markdown(uplift)),
+            "by_day": dg.MetadataValue.md(png_markdown(impact_plot_png(impact), "impact by day")),
+            "dagster/row_count": impact.height,
+        }
+    )
+
+
+def _markdown(frame: pl.DataFrame) -> str:
+    return frame.to_pandas().to_markdown(index=False, floatfmt=".4f") if frame.height else "none"

@@ -1,0 +1,528 @@
+"""One day of the world: who churns, what clients do, which emails go out and what they get.
+
+Every random number of a day comes from generators seeded by (world seed, day) and is drawn for
+every client whether or not it is still active, so the same day drawn twice is the same day, and
+two policies compared on a day face the same luck (common random numbers): a send opened under
+the decision taken would also have been opened under any policy with a higher probability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from roi_assets.simulator import catalog
+from roi_assets.simulator.behaviour import (
+    click_given_open_logit,
+    content_logit,
+    hour_effect_matrix,
+    open_logit,
+    sigmoid,
+)
+from roi_assets.simulator.clients import engagement_level
+from roi_assets.simulator.emails import BUSINESS_HOURS, LABEL_WINDOW_HOURS, UNIFORM_SHARE
+from roi_assets.simulator.policies import (
+    RETENTION_DAYS,
+    RETENTION_EFFECT,
+    Decisions,
+    PolicyChoices,
+)
+from roi_assets.simulator.population import RENEWAL_WINDOW_DAYS, TERM_DAYS, Population
+from roi_assets.simulator.state import WorldState
+
+HOURS_PER_WEEK = 168
+SNAPSHOT_FIRST_DAY = 28  # weekly churn snapshots: Mondays from day 28 on (day 0 is a Monday)
+CHURN_WINDOWS = (30, 60, 90)
+FAMILIES = tuple(catalog.CONTENT_VARIANTS)
+
+
+@dataclass
+class DayDraw:
+    """What one day produced: rows for the sources' files and rows for the truth."""
+
+    user_events: pd.DataFrame
+    sends: pd.DataFrame  # raw.email_sends rows; sent_at may lie up to 6 days ahead
+    email_events: pd.DataFrame  # opens, clicks, actions of those sends, at their own times
+    new_client_idx: np.ndarray
+    churned_client_idx: np.ndarray
+    send_truth: pd.DataFrame  # send_id, client_id, sent_at, p_open, p_click
+    policy_truth: pd.DataFrame  # one row per send and policy (live days only)
+    churn_truth: pd.DataFrame  # snapshot rows (Mondays)
+    retention_truth: pd.DataFrame  # one row per retention action taken today
+    random_list_saves: float  # expected saves had the same number of random clients been acted on
+
+
+def is_snapshot_day(day: int) -> bool:
+    return day >= SNAPSHOT_FIRST_DAY and day % 7 == 0
+
+
+def draw_day(
+    world: Population, state: WorldState, day: int, decisions: Decisions | None
+) -> DayDraw:
+    """Advance `state` by one day under `decisions` (None: the legacy policy for everyone)."""
+    clients = world.clients
+    base_hazard = world.hazard(np.arange(day, day + 1 + max(CHURN_WINDOWS)))
+    acted, retention = _apply_retention(world, state, day, decisions, base_hazard)
+    hazard_today = base_hazard[:, 0] * state.hazard_factor(day)
+    started = clients.signup_day <= day
+    was_alive = started & (state.churn_day > day)
+    state.cumulative_hazard += np.where(was_alive, hazard_today, 0.0)
+    churned = was_alive & (state.cumulative_hazard >= world.churn_threshold)
+    state.churn_day[churned] = day
+    alive = was_alive & ~churned
+
+    events_rng = np.random.default_rng([world.config.seed, 1, day])
+    user_events, logins = _user_events(world, day, alive, events_rng)
+    sends_rng = np.random.default_rng([world.config.seed, 2, day])
+    sends, email_events, send_truth, policy_truth = _sends(
+        world, state, day, alive, decisions, sends_rng
+    )
+    state.last_login_day[logins > 0] = day
+
+    if day == 0:
+        new = np.flatnonzero(clients.signup_day <= 0)
+    else:
+        new = np.flatnonzero(clients.signup_day == day)
+    churn_truth = _churn_truth(world, state, day, alive, base_hazard)
+    treated_share = _expected_saves(base_hazard[:, :RETENTION_DAYS], alive & ~acted)
+    return DayDraw(
+        user_events=user_events,
+        sends=sends,
+        email_events=email_events,
+        new_client_idx=new,
+        churned_client_idx=np.flatnonzero(churned),
+        send_truth=send_truth,
+        policy_truth=policy_truth,
+        churn_truth=churn_truth,
+        retention_truth=retention,
+        random_list_saves=float(len(retention) * treated_share.mean()) if alive.any() else 0.0,
+    )
+
+
+def _apply_retention(
+    world: Population,
+    state: WorldState,
+    day: int,
+    decisions: Decisions | None,
+    base_hazard: np.ndarray,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Start a retention action for each listed client not already in one; the truth records its
+    30-day churn probability without and with the action."""
+    acted = np.zeros(world.n_clients, dtype=bool)
+    if decisions is None or not decisions.retention:
+        return acted, _retention_frame([], [], [], day, world)
+    alive = (world.clients.signup_day <= day) & (state.churn_day > day)
+    candidates = [
+        (idx, action)
+        for idx, action in decisions.retention.items()
+        if alive[idx] and state.retention_until[idx] < day
+    ]
+    idx = np.array([c[0] for c in candidates], dtype=np.int64)
+    actions = [c[1] for c in candidates]
+    window = base_hazard[idx, :RETENTION_DAYS].sum(axis=1)
+    without = 1.0 - np.exp(-window)
+    with_action = 1.0 - np.exp(-(1.0 - RETENTION_EFFECT) * window)
+    state.retention_until[idx] = day + RETENTION_DAYS - 1
+    acted[idx] = True
+    return acted, _retention_frame(
+        idx, actions, list(zip(without, with_action, strict=True)), day, world
+    )
+
+
+def _retention_frame(idx, actions, probabilities, day: int, world: Population) -> pd.DataFrame:
+    ids = world.clients.table["client_id"].to_numpy()
+    return pd.DataFrame(
+        {
+            "action_date": world.date(day),
+            "client_id": ids[np.asarray(idx, dtype=np.int64)],
+            "action": list(actions),
+            "hazard_reduction": RETENTION_EFFECT,
+            "p_churn_30_without": [p[0] for p in probabilities],
+            "p_churn_30_with": [p[1] for p in probabilities],
+        },
+        columns=[
+            "action_date",
+            "client_id",
+            "action",
+            "hazard_reduction",
+            "p_churn_30_without",
+            "p_churn_30_with",
+        ],
+    )
+
+
+def _expected_saves(hazard: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+    """Per eligible client, how much a retention action would lower its 30-day churn chance."""
+    window = hazard[eligible].sum(axis=1)
+    return np.exp(-(1.0 - RETENTION_EFFECT) * window) - np.exp(-window)
+
+
+def _user_events(
+    world: Population, day: int, alive: np.ndarray, rng: np.random.Generator
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Platform events of the day (logins, documents, support, market signals) and login counts."""
+    config, clients = world.config, world.clients
+    level = world_level(world, day)
+    renewing = renewal_soon(world, day)
+    weekly = 0.4 if day % 7 >= 5 else 1.0
+    scale = config.scale.activity_scale
+    login_factor = (
+        config.drift.login_rate_factor
+        if config.drift is not None and day >= config.drift.start_day
+        else 1.0
+    )
+    a, s, c = clients.activity * scale, clients.satisfaction, clients.competitor_interest
+    busy = a * level * weekly
+    searching = scale * np.exp(0.8 * c) * (1 + 1.5 * renewing) * (2 - level)
+    ones = np.ones(world.n_clients)
+    rates = {
+        "login": 0.45 * busy * login_factor,
+        "document_view": 0.7 * busy,
+        "document_upload": 0.12 * busy,
+        "feature_use": 0.5 * busy,
+        "support_ticket": 0.012 * scale * np.exp(-0.5 * s) * ones,
+        "help_article_view": 0.03 * scale * np.exp(-0.4 * s) * np.sqrt(level),
+        "feature_request": 0.006 * a,
+        "nps_response": 0.004 * scale * ones,
+        "feedback_form": 0.005 * scale * ones,
+        "referral": 0.0015 * scale * np.exp(0.6 * s) * level,
+        "team_invite": 0.003 * a * level,
+        "integration_connected": 0.0015 * a,
+        "competitor_email_open": 0.015 * searching,
+        "price_comparison_search": 0.008 * searching,
+    }
+    frames, logins = [], np.zeros(world.n_clients, dtype=np.int64)
+    offsets = world.utc_offsets[clients.region_index, day]
+    for event_type, rate in rates.items():
+        # drawn for every client, then kept for the active ones: the day's luck does not depend
+        # on who churned
+        counts = rng.poisson(rate)
+        idx_all = np.repeat(np.arange(world.n_clients), counts)
+        minutes_all = rng.integers(7 * 60, 23 * 60, len(idx_all))
+        details = _event_details(event_type, world, idx_all, level, rng)
+        keep = alive[idx_all]
+        if event_type == "login":
+            logins = counts * alive
+        if not keep.any():
+            continue
+        idx = idx_all[keep]
+        frame = pd.DataFrame(
+            {
+                "client_idx": idx,
+                "event_type": event_type,
+                "occurred_at": _at(world, day, minutes_all[keep] - offsets[idx] * 60),
+                "feature_name": None,
+                "sentiment": np.nan,
+                "nps_score": np.nan,
+                "size_mb": np.nan,
+                "duration_minutes": np.nan,
+            }
+        )
+        for column, values in details.items():
+            frame[column] = values[keep]
+        frames.append(frame)
+    if not frames:
+        return pd.DataFrame(columns=["client_idx", "event_type", "occurred_at"]), logins
+    events = pd.concat(frames, ignore_index=True).sort_values("occurred_at", kind="stable")
+    return events.reset_index(drop=True), logins
+
+
+def _event_details(
+    event_type: str, world: Population, idx: np.ndarray, level: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """The columns an event type carries besides its time."""
+    clients, m = world.clients, len(idx)
+    if event_type == "login":
+        return {"duration_minutes": np.round(rng.gamma(2.0, 6.0, m), 1)}
+    if event_type == "document_upload":
+        return {"size_mb": np.round(rng.lognormal(1.0, 1.0, m), 2)}
+    if event_type == "feature_use":
+        step = rng.geometric(world.feature_focus[idx]) - 1
+        index = (world.favourite_feature[idx] + step) % len(catalog.PLATFORM_FEATURES)
+        return {"feature_name": np.array(catalog.PLATFORM_FEATURES)[index]}
+    if event_type == "support_ticket":
+        mood = 0.35 * clients.satisfaction[idx] - 0.1 + 0.4 * (level[idx] - 1)
+        return {"sentiment": np.round(np.clip(rng.normal(mood, 0.35), -1, 1), 3)}
+    if event_type == "nps_response":
+        score = 7 + 1.8 * clients.satisfaction[idx] + 2 * (level[idx] - 1)
+        return {"nps_score": np.clip(np.round(score + rng.normal(0, 1.2, m)), 0, 10)}
+    return {}
+
+
+def world_level(world: Population, day: int) -> np.ndarray:
+    """Each client's engagement multiplier on `day`."""
+    return engagement_level(world.clients, np.array([day]))[:, 0]
+
+
+def renewal_soon(world: Population, day: int) -> np.ndarray:
+    """1.0 for clients whose contract renews within the renewal window of `day`."""
+    days_left = (world.clients.signup_day - day) % TERM_DAYS
+    return (days_left <= RENEWAL_WINDOW_DAYS).astype(float)
+
+
+def _at(world: Population, day: int | np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """UTC timestamps (microseconds) `minutes` after midnight UTC of `day`."""
+    start = np.datetime64(world.config.start_date, "m")
+    return (start + (np.asarray(day) * 1440 + minutes).astype("timedelta64[m]")).astype(
+        "datetime64[us]"
+    )
+
+
+def _sends(
+    world: Population,
+    state: WorldState,
+    day: int,
+    alive: np.ndarray,
+    decisions: Decisions | None,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The campaign's emails of the day: the agency decides who gets one; the product (where it
+    has decided) when and with which variants; the world decides whether they are opened."""
+    config, clients = world.config, world.clients
+    counts = rng.poisson(config.scale.sends_per_week / 7.0, world.n_clients)
+    all_idx = np.repeat(np.arange(world.n_clients), counts)
+    m_all = len(all_idx)
+    business = BUSINESS_HOURS / BUSINESS_HOURS.sum()
+    draws = {
+        "uniform_hour": rng.random(m_all) < UNIFORM_SHARE,
+        "any_hour": rng.integers(0, 24, m_all),
+        "business_hour": rng.choice(24, m_all, p=business),
+        "minute": rng.integers(0, 60, m_all),
+        "random_hour_of_week": rng.integers(0, HOURS_PER_WEEK, m_all),
+        "subject_length": np.clip(np.round(rng.normal(45, 15, m_all)), 10, 120),
+        "personalization": rng.beta(2, 2, m_all),
+        "urgency": (rng.random(m_all) < 0.2).astype(int),
+        "value_proposition": rng.beta(2, 3, m_all),
+        "cta_count": np.clip(rng.poisson(1.5, m_all), 0, 5),
+        "image_count": np.clip(rng.poisson(2.0, m_all), 0, 8),
+        "u_open": rng.random(m_all),
+        "u_click": rng.random(m_all),
+        "u_action": rng.random(m_all),
+        "open_delay": np.minimum(rng.lognormal(1.2, 1.3, m_all), LABEL_WINDOW_HOURS - 1),
+        "click_delay": rng.exponential(0.1, m_all),
+        "action_delay": rng.exponential(2.0, m_all),
+        **{f"legacy_{f}": rng.integers(0, 5, m_all) for f in FAMILIES},
+        **{f"uniform_{f}": rng.integers(0, 5, m_all) for f in FAMILIES},
+        "u_explore": rng.random((m_all, len(FAMILIES), 2)),
+    }
+    keep = alive[all_idx]
+    idx = all_idx[keep]
+    d = {k: v[keep] for k, v in draws.items()}
+    m = len(idx)
+    drifted = config.drift is not None and day >= config.drift.start_day
+    if drifted:
+        d["subject_length"] = np.clip(
+            d["subject_length"] + config.drift.subject_length_shift, 10, 160
+        )
+        d["personalization"] = np.clip(
+            d["personalization"] + config.drift.personalization_shift, 0, 1
+        )
+    weekday = day % 7
+    legacy_local = np.where(d["uniform_hour"], d["any_hour"], d["business_hour"])
+    legacy_how = weekday * 24 + legacy_local
+    hour_effect = hour_effect_matrix(
+        clients.chronotype[idx], config.drift.hour_shift if drifted else 0
+    )  # (m, 168)
+    since_login = np.minimum(day - state.last_login_day[idx], 60).astype(float)
+    content = content_logit(
+        d["subject_length"],
+        d["personalization"],
+        d["urgency"],
+        d["value_proposition"],
+        d["cta_count"],
+        d["image_count"],
+    )
+    level = world_level(world, day)[idx]
+    holiday = float(np.isin(day, world.holiday_days))
+    segment = world.segment_index[idx]
+    legacy_variants = {f: d[f"legacy_{f}"] for f in FAMILIES}
+
+    def probabilities(how: np.ndarray, variants: dict[str, np.ndarray]):
+        p_open = sigmoid(
+            open_logit(
+                clients.propensity[idx],
+                hour_effect[np.arange(m), how],
+                level,
+                since_login,
+                content,
+                world.taste.subject_line[segment, variants["subject_line"]],
+                holiday,
+            )
+        )
+        p_click = sigmoid(
+            click_given_open_logit(
+                clients.propensity[idx],
+                world.taste.email_template[segment, variants["email_template"]],
+                world.taste.cta_style[segment, variants["cta_style"]],
+                d["value_proposition"],
+                d["cta_count"],
+            )
+        )
+        return p_open, p_open * p_click
+
+    choices = PolicyChoices.for_sends(decisions, idx, legacy_how, legacy_variants)
+    taken_how, taken_variants = choices.hour_of_week, choices.variants
+    p_open, p_click = probabilities(taken_how, taken_variants)
+    opened = d["u_open"] < p_open
+    clicked = opened & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
+    acted = clicked & (d["u_action"] < 0.3)
+    _accumulate_content_ctr(state, segment, taken_how, taken_variants, probabilities)
+    if decisions is None:  # the ε-greedy yardstick learns from the legacy logs, as it could
+        state.epsilon_greedy.learn(segment, taken_variants, clicked)
+
+    # the email leaves at the next occurrence of the chosen local hour of the week
+    days_ahead = (taken_how // 24 - weekday) % 7
+    send_day = day + days_ahead
+    offset = world.utc_offsets[clients.region_index[idx], send_day]
+    sent_at = _at(world, send_day, (taken_how % 24) * 60 + d["minute"] - offset * 60)
+    send_ids = np.array([f"E{state.next_send_id + i:09d}" for i in range(m)])
+    state.next_send_id += m
+    ids = clients.table["client_id"].to_numpy()[idx]
+    sends = pd.DataFrame(
+        {
+            "send_id": send_ids,
+            "client_id": ids,
+            "campaign_id": f"CMP{day // 7:03d}",
+            "sent_at": sent_at,
+            "subject_length": d["subject_length"].astype(int),
+            "personalization_score": np.round(d["personalization"], 4),
+            "urgency_indicators": d["urgency"].astype(bool),
+            "value_proposition_strength": np.round(d["value_proposition"], 4),
+            "call_to_action_count": d["cta_count"].astype(int),
+            "image_count": d["image_count"].astype(int),
+            **{
+                catalog.VARIANT_COLUMNS[f]: np.array(catalog.CONTENT_VARIANTS[f])[taken_variants[f]]
+                for f in FAMILIES
+            },
+        }
+    )
+    email_events = _outcome_events(sends, opened, clicked, acted, d)
+    send_truth = pd.DataFrame(
+        {
+            "send_id": send_ids,
+            "client_id": ids,
+            "sent_at": sent_at,
+            "p_open": p_open,
+            "p_click": p_click,
+        }
+    )
+    policy_truth = pd.DataFrame()
+    if decisions is not None:
+        policy_truth = _policy_truth(
+            world, day, send_ids, ids, choices, probabilities, hour_effect, segment, state, d
+        )
+    return sends, email_events, send_truth, policy_truth
+
+
+def _accumulate_content_ctr(state, segment, how, variants, probabilities) -> None:
+    """Add each send's true CTR with every variant substituted in turn (truth.content_ctr)."""
+    n_segments = len(state.segment_counts)
+    for f, family in enumerate(FAMILIES):
+        for v in range(state.ctr_sums.shape[2]):
+            _, p_click = probabilities(how, {**variants, family: np.full(len(segment), v)})
+            state.ctr_sums[f, :, v] += np.bincount(segment, p_click, minlength=n_segments)
+    state.segment_counts += np.bincount(segment, minlength=n_segments)
+
+
+def _policy_truth(
+    world, day, send_ids, ids, choices, probabilities, hour_effect, segment, state, d
+):
+    """Each send's probabilities under the decision taken and under every policy it is judged
+    against: hour policies keep the variants taken, content policies keep the hour taken."""
+    m = len(send_ids)
+    taken_how, taken_variants = choices.hour_of_week, choices.variants
+    population_best = int(np.argmax(sigmoid(hour_effect).mean(axis=0))) if m else 0
+    oracle_variants = {f: getattr(world.taste, f)[segment].argmax(axis=1) for f in FAMILIES}
+    uniform_variants = {f: d[f"uniform_{f}"] for f in FAMILIES}
+    greedy_variants = state.epsilon_greedy.choose(segment, d["u_explore"])
+    policies = {
+        "product": (taken_how, taken_variants),
+        "legacy": (choices.legacy_hour_of_week, choices.legacy_variants),
+        "random_hour": (d["random_hour_of_week"], taken_variants),
+        "population_best_hour": (np.full(m, population_best), taken_variants),
+        "oracle_hour": (hour_effect.argmax(axis=1), taken_variants),
+        "uniform_random_content": (taken_how, uniform_variants),
+        "epsilon_greedy_content": (taken_how, greedy_variants),
+        "oracle_content": (taken_how, oracle_variants),
+    }
+    frames = []
+    for policy, (how, variants) in policies.items():
+        p_open, p_click = probabilities(how, variants)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "send_id": send_ids,
+                    "client_id": ids,
+                    "decision_date": world.date(day),
+                    "policy": policy,
+                    "decided_by_product": choices.decided,
+                    "p_open": p_open,
+                    "p_click": p_click,
+                }
+            )
+        )
+        if policy == "epsilon_greedy_content":  # it learns from its own (counterfactual) clicks
+            clicked = (d["u_open"] < p_open) & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
+            state.epsilon_greedy.learn(segment, variants, clicked)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _outcome_events(
+    sends: pd.DataFrame, opened: np.ndarray, clicked: np.ndarray, acted: np.ndarray, d: dict
+) -> pd.DataFrame:
+    """Webhook events: open within 7 days, click minutes after, action after the click."""
+    open_delay = d["open_delay"]
+    click_delay = open_delay + d["click_delay"]
+    action_delay = click_delay + d["action_delay"]
+    frames = []
+    for event_type, happened, delay in (
+        ("open", opened, open_delay),
+        ("click", clicked, click_delay),
+        ("action", acted, action_delay),
+    ):
+        rows = sends.loc[happened, ["send_id", "client_id", "sent_at"]]
+        occurred = rows["sent_at"] + pd.to_timedelta(np.round(delay[happened] * 3600), unit="s")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "event_id": rows["send_id"].to_numpy() + "-" + event_type,
+                    "send_id": rows["send_id"].to_numpy(),
+                    "client_id": rows["client_id"].to_numpy(),
+                    "event_type": event_type,
+                    "occurred_at": occurred.to_numpy(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).sort_values("occurred_at", kind="stable")
+
+
+def _churn_truth(
+    world: Population, state: WorldState, day: int, alive: np.ndarray, base_hazard: np.ndarray
+) -> pd.DataFrame:
+    """On snapshot days, each active client's true chance of churning within each window, with
+    the retention actions already running."""
+    if not is_snapshot_day(day):
+        return pd.DataFrame()
+    factor = np.ones_like(base_hazard[:, 1:])
+    running = state.retention_until >= day + 1
+    horizon = np.arange(day + 1, day + 1 + factor.shape[1])
+    under_action = running[:, None] & (horizon[None, :] <= state.retention_until[:, None])
+    factor[under_action] = 1.0 - RETENTION_EFFECT
+    cumulative = np.cumsum(base_hazard[:, 1:] * factor, axis=1)
+    ids = world.clients.table["client_id"].to_numpy()
+    return pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "client_id": ids[alive],
+                    "snapshot_date": world.date(day),
+                    "window_days": window,
+                    "p_churn": 1.0 - np.exp(-cumulative[alive, window - 1]),
+                }
+            )
+            for window in CHURN_WINDOWS
+        ],
+        ignore_index=True,
+    )

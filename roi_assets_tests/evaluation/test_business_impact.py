@@ -1,0 +1,77 @@
+import datetime as dt
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pytest
+
+from roi_assets.evaluation.business_impact import daily_impact, uplift_table
+
+DAY = dt.date(2025, 10, 3)
+
+
+@pytest.fixture
+def warehouse():
+    con = duckdb.connect()
+    con.execute("create schema truth; create schema raw")
+    policies = {"product": 0.30, "legacy": 0.20, "random_hour": 0.15, "oracle_hour": 0.40}
+    rows = [
+        (f"E{i}", DAY, policy, p_open, p_open / 10)
+        for i in range(4)
+        for policy, p_open in policies.items()
+    ]
+    frame = pd.DataFrame(rows, columns=["send_id", "decision_date", "policy", "p_open", "p_click"])
+    con.register("rows", frame)
+    con.execute("create table truth.send_policy_probabilities as select * from rows")
+    con.execute(
+        "create table raw.email_events as select * from (values "
+        "('E0', 'open'), ('E0', 'click'), ('E1', 'open'), ('E1', 'open')) as t(send_id, event_type)"
+    )
+    con.execute(
+        "create table truth.retention_actions as select * from (values "
+        f"(date '{DAY}', 'C1', 0.5, 0.3), (date '{DAY}', 'C2', 0.1, 0.06)) "
+        "as t(action_date, client_id, p_churn_30_without, p_churn_30_with)"
+    )
+    con.execute(
+        f"create table truth.retention_random_list as select date '{DAY}' as action_date, "
+        "2 as list_size, 0.02 as expected_saves"
+    )
+    return con
+
+
+def _value(impact, policy, metric):
+    return impact.filter((pl.col("policy") == policy) & (pl.col("metric") == metric))["value"][0]
+
+
+def test_expected_rates_compare_every_policy_on_the_same_sends(warehouse):
+    impact = daily_impact(warehouse)
+    assert _value(impact, "product", "open_rate") == pytest.approx(0.30)
+    assert _value(impact, "legacy", "open_rate") == pytest.approx(0.20)
+    assert set(impact.filter(pl.col("metric") == "open_rate")["units"]) == {4}
+
+
+def test_realised_rates_count_each_send_once_whatever_the_repeated_webhooks(warehouse):
+    impact = daily_impact(warehouse)
+    assert _value(impact, "product", "open_rate_realised") == pytest.approx(2 / 4)
+    assert _value(impact, "product", "click_rate_realised") == pytest.approx(1 / 4)
+
+
+def test_churn_saves_of_the_watch_list_are_judged_against_a_random_list(warehouse):
+    uplift = uplift_table(daily_impact(warehouse))
+    churn = uplift.filter(pl.col("metric") == "churn_saves").row(0, named=True)
+    assert churn["against"] == "random_list"
+    assert churn["product"] == pytest.approx(0.24)
+    assert churn["uplift"] == pytest.approx(0.24 / 0.02 - 1)
+
+
+def test_open_rate_uplift_is_against_the_hour_policies_only(warehouse):
+    uplift = uplift_table(daily_impact(warehouse)).filter(pl.col("metric") == "open_rate")
+    assert set(uplift["against"]) == {"legacy", "random_hour", "oracle_hour"}
+    legacy = uplift.filter(pl.col("against") == "legacy")["uplift"][0]
+    assert legacy == pytest.approx(0.30 / 0.20 - 1)
+
+
+def test_before_the_first_live_day_there_is_no_impact():
+    con = duckdb.connect()
+    assert daily_impact(con).is_empty()
+    assert uplift_table(daily_impact(con)).is_empty()
