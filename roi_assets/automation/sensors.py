@@ -9,9 +9,16 @@ import dagster as dg
 
 from roi_assets.automation.jobs import daily_refit, ingest_daily, publish_bi, refresh_all
 from roi_assets.deployment.definitions import advance_deployments
-from roi_assets.monitoring.definitions import monitoring_daily
+from roi_assets.monitoring.definitions import monitoring_daily, monitoring_weekly
 
-WRITING_JOBS = [ingest_daily, daily_refit, refresh_all, monitoring_daily, advance_deployments]
+WRITING_JOBS = [
+    ingest_daily,
+    daily_refit,
+    refresh_all,
+    monitoring_daily,
+    monitoring_weekly,
+    advance_deployments,
+]
 
 
 def _publish_after(status: dg.DagsterRunStatus) -> dg.SensorDefinition:

@@ -4,7 +4,6 @@ daily monitoring job and the drift sensor."""
 import dagster as dg
 
 from roi_assets.monitoring.assets import (
-    GROUP,
     champion_health_report,
     document_drift_report,
     feature_drift_report,
@@ -27,10 +26,46 @@ from roi_assets.monitoring.fairness_assets import (
 from roi_assets.monitoring.impact_assets import business_impact
 from roi_assets.monitoring.sensors import drift_retrain_sensor
 
+# Daily: what can raise an alert or move with each day's outcomes. Weekly: the reports that
+# describe model versions (explanations, counterfactuals, fairness), which change with Sunday's
+# retrain; they cost minutes a day at the default scale and would repeat themselves six days out
+# of seven.
+DAILY_MONITORING = (
+    feature_drift_report,
+    document_drift_report,
+    champion_health_report,
+    serving_health,
+    model_alerts,
+    business_impact,
+)
+WEEKLY_REPORTS = (
+    engagement_explanations,
+    churn_explanations,
+    churn_counterfactuals,
+    document_explanations,
+    engagement_fairness,
+    churn_fairness,
+)
+
 monitoring_daily = dg.define_asset_job(
     "monitoring_daily",
-    selection=dg.AssetSelection.groups(GROUP),
-    description="Drift, champion and serving health, alerts and rollback: the monitoring assets.",
+    selection=dg.AssetSelection.assets(*DAILY_MONITORING),
+    description="Drift, champion and serving health, alerts and rollback, business impact.",
+)
+
+monitoring_weekly = dg.define_asset_job(
+    "monitoring_weekly",
+    selection=dg.AssetSelection.assets(*WEEKLY_REPORTS),
+    description="Explanations, churn counterfactuals and fairness reports of every model.",
+)
+
+monitoring_weekly_schedule = dg.ScheduleDefinition(
+    name="monitoring_weekly_schedule",
+    job=monitoring_weekly,
+    cron_schedule="0 8 * * 0",  # after Sunday's retrain and the daily monitoring
+    execution_timezone="UTC",
+    description="Weekly explanations and fairness reports.",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 
 monitoring_daily_schedule = dg.ScheduleDefinition(
@@ -43,26 +78,13 @@ monitoring_daily_schedule = dg.ScheduleDefinition(
 )
 
 defs = dg.Definitions(
-    assets=[
-        feature_drift_report,
-        document_drift_report,
-        champion_health_report,
-        serving_health,
-        model_alerts,
-        business_impact,
-        engagement_explanations,
-        churn_explanations,
-        churn_counterfactuals,
-        document_explanations,
-        engagement_fairness,
-        churn_fairness,
-    ],
+    assets=[*DAILY_MONITORING, *WEEKLY_REPORTS],
     asset_checks=[
         *monitoring_checks,
         engagement_fairness_within_limits,
         churn_fairness_within_limits,
     ],
     sensors=[drift_retrain_sensor],
-    jobs=[monitoring_daily],
-    schedules=[monitoring_daily_schedule],
+    jobs=[monitoring_daily, monitoring_weekly],
+    schedules=[monitoring_daily_schedule, monitoring_weekly_schedule],
 )

@@ -89,9 +89,10 @@ def write_day_files(
     write_csv(daily_path(landing_dir, "subscriptions", date, "csv"), subscriptions)
     rows["subscriptions"] = len(subscriptions)
 
-    market = market_rows(world, day)
-    write_csv(daily_path(landing_dir, "market_index", date, "csv"), market)
-    rows["market_index"] = len(market)
+    if day % 7 == 0:  # the analytics feed publishes the week's index on its Monday
+        market = market_rows(world, day)
+        write_csv(daily_path(landing_dir, "market_index", date, "csv"), market)
+        rows["market_index"] = len(market)
 
     sends = _due(pending, "sends", day)
     write_parquet(daily_path(landing_dir, "email_sends", date, "parquet"), sends)

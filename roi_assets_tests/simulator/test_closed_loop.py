@@ -13,7 +13,8 @@ from roi_assets.simulator.state import CLOCK_FILE
 
 SEED = 21
 TUESDAY_9_LOCAL = 1 * 24 + 9  # hour of the week, local time
-SOURCES = ("clients", "subscriptions", "market_index", "email_sends", "email_events", "user_events")
+DAILY_SOURCES = ("clients", "subscriptions", "email_sends", "email_events", "user_events")
+SOURCES = (*DAILY_SOURCES, "market_index")  # the market index is a weekly feed (Mondays)
 
 
 def _world(folder) -> World:
@@ -76,8 +77,10 @@ def _day_files(world: World, date) -> dict[str, str]:
 def test_the_bootstrap_writes_one_file_per_source_per_day(bootstrapped):
     world = _world(bootstrapped)
     days = world.config.scale.n_days
-    for source in SOURCES:
+    for source in DAILY_SOURCES:
         assert len(list((world.landing_dir / source).glob(f"{source}_*"))) == days
+    mondays = len(range(0, days, 7))
+    assert len(list((world.landing_dir / "market_index").glob("market_index_*"))) == mondays
     assert world.today() == world.config.start_date + pd.Timedelta(days=days - 1)
 
 
@@ -86,8 +89,8 @@ def test_advance_writes_exactly_the_next_day(bootstrapped, tmp_path):
     before = world.today()
     report = world.advance()
     assert report.date == before + pd.Timedelta(days=1)
-    assert set(_day_files(world, report.date)) == set(SOURCES)
-    for source in SOURCES:
+    assert set(_day_files(world, report.date)) == set(DAILY_SOURCES)
+    for source in DAILY_SOURCES:
         assert len(list((world.landing_dir / source).glob(f"{source}_*"))) == (
             world.config.scale.n_days + 1
         )
