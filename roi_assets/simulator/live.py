@@ -14,11 +14,16 @@ an interruption, it finishes the day it stopped in, then continues.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
+import os
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
 import polars as pl
@@ -71,6 +76,33 @@ class DayLine:
         )
 
 
+LAUNCHED_BY = "make live"
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
+    """Runs this driver launched that a killed process left unfinished: marked failed, and their
+    warehouse-pool slots freed (otherwise the next runs wait for them forever). The driver runs its
+    jobs in its own process, one at a time, so any such run is an orphan."""
+    orphans = [
+        record
+        for launcher in (LAUNCHED_BY, "process_landed")  # the document runs it launches too
+        for record in instance.get_run_records(
+            filters=dg.RunsFilter(statuses=UNFINISHED, tags={"roi/launched_by": launcher})
+        )
+    ]
+    for record in orphans:
+        run = record.dagster_run
+        instance.report_run_failed(run, "its process was killed; the day is run again")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+    return len(orphans)
+
+
 def play_morning(
     instance: dg.DagsterInstance, date: dt.date, progress: dict, seconds: dict[str, float]
 ) -> dict[str, int]:
@@ -114,7 +146,7 @@ def _execute(instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest
         instance=instance,
         run_config=request.run_config or None,
         partition_key=request.partition_key,
-        tags={**(request.tags or {}), "roi/launched_by": "make live"},
+        tags={**(request.tags or {}), "roi/launched_by": LAUNCHED_BY},
         raise_on_error=False,
     )
     return result.success
@@ -180,6 +212,31 @@ def _rates(impact: pl.DataFrame) -> dict[str, float]:
     return rates if len(rates) == 4 else {}
 
 
+@contextlib.contextmanager
+def console_to_log(log_path: Path) -> Iterator[TextIO]:
+    """Send everything the runs print (Dagster's event log, dbt, MLflow), subprocesses included,
+    to `log_path`, and yield the terminal for the day lines. Done on the file descriptors, by
+    hand, because dbt runs as a subprocess that inherits them."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with log_path.open("a") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield terminal
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            terminal.close()
+
+
 def live(days: int) -> int:
     """Advance the world until it has lived `days` days, the product running each of them."""
     world = default_world()
@@ -189,12 +246,17 @@ def live(days: int) -> int:
     progress_path = world.state_dir / PROGRESS_FILE
     progress = _read(progress_path)
     failures = 0
-    with dg.DagsterInstance.get() as instance:
+    log_path = settings.data_dir() / "logs" / "live.log"
+    print(f"Runs' logs: {log_path}", flush=True)
+    with console_to_log(log_path) as terminal, dg.DagsterInstance.get() as instance:
+        if orphans := fail_orphaned_runs(instance):
+            print(f"{orphans} runs left unfinished by a killed process: failed", file=terminal)
         if _lived(world) > 0 and progress.get("completed") != str(world.today()):
             # a run stopped after the world wrote its day: finish that day's product runs
-            failures += _live_day(instance, world, None, progress, progress_path)
+            failures += _live_day(instance, world, None, progress, progress_path, terminal)
         while _lived(world) < days:
-            failures += _live_day(instance, world, world.advance(), progress, progress_path)
+            report = world.advance()
+            failures += _live_day(instance, world, report, progress, progress_path, terminal)
     _print_impact()
     return 1 if failures else 0
 
@@ -205,13 +267,14 @@ def _live_day(
     report: DayReport | None,
     progress: dict,
     progress_path: Path,
+    terminal: TextIO,
 ) -> int:
     started = time.time()
     date = world.today()
     report = report or DayReport(date, {})
     seconds: dict[str, float] = {}
     outcomes = play_morning(instance, date, progress, seconds)
-    print(day_line(report, started, time.time() - started), flush=True)
+    print(day_line(report, started, time.time() - started), file=terminal, flush=True)
     timing = {"date": str(date), "rows_landed": sum(report.rows.values()), "seconds": seconds}
     with (progress_path.parent / TIMINGS_FILE).open("a") as timings:
         timings.write(json.dumps(timing) + "\n")
