@@ -44,12 +44,6 @@ def write_json_lines(path: Path, records: list[dict]) -> bool:
     return write_once(path, write)
 
 
-def by_month(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
-    """Split a frame into calendar months of `column`, as sources deliver monthly batches."""
-    months = frame[column].dt.strftime("%Y-%m")
-    return dict(tuple(frame.groupby(months, sort=True)))
-
-
 def corrupt_some_webhooks(records: list[dict], rng: np.random.Generator) -> list[dict]:
     """Real webhooks arrive duplicated and, rarely, malformed: keep both so ingestion is tested."""
     out = list(records)

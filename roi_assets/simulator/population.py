@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from roi_assets.simulator import catalog
-from roi_assets.simulator.activity import market_volatility
 from roi_assets.simulator.behaviour import daily_churn_hazard
 from roi_assets.simulator.clients import Clients, draw_clients, engagement_level, utc_offset_hours
 from roi_assets.simulator.emails import ContentTaste, draw_content_taste, us_holiday_days
@@ -69,6 +68,15 @@ class Population:
         )
         started = days[None, :] >= np.maximum(clients.signup_day, 0)[:, None]
         return np.where(started, hazard, 0.0)
+
+
+def market_volatility(config: WorldConfig, rng: np.random.Generator) -> np.ndarray:
+    """(n_regions, n_weeks) standardised volatility index: a mean-reverting random walk."""
+    n_weeks = (config.scale.n_days + CHURN_HORIZON_DAYS) // 7 + 1
+    walk = np.zeros((len(catalog.REGIONS), n_weeks))
+    for w in range(1, n_weeks):
+        walk[:, w] = 0.8 * walk[:, w - 1] + rng.normal(0, 0.6, len(catalog.REGIONS))
+    return walk
 
 
 def draw_population(config: WorldConfig) -> Population:
