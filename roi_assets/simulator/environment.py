@@ -11,6 +11,7 @@ schema, which only the evaluation module reads.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from roi_assets.simulator import catalog
 from roi_assets.simulator.daily_files import schedule_deliveries, write_day_files
-from roi_assets.simulator.day import DayDraw, draw_day
+from roi_assets.simulator.day import DayDraw, draw_day, world_level
 from roi_assets.simulator.decisions import read_decisions
 from roi_assets.simulator.documents.world import (
     daily_arrivals,
@@ -185,8 +186,6 @@ class World:
 
     def _claim_landing_zone(self) -> None:
         """One landing zone holds one world: refuse to mix two worlds' files."""
-        import json
-
         self.landing_dir.mkdir(parents=True, exist_ok=True)
         marker = self.landing_dir / WORLD_MARKER
         fingerprint = self.config.fingerprint()
@@ -238,8 +237,6 @@ def _traits(world: Population, state: WorldState) -> pd.DataFrame:
 
 def _send_time_truth(world: Population, day: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Each client's true open probability at every local hour of the week, as of `day`."""
-    from roi_assets.simulator.day import world_level
-
     config, clients = world.config, world.clients
     drifted = config.drift is not None and day >= config.drift.start_day
     shift = config.drift.hour_shift if drifted else 0
