@@ -17,6 +17,7 @@ ENV_WAREHOUSE_PATH = "ROI_WAREHOUSE_PATH"
 ENV_LANDING_DIR = "ROI_LANDING_DIR"
 ENV_SCALE = "ROI_SCALE"
 ENV_SEED = "ROI_SEED"
+ENV_LIVE_DRIFT_DAY = "ROI_LIVE_DRIFT_DAY"
 ENV_MLFLOW_TRACKING_URI = "MLFLOW_TRACKING_URI"
 ENV_S3_LANDING_BUCKET = "ROI_S3_LANDING_BUCKET"
 ENV_S3_LANDING_PREFIX = "ROI_S3_LANDING_PREFIX"
@@ -25,6 +26,9 @@ ENV_S3_ARTIFACT_PREFIX = "ROI_S3_ARTIFACT_PREFIX"
 
 DEFAULT_SCALE = "default"
 DEFAULT_SEED = 7
+# The live day (1 = the first after the history) from which the world drifts, so that monitoring
+# has something to find in `make live`; "off" keeps the world stationary.
+DEFAULT_LIVE_DRIFT_DAY = "18"
 
 
 def data_dir() -> Path:
@@ -90,6 +94,12 @@ def simulation_scale() -> str:
 
 def simulation_seed() -> int:
     return int(os.environ.get(ENV_SEED, DEFAULT_SEED))
+
+
+def live_drift_day() -> int | None:
+    """The live day the world starts drifting on, None when it never does."""
+    value = os.environ.get(ENV_LIVE_DRIFT_DAY, DEFAULT_LIVE_DRIFT_DAY).strip().lower()
+    return None if value in ("", "off", "none", "0") else int(value)
 
 
 def dbt_environment() -> dict[str, str]:

@@ -15,11 +15,10 @@ toggles.
 import dagster as dg
 from dagster_mlflow import end_mlflow_on_run_finished
 
-from roi_assets.features.assets import dbt_models
-from roi_assets.ingestion.assets import raw_assets
 from roi_assets.ingestion.partitions import daily_partitions
 
-DAILY_INGESTION = dg.AssetSelection.assets(*raw_assets, dbt_models)
+# The raw tables (group `ingestion`) and the dbt models, grouped by their schema.
+DAILY_INGESTION = dg.AssetSelection.groups("ingestion", "staging", "intermediate", "features")
 # What the document sensor's per-document runs and the BI publication own.
 NOT_RETRAINED = dg.AssetSelection.keys(
     ["raw", "document_ocr"], ["marts", "document_classifications"], "bi_warehouse_copy"

@@ -8,8 +8,8 @@ or failed, rather than being a step inside them (where the gate would skip it).
 import dagster as dg
 
 from roi_assets.automation.jobs import daily_refit, ingest_daily, publish_bi, refresh_all
-from roi_assets.deployment.definitions import advance_deployments
-from roi_assets.monitoring.definitions import monitoring_daily, monitoring_weekly
+from roi_assets.deployment.jobs import advance_deployments
+from roi_assets.monitoring.jobs import monitoring_daily, monitoring_weekly
 
 WRITING_JOBS = [
     ingest_daily,

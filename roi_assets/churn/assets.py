@@ -12,6 +12,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
+from roi_assets.catalog import CHURN_FEATURES, CLIENT_DAILY, SUBSCRIPTIONS
 from roi_assets.churn.ensemble import ChurnEnsemble, registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.folds import InsufficientHistory
@@ -31,17 +32,17 @@ from roi_assets.churn.scoring import (
 )
 from roi_assets.churn.splits import WindowSplit, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
+from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import base_rate_scores
 from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
 from roi_assets.evaluation.risk_metrics import compare_churn_risk
 from roi_assets.evaluation.truth_tables import churn_probabilities
+from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import (
     CANDIDATE,
-    CHAMPION,
     load_model_by_alias,
     log_flavour_model,
-    promote_to_challenger,
     registered_version,
     set_alias,
     version_behind_alias,
@@ -51,9 +52,8 @@ from roi_assets.resources.warehouse import WAREHOUSE_POOL
 STACK = "stack"
 MEMBERS = ("forest", "lstm")
 KEYS = ("client_id", "snapshot_date")
-FEATURES = dg.AssetKey(["features", "feat_client_churn"])
-DAILY = dg.AssetKey(["features", "feat_client_daily"])
-SUBSCRIPTIONS = dg.AssetKey(["staging", "stg_subscriptions"])
+FEATURES = CHURN_FEATURES
+DAILY = CLIENT_DAILY
 # The registry is read through the mlflow resource, which points MLflow at the product's store even
 # when an asset is materialised on its own; dagster-mlflow's resource is a legacy one, so the
 # warehouse then comes through `context.resources` as well.
@@ -270,7 +270,6 @@ def churn_evaluation(
         "daily": dg.AssetIn(key=DAILY),
         "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
     },
-    required_resource_keys=REGISTRY_AND_WAREHOUSE,
     pool=WAREHOUSE_POOL,
 )
 def churn_risk(
@@ -278,6 +277,8 @@ def churn_risk(
     churn: pl.DataFrame,
     daily: pl.DataFrame,
     subscriptions: pl.DataFrame,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> pl.DataFrame:
     """For every active client and window: the champion's churn probability on the client's latest
     snapshot, its risk tier, whether it is on the window's watch list (its riskiest 3 %), and
@@ -287,31 +288,28 @@ def churn_risk(
     when the window has none), and a window without a champion is left out."""
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
     rows = latest_snapshot_rows(churn, active)
-    sequences = build_sequences(daily, rows)
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    duckdb: DuckDBResource = context.resources.duckdb
+    client = registry.client()
     frames = []
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
-        candidate = version_behind_alias(model_name, CANDIDATE)
+        candidate = registry.version(model_name, CANDIDATE)
         with duckdb.get_connection() as con:
             decision = window_decision(con, model_name, candidate, MEMBERS)
-        if decision is not None and decision.passed:
-            aliases = promote_to_challenger(model_name, candidate)
-            context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
-        champion = version_behind_alias(model_name, CHAMPION)
-        if champion is None:
+            passed = decision is not None and decision.passed
+            aliases = admit_candidate(client, model_name, candidate, passed)
+            plan = serving_plan(con, client, model_name)
+        context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
+        if plan.champion_version is None:
             context.log.warning("%s has no champion yet: the window is left out", model_name)
             continue
-        frames.append(
-            risk_rows(
-                _load_ensemble(model_name, CHAMPION),
-                rows,
-                sequences,
-                model_version=champion,
-                scored_at=scored_at,
-            )
-        )
+
+        def score(version: str, part: pl.DataFrame, model_name: str = model_name) -> pl.DataFrame:
+            ensemble = registry.load_version(model_name, version).unwrap_python_model().ensemble
+            sequences = build_sequences(daily, part)
+            return risk_rows(ensemble, part, sequences, model_version=version, scored_at=scored_at)
+
+        frames.append(score_by_version(plan, rows, score))
     if not frames:
         raise dg.Failure("no churn window has a champion to score with")
     risk = pl.concat(frames)

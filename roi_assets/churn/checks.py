@@ -30,9 +30,9 @@ def _window_check(window: int) -> dg.AssetChecksDefinition:
         asset=churn_evaluation,
         blocking=headline,
         required_resource_keys={"mlflow", "duckdb"},
-        description=f"Passes when {model_name}'s candidate stack reaches ≥ 85 % of the oracle's "
-        "AUC on the evaluation window (a model told the hidden traits reaches 92-93 %) and is not "
-        f"below its best member's (forest or LSTM alone); {consequence}.",
+        description=f"Passes when {model_name}'s candidate stack has ≥ 60 % of the oracle's AUC "
+        "lift over chance on the evaluation window (a model told the hidden traits reaches "
+        f"78-84 %) and is not below its best member's (forest or LSTM alone); {consequence}.",
     )
     def check(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
         duckdb: DuckDBResource = context.resources.duckdb

@@ -15,12 +15,13 @@ from roi_assets.evaluation.gate import GateDecision, validation_gate
 from roi_assets.evaluation.model_evaluations import TABLE
 from roi_assets.resources.warehouse import table_exists
 
-# The oracle knows each client's satisfaction, competitor interest and when their activity decline
-# begins. On the default world, models of the 20 observable features reach 80-85 % of the oracle's
-# AUC, and a model told those hidden traits 92.3 % (30 days), 93.5 % (60) and 91.8 % (90)
-# (`benchmarks/churn_ceiling.py`, docs/benchmarks.md): a 97 % floor would reject every model of
-# this data. 85 % sits above what a single observable model reaches and rejects a broken stack.
-MIN_FRACTION_OF_ORACLE = 0.85
+# The floor is a share of the oracle's lift over chance, (AUC − 0.5) / (oracle − 0.5). The oracle
+# knows each client's satisfaction, competitor interest and when their activity decline begins. On
+# the default world (`benchmarks/churn_ceiling.py`, docs/benchmarks.md) a single model of the 20
+# observable features reaches 46-61 % of the oracle's lift (forest 0.662 vs 0.801 at 30 days), the
+# product's stack 68-73 %, and a model told those hidden traits 78-84 %. 60 % sits above what one
+# observable model reaches (the stack must add the sequence's signal) and below the ceiling.
+MIN_FRACTION_OF_ORACLE = 0.60
 
 # How far the stack's AUC may fall below its best member's. When one member carries the signal,
 # the meta-learner leans on it and the two rank the rows almost alike; a difference of a thousandth
@@ -30,7 +31,8 @@ STACK_AUC_TOLERANCE = 0.002
 
 
 def window_gate(stack_auc: float, oracle_auc: float, member_aucs: dict[str, float]) -> GateDecision:
-    """The stack must reach 85 % of the oracle's AUC and at least its best member's AUC."""
+    """The stack must reach 60 % of the oracle's lift over chance and at least its best member's
+    AUC."""
     return validation_gate(
         stack_auc,
         oracle_auc,

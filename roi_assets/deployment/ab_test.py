@@ -53,24 +53,41 @@ class ABTestResult:
     engaged_challenger: int
     p_value: float | None
     reason: str
+    # What was compared: the arms' engagement rates (A/B), or a shadow test's mean losses, which
+    # it gives as `metric_champion` / `metric_challenger` (lower is better).
+    metric: str = SUCCESS_METRIC
+    metric_champion: float | None = None
+    metric_challenger: float | None = None
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.metric_champion is not None
 
     @property
     def rate_champion(self) -> float | None:
+        if self.lower_is_better:
+            return self.metric_champion
         return self.engaged_champion / self.n_champion if self.n_champion else None
 
     @property
     def rate_challenger(self) -> float | None:
+        if self.lower_is_better:
+            return self.metric_challenger
         return self.engaged_challenger / self.n_challenger if self.n_challenger else None
 
     @property
     def relative_lift(self) -> float | None:
-        """(challenger − champion) / champion; None until both arms have a rate."""
+        """The challenger's relative improvement on the champion (positive is better): rate
+        (challenger − champion) / champion, or for a loss (champion − challenger) / champion;
+        None until both have a value."""
         champion, challenger = self.rate_champion, self.rate_challenger
         if champion is None or challenger is None:
             return None
+        if self.lower_is_better:
+            champion, challenger = -champion, -challenger
         if champion == 0:
             return math.inf if challenger > 0 else 0.0
-        return (challenger - champion) / champion
+        return (challenger - champion) / abs(champion)
 
 
 def _arm_counts(outcomes: pl.DataFrame, arm: str) -> tuple[int, int]:

@@ -4,12 +4,12 @@ sense before anything downstream (the BI copy it reads) is published."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.deployment.assets import rollout_state
+from roi_assets.deployment.assets import ROLLOUT_STATE
 from roi_assets.deployment.rollout import ACTIVE_STAGES, FULL, expected_share
 from roi_assets.deployment.state_store import TRANSITIONS_TABLE, ensure_tables, read_states
 
 
-@dg.asset_check(asset=rollout_state, blocking=True)
+@dg.asset_check(asset=ROLLOUT_STATE, blocking=True)
 def rollout_state_is_consistent(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     """Every model's challenger share matches its stage (A/B 20 %, rollout 50/80/100 %, full
     100 %, rolled back or rejected 0 %), a running experiment compares two distinct versions, a

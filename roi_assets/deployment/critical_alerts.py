@@ -38,16 +38,16 @@ class CriticalAlert:
 
 
 def critical_alerts(
-    con: duckdb.DuckDBPyConnection, model_name: str, since: dt.datetime, until: dt.datetime
+    con: duckdb.DuckDBPyConnection, model_name: str, since: dt.datetime
 ) -> list[CriticalAlert]:
-    """The model's critical alerts raised in [since, until), oldest first."""
+    """The model's critical alerts raised since `since` (UTC), oldest first."""
     if not table_exists(con, "monitoring", "alerts"):
         return []
     rows = con.execute(
         "select raised_at, model_version, alert_type, observed, threshold, message "
         f"from {ALERTS_TABLE} where model_name = ? and severity = ? "
-        "and raised_at >= ? and raised_at < ? order by raised_at",
-        [model_name, CRITICAL, since, until],
+        "and raised_at >= ? order by raised_at",
+        [model_name, CRITICAL, since],
     ).fetchall()
     return [
         CriticalAlert(

@@ -1,29 +1,25 @@
-"""The A/B test's logged outcomes: monitoring.ab_outcomes, one row per client reached per day.
+"""The A/B test's outcomes as they land: monitoring.ab_outcomes, one row per client reached per
+day.
 
 Columns: experiment_key (`split.experiment_salt`), day, client_id, arm, model_version, engaged.
-The platform logs which arm reached a client and whether the client engaged; the A/B decision
-reads only (arm, engaged), so any producer will do. The embedded default has no platform, so
-`draw_targeted_outcomes` plays one day of it from known probabilities (see
-`deployment.simulated_outcomes` for where they come from).
+A client's arm is the product's own deterministic split (`split.arm_for`), the one the marts
+published the arm's decisions with; whether it engaged is what the email service provider's
+events said (intermediate.int_email_outcomes, built from the landing zone). Nothing here knows
+the world's probabilities.
 
 The z-test behind the decision assumes independent outcomes, and the same client emailed on
-several days is not independent: a lucky draw of clients in the small arm would count seven
-times. So each client counts once per experiment (its first logged outcome), and the played
-platform emails each client once a week, on a day fixed by its id, so a week of the test reaches
-every client once.
+several days is not independent: a lucky client in the small arm would count several times. So
+each client counts once per experiment, its first send of the test.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-from collections.abc import Mapping
 
 import duckdb
-import numpy as np
 import polars as pl
 
-from roi_assets.deployment.split import arm_for, bucket
+from roi_assets.deployment.split import arm_for
 from roi_assets.resources.warehouse import table_exists
 
 OUTCOMES_TABLE = "monitoring.ab_outcomes"
@@ -36,68 +32,43 @@ _CREATE = f"""create table if not exists {OUTCOMES_TABLE} (
     engaged boolean not null,
     primary key (experiment_key, day, client_id)
 )"""
-# Each arm emails the top-scored fraction of its clients: a better model picks clients more likely
-# to engage, which is what the engagement rate of the A/B test measures.
-DEFAULT_TARGETING_SHARE = 0.5
-CAMPAIGN_CADENCE_DAYS = 7
-_CAMPAIGN_SALT = "weekly-campaign"
+SENDS = "intermediate.int_email_outcomes"
+# An open or click counts when it lands within this many hours of the send; a send is judged
+# once that window has passed before the day the verdict is taken (most opens land within a day;
+# waiting for the 7-day label would leave a 7-day test nothing to decide on).
+MATURITY_HOURS = 48
 
 
-def due_on(client_id: str, day: dt.date, cadence_days: int = CAMPAIGN_CADENCE_DAYS) -> bool:
-    """Whether the client's campaign day (one in every `cadence_days`, fixed by its id) is `day`."""
-    return int(bucket(client_id, _CAMPAIGN_SALT) * cadence_days) == day.toordinal() % cadence_days
-
-
-def day_seed(experiment_key: str, day: dt.date, seed: int) -> int:
-    """A seed per experiment and day, stable across processes (unlike Python's `hash`)."""
-    digest = hashlib.sha256(f"{seed}:{experiment_key}:{day.isoformat()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
-
-
-def draw_targeted_outcomes(
-    population: pl.DataFrame,
-    scores: Mapping[str, np.ndarray],
-    versions: Mapping[str, str],
-    challenger_share: float,
+def landed_outcomes(
+    con: duckdb.DuckDBPyConnection,
     experiment_key: str,
-    day: dt.date,
-    *,
-    targeting_share: float = DEFAULT_TARGETING_SHARE,
-    seed: int = 0,
+    model_version: str,
+    challenger_share: float,
+    first_day: dt.date,
+    as_of: dt.date,
+    engagement: str,
 ) -> pl.DataFrame:
-    """One day of the experiment: the clients of `population` (client_id, true_probability) due
-    for their weekly campaign that day are split into arms with the experiment's salt, each arm's
-    model (`scores[arm]`, aligned with the population) targets its top `targeting_share` of them,
-    and each targeted client engages with its true probability. Returns experiment_key, day,
-    client_id, arm, model_version, engaged."""
-    arms = np.array(
-        [
-            arm_for(c, challenger_share, experiment_key) if due_on(c, day) else None
-            for c in population["client_id"]
-        ]
-    )
-    rng = np.random.default_rng(day_seed(experiment_key, day, seed))
-    engaged_by_client = rng.random(population.height) < population["true_probability"].to_numpy()
-    frames = []
-    for arm, arm_scores in scores.items():
-        members = np.flatnonzero(arms == arm)
-        reached = round(len(members) * targeting_share)
-        # stable sort: ties are broken by population order, so a day is reproducible
-        chosen = members[np.argsort(-arm_scores[members], kind="stable")[:reached]]
-        frames.append(
-            pl.DataFrame(
-                {
-                    "client_id": population["client_id"].gather(chosen).cast(pl.String),
-                    "engaged": engaged_by_client[chosen],
-                }
-            ).with_columns(arm=pl.lit(arm), model_version=pl.lit(str(versions[arm])))
-        )
-    return pl.concat(frames).select(
+    """The outcomes of the sends from `first_day` whose maturity window ended before `as_of`:
+    one row per send, its client's arm under the experiment's split, and whether the client's
+    `engagement` (`opened_at` or `clicked_at`) landed within `MATURITY_HOURS`."""
+    if engagement not in ("opened_at", "clicked_at"):
+        raise ValueError(f"engagement must be opened_at or clicked_at, got {engagement!r}")
+    if not table_exists(con, *SENDS.split(".")):
+        return pl.DataFrame()
+    matured_before = dt.datetime.combine(as_of, dt.time()) - dt.timedelta(hours=MATURITY_HOURS)
+    sends = con.execute(
+        f"select client_id, cast(sent_at as date) as day, coalesce({engagement} < sent_at "
+        f"+ interval {MATURITY_HOURS} hour, false) as engaged from {SENDS} "
+        "where sent_at >= ? and sent_at < ?",
+        [dt.datetime.combine(first_day, dt.time()), matured_before],
+    ).pl()
+    arms = [arm_for(client, challenger_share, experiment_key) for client in sends["client_id"]]
+    return sends.select(
         pl.lit(experiment_key).alias("experiment_key"),
-        pl.lit(day).alias("day"),
+        "day",
         "client_id",
-        "arm",
-        "model_version",
+        pl.Series("arm", arms, dtype=pl.String),
+        pl.lit(model_version).alias("model_version"),
         "engaged",
     )
 

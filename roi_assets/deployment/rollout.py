@@ -1,9 +1,14 @@
 """The deployment of one challenger as a state machine: A/B test, gradual rollout, full deployment.
 
     started ─► ab_test (20 %) ─promoted─► rollout (50 % → 80 % → 100 %) ─deployed─► full
-                   │ rejected                 │ critical alert
-                   ▼                          ▼
-               rejected (0 %)            rolled_back (0 %, champion unchanged)
+           └─► shadow (0 %) ──┘ │ rejected    │ critical alert (any active stage)
+                               ▼              ▼
+                          rejected (0 %)   rolled_back (0 %, champion unchanged)
+
+A model that decides (send time, content) is judged by an A/B test, its challenger serving a 20 %
+arm; a model whose outcome matures later or that decides nothing alone is judged in shadow: it
+scores everything, serves nothing, and is compared with the champion on matured labels. Both
+then follow the same rollout.
 
 The schedule is the specification's list of (challenger share, until day), counted from the day
 the A/B test started: 20 % until day 7 (the A/B test itself), 50 % until day 14, 80 % until day
@@ -12,7 +17,7 @@ the A/B test started: 20 % until day 7 (the A/B test itself), 50 % until day 14,
 longer than planned (too few outcomes) shifts the rest of the schedule rather than skipping steps.
 
 Functions here are pure: they take a state and the day's evidence and return the next state and
-the transition to record; `deployment.daily_step` applies them to the registry and the warehouse.
+the transition to record; `deployment.lifecycle` applies them to the registry and the warehouse.
 The clock is a date (the run's `as_of`), so a test can compress four weeks into a loop.
 """
 
@@ -24,13 +29,15 @@ from typing import Literal
 
 from roi_assets.deployment.ab_test import HOLD, PROMOTE, REJECT, ABTestResult
 
-Stage = Literal["ab_test", "rollout", "full", "rolled_back", "rejected"]
+Stage = Literal["ab_test", "shadow", "rollout", "full", "rolled_back", "rejected"]
 AB_TEST: Stage = "ab_test"
+SHADOW: Stage = "shadow"
 ROLLOUT: Stage = "rollout"
 FULL: Stage = "full"
 ROLLED_BACK: Stage = "rolled_back"
 REJECTED: Stage = "rejected"
-ACTIVE_STAGES: frozenset[Stage] = frozenset({AB_TEST, ROLLOUT})
+EVALUATION_STAGES: frozenset[Stage] = frozenset({AB_TEST, SHADOW})
+ACTIVE_STAGES: frozenset[Stage] = frozenset({AB_TEST, SHADOW, ROLLOUT})
 
 Event = Literal["started", "held", "promoted", "advanced", "deployed", "rolled_back", "rejected"]
 
@@ -106,15 +113,19 @@ def start_experiment(
     champion_version: str,
     as_of: dt.date,
     ab_share: float = ROLLOUT_SCHEDULE[0][0],
+    stage: Stage = AB_TEST,
 ) -> tuple[RolloutState, Transition]:
-    """A new A/B test of `challenger_version` against `champion_version`, starting today."""
+    """A new live evaluation of `challenger_version` against `champion_version`, starting today:
+    an A/B test (the challenger serves `ab_share`) or a shadow test (it serves nothing)."""
+    if stage not in EVALUATION_STAGES:
+        raise ValueError(f"a deployment starts in {sorted(EVALUATION_STAGES)}, not {stage!r}")
     now = clock_time(as_of)
     state = RolloutState(
         model_name,
         str(challenger_version),
         str(champion_version),
-        AB_TEST,
-        ab_share,
+        stage,
+        ab_share if stage == AB_TEST else 0.0,
         started_at=now,
         stage_started_at=now,
         updated_at=now,
@@ -138,15 +149,16 @@ def next_state(
     decision: ABTestResult | None,
     ab_duration_days: int = ROLLOUT_SCHEDULE[0][1],
 ) -> tuple[RolloutState, Transition | None]:
-    """The state after the day `as_of`, given the A/B test's decision of that day (used only in
-    the ab_test stage; None there means no verdict was reached and the test holds)."""
+    """The state after the day `as_of`, given the live evaluation's verdict of that day (used only
+    in the ab_test and shadow stages; None there means no verdict was reached and the test
+    holds)."""
     if not state.active or as_of <= state.updated_at.date():
         return state, None
     now = clock_time(as_of)
-    if state.stage == AB_TEST:
+    if state.stage in EVALUATION_STAGES:
         if decision is None or decision.decision == HOLD:
             after = replace(state, updated_at=now)
-            reason = "no A/B decision for the day" if decision is None else decision.reason
+            reason = "no verdict for the day" if decision is None else decision.reason
             return after, _transition(state, after, "held", reason, as_of)
         if decision.decision == REJECT:
             after = replace(
@@ -191,6 +203,8 @@ def expected_share(state: RolloutState, ab_share: float = ROLLOUT_SCHEDULE[0][0]
     """The challenger shares a consistent state of this stage may hold."""
     if state.stage == AB_TEST:
         return {ab_share}
+    if state.stage == SHADOW:
+        return {0.0}
     if state.stage == ROLLOUT:
         return {share for share, _ in ROLLOUT_SCHEDULE[1:]}
     if state.stage == FULL:

@@ -76,6 +76,7 @@ _CREATE = (
         p_value double,
         reason varchar not null,
         decided_at timestamp not null,
+        metric varchar,
         primary key (experiment_key, as_of)
     )""",
 )
@@ -134,6 +135,19 @@ def append_transitions(con: duckdb.DuckDBPyConnection, transitions: Iterable[Tra
     return added
 
 
+def started_recorded_at(con: duckdb.DuckDBPyConnection, state: RolloutState) -> dt.datetime | None:
+    """When (UTC, by the wall clock monitoring's alerts use) the deployment of this challenger
+    was started; None when not recorded."""
+    if not table_exists(con, SCHEMA, "deployment_transitions"):
+        return None
+    row = con.execute(
+        f"select min(recorded_at) from {TRANSITIONS_TABLE} "
+        "where model_name = ? and challenger_version = ? and event = 'started'",
+        [state.model_name, state.challenger_version],
+    ).fetchone()
+    return row[0] if row else None
+
+
 def _finite(value: float | None) -> float | None:
     return value if value is None or math.isfinite(value) else None
 
@@ -145,11 +159,12 @@ def write_decision(
     as_of: dt.date,
     result: ABTestResult,
 ) -> None:
-    """Store the day's verdict of an A/B test (replacing an earlier one of the same day)."""
+    """Store the day's verdict of a live evaluation, A/B or shadow (replacing an earlier one of
+    the same day)."""
     ensure_tables(con)
     con.execute(
         f"insert or replace into {DECISIONS_TABLE} values "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             experiment_key,
             state.model_name,
@@ -168,6 +183,7 @@ def write_decision(
             result.p_value,
             result.reason,
             _now(),
+            result.metric,
         ],
     )
 

@@ -25,9 +25,14 @@ import mlflow.pyfunc
 import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
-from mlflow import MlflowClient
 
 from roi_assets import settings
+from roi_assets.catalog import (
+    DOCUMENT_CLASSIFIER_MODEL,
+    DOCUMENT_HELD_OUT_FRACTION,
+    DOCUMENT_SPLIT_SEED,
+)
+from roi_assets.deployment.lifecycle import admit_candidate, serving_plan
 from roi_assets.documents.classifier import (
     DOCUMENT_TYPES,
     REVIEW_BELOW_CONFIDENCE,
@@ -71,36 +76,29 @@ from roi_assets.documents.quarantine import quarantine_document, quarantine_reas
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.truth_tables import document_clean_texts
+from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.tracking import (
     CANDIDATE,
     CHAMPION,
-    load_model_by_alias,
     log_flavour_model,
-    promote_to_challenger,
     registered_version,
     set_alias,
-    version_behind_alias,
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-MODEL_NAME = "roi-document-classifier"
+MODEL_NAME = DOCUMENT_CLASSIFIER_MODEL
 INCOMING_FOLDER = "documents"  # where new documents land, relative to the landing zone's root
 INCOMING_SOURCE = "documents"  # `source` of refused arrivals in raw.quarantine
 LABELLED_SOURCE = "labelled_documents"
-HELD_OUT_FRACTION = 0.25
-SPLIT_SEED = 7
+HELD_OUT_FRACTION = DOCUMENT_HELD_OUT_FRACTION
+SPLIT_SEED = DOCUMENT_SPLIT_SEED
 
 documents_partitions = dg.DynamicPartitionsDefinition(name="documents")
 
 
 def reading_cache() -> ReadingCache:
     return ReadingCache(settings.data_dir() / "cache" / "document_readings")
-
-
-def use_product_registry() -> None:
-    # Per-document runs have no MLflow run of their own; the registry is the product's store.
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri())
 
 
 def _now() -> dt.datetime:
@@ -259,16 +257,18 @@ def document_classifier(
     pool=WAREHOUSE_POOL,
 )
 def document_classifier_evaluation(
-    context: dg.AssetExecutionContext, corpus: pl.DataFrame, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    corpus: pl.DataFrame,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """The candidate on the held-out labelled documents it never saw: accuracy, per-class F1 and
     confusion matrix next to the oracle (types are exact: 1.0), the candidate on the documents'
     true text, and the majority class, TF-IDF alone and the page CNN alone as baselines; written
     to monitoring.model_evaluations and to the version's MLflow run."""
-    use_product_registry()
     training, held_out = held_out_split(corpus, HELD_OUT_FRACTION, SPLIT_SEED)
-    version = version_behind_alias(MODEL_NAME, CANDIDATE)
-    classifier = load_model_by_alias(MODEL_NAME, CANDIDATE).unwrap_python_model().classifier
+    version = registry.version(MODEL_NAME, CANDIDATE)
+    classifier = registry.load(MODEL_NAME, CANDIDATE).unwrap_python_model().classifier
     texts, thumbnails, labels = classifier_inputs(held_out)
     train_texts, train_thumbnails, train_labels = classifier_inputs(training)
     hashes = held_out["content_sha256"].to_list()
@@ -310,7 +310,7 @@ def document_classifier_evaluation(
     )
     with duckdb.get_connection() as con:
         written = write_model_evaluations(con, rows)
-    client = MlflowClient()
+    client = registry.client()
     run_id = client.get_model_version(MODEL_NAME, str(version)).run_id
     for metric, value in evaluation.metrics().items():
         if not np.isnan(value):
@@ -329,18 +329,20 @@ def document_classifier_evaluation(
 
 
 @dg.asset(group_name="documents", kinds={"mlflow"}, deps=[document_classifier_evaluation])
-def document_classifier_promotion(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def document_classifier_promotion(
+    context: dg.AssetExecutionContext, registry: ModelRegistry
+) -> dg.MaterializeResult:
     """Runs only after the validation gate passed: the gated candidate becomes `challenger`, and
-    `champion` when the model has none. New documents are classified by the champion."""
-    use_product_registry()
-    candidate = version_behind_alias(MODEL_NAME, CANDIDATE)
-    aliases = promote_to_challenger(MODEL_NAME, str(candidate))
+    `champion` when the model has none (`deployment.lifecycle`). A challenger is then judged in
+    shadow against the champion before it classifies new documents."""
+    candidate = registry.version(MODEL_NAME, CANDIDATE)
+    aliases = admit_candidate(registry.client(), MODEL_NAME, str(candidate), True)
     context.log.info("%s v%s is now %s", MODEL_NAME, candidate, ", ".join(aliases))
     return dg.MaterializeResult(
         metadata={
             "version": str(candidate),
             "aliases": ", ".join(aliases),
-            "champion": str(version_behind_alias(MODEL_NAME, CHAMPION)),
+            "champion": str(registry.version(MODEL_NAME, CHAMPION)),
         }
     )
 
@@ -449,13 +451,18 @@ def _classifier_version(tracking_uri: str, version: str) -> mlflow.pyfunc.PyFunc
     return mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}/{version}")
 
 
-def _champion() -> tuple[str, mlflow.pyfunc.PyFuncModel] | None:
-    """The champion's version and model, or None while no candidate has passed the gate."""
-    use_product_registry()
-    version = version_behind_alias(MODEL_NAME, CHAMPION)
+def _serving_classifier(
+    registry: ModelRegistry, duckdb: DuckDBResource, document_id: str
+) -> tuple[str, mlflow.pyfunc.PyFuncModel] | None:
+    """The version classifying this document (the champion, or the challenger for the documents
+    its rollout reaches) and its model; None while no candidate has passed the gate."""
+    with duckdb.get_connection() as con:
+        plan = serving_plan(con, registry.client(), MODEL_NAME)
+    version = plan.version_for(document_id)
     if version is None:
         return None
-    return version, _classifier_version(settings.mlflow_tracking_uri(), version)
+    registry.activate()
+    return version, _classifier_version(registry.resolved_uri(), version)
 
 
 def _thumbnail(row: dict, landing_zone: LandingZoneResource) -> np.ndarray:
@@ -479,14 +486,18 @@ def _thumbnail(row: dict, landing_zone: LandingZoneResource) -> np.ndarray:
     pool=WAREHOUSE_POOL,
 )
 def document_classifications(
-    context: dg.AssetExecutionContext, ocr: pl.DataFrame, landing_zone: LandingZoneResource
+    context: dg.AssetExecutionContext,
+    ocr: pl.DataFrame,
+    landing_zone: LandingZoneResource,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> pl.DataFrame:
     """The champion classifier's type for one document with its confidence, the entities found
     in its text (parties, address, parcel, amounts, rate, dates, each with a confidence) as JSON,
     and `needs_review` when the OCR or the classification is unsure. While no classifier has
     passed the validation gate, the type is left empty and the document flagged for review."""
     row = ocr.row(0, named=True)
-    champion = _champion()
+    champion = _serving_classifier(registry, duckdb, row["document_id"])
     predicted_type, confidence, version = None, None, None
     if champion is None:
         context.log.warning(

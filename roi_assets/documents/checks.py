@@ -3,24 +3,22 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.documents.assets import (
-    MODEL_NAME,
-    document_classifier_evaluation,
-    use_product_registry,
-)
+from roi_assets.documents.assets import MODEL_NAME, document_classifier_evaluation
 from roi_assets.documents.classifier_evaluation import document_gate
 from roi_assets.evaluation.model_evaluations import TABLE
-from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CANDIDATE
 
 
 @dg.asset_check(asset=document_classifier_evaluation, blocking=True)
-def document_classifier_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def document_classifier_validation_gate(
+    duckdb: DuckDBResource, registry: ModelRegistry
+) -> dg.AssetCheckResult:
     """Passes when the candidate's held-out accuracy is ≥ 97 % of the oracle's (1.0) and clearly
     above the majority class, every tested type reaches the specification's F1 of 0.85, and the
     combination is no worse than TF-IDF alone or the page CNN alone; otherwise the candidate is
     not promoted."""
-    use_product_registry()
-    version = version_behind_alias(MODEL_NAME, CANDIDATE)
+    version = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:
         rows = con.execute(
             f"select metric, value from {TABLE} where model_name = ? and model_version = ? "

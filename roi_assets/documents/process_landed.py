@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import dagster as dg
 
-from roi_assets.definitions import defs
 from roi_assets.documents.assets import document_ocr, reading_cache
 from roi_assets.documents.document_reading import read_documents
 from roi_assets.documents.intake import validate_document
@@ -87,6 +86,9 @@ def main() -> int:
     start = time.perf_counter()
     landing_zone = LandingZoneResource.from_settings()
     with dg.DagsterInstance.get() as instance:
+        # Imported here: the graph loads this package, so the module must not need the graph.
+        from roi_assets.definitions import defs
+
         job = defs.resolve_job_def(document_intake.name)
         outcomes = process_landed(instance, landing_zone, job, workers=os.cpu_count() or 1)
     print(

@@ -1,12 +1,15 @@
 """Engagement predictor assets: train + register, evaluate against the oracle, gate, score."""
 
 import datetime as dt
+from collections.abc import Callable
 
 import dagster as dg
 import mlflow.sklearn
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from roi_assets.catalog import EMAIL_FEATURES, ENGAGEMENT_EVALUATION_FRACTION, ENGAGEMENT_MODELS
+from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
 from roi_assets.engagement.gate import candidate_decision
@@ -23,23 +26,22 @@ from roi_assets.evaluation.oracle_comparison import base_rate_scores, compare_wi
 from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
 from roi_assets.evaluation.truth_tables import email_send_probabilities
 from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
+from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import (
     CANDIDATE,
-    CHAMPION,
     load_model_by_alias,
     log_sklearn_model,
     params_behind_alias,
-    promote_to_challenger,
     registered_version,
     set_alias,
     version_behind_alias,
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-TARGETS = {"opened_within_7d": "roi-engagement-open", "clicked_within_7d": "roi-engagement-click"}
+TARGETS = ENGAGEMENT_MODELS
 TRUE_PROBABILITY = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
-EVALUATION_FRACTION = 0.2
-FEATURES = dg.AssetKey(["features", "feat_email_engagement"])
+EVALUATION_FRACTION = ENGAGEMENT_EVALUATION_FRACTION
+FEATURES = EMAIL_FEATURES
 
 
 class EngagementTrainingConfig(dg.Config):
@@ -172,6 +174,21 @@ def engagement_evaluation(
     return dg.MaterializeResult(metadata=metadata)
 
 
+def _scorer(
+    registry: ModelRegistry, model_name: str, column: str
+) -> Callable[[str, pl.DataFrame], pl.DataFrame]:
+    """Scores rows with one registered version: client_id, `column` and its version."""
+
+    def score(version: str, part: pl.DataFrame) -> pl.DataFrame:
+        model = registry.load_version(model_name, version, mlflow.sklearn.load_model)
+        return part.select("client_id").with_columns(
+            pl.Series(column, predict_proba(model, part)),
+            pl.lit(version, dtype=pl.String).alias(f"{column}_model_version"),
+        )
+
+    return score
+
+
 @dg.asset(
     key=["marts", "engagement_scores"],
     group_name="engagement",
@@ -188,6 +205,7 @@ def engagement_scores(
     features: pl.DataFrame,
     subscriptions: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> pl.DataFrame:
     """For every active client, the champions' probability of opening and of clicking an email
     sent at the next default slot. Runs only after the open model's gate passed; each candidate
@@ -196,24 +214,24 @@ def engagement_scores(
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
     rows = default_slot_rows(features, active)
     scored = rows.select("client_id")
+    client = registry.client()
     for target, model_name in TARGETS.items():
-        candidate = version_behind_alias(model_name, CANDIDATE)
+        candidate = registry.version(model_name, CANDIDATE)
         with duckdb.get_connection() as con:
             decision = candidate_decision(con, model_name, candidate)
-        if decision is not None and decision.passed:
-            aliases = promote_to_challenger(model_name, str(candidate))
-            context.log.info("%s v%s is now %s", model_name, candidate, ", ".join(aliases))
-        else:
-            context.log.info("%s v%s stays a candidate: its gate failed", model_name, candidate)
+            passed = decision is not None and decision.passed
+            aliases = admit_candidate(client, model_name, candidate, passed)
+            plan = serving_plan(con, client, model_name)
+        context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
         column = "p_open" if target == HEADLINE_TARGET else "p_click"
-        champion_version = version_behind_alias(model_name, CHAMPION)
-        if champion_version is None:
-            probabilities = pl.Series(column, [None] * len(rows), dtype=pl.Float64)
-        else:
-            champion = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
-            probabilities = pl.Series(column, predict_proba(champion, rows))
-        version_column = pl.lit(champion_version, dtype=pl.String).alias(f"{column}_model_version")
-        scored = scored.with_columns(probabilities, version_column)
+        if plan.champion_version is None:
+            scored = scored.with_columns(
+                pl.lit(None, dtype=pl.Float64).alias(column),
+                pl.lit(None, dtype=pl.String).alias(f"{column}_model_version"),
+            )
+            continue
+        score = _scorer(registry, model_name, column)
+        scored = scored.join(score_by_version(plan, rows, score), on="client_id", how="left")
     scored = scored.with_columns(
         pl.col("p_open_model_version").alias("model_version"),
         pl.lit(dt.datetime.now(dt.UTC).replace(tzinfo=None)).alias("scored_at"),

@@ -29,10 +29,10 @@ def _judge(duckdb: DuckDBResource, target: str) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=engagement_evaluation, blocking=True)
 def engagement_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    """Passes when the open model's candidate reaches ≥ 90 % of the oracle's AUC on the
-    evaluation window (the measured ceiling of the observable data is about 95 %), clearly above
-    the best baseline and not above the oracle's (leakage); otherwise nothing is promoted and the
-    mart is not refreshed."""
+    """Passes when the open model's candidate has ≥ 70 % of the oracle's AUC lift over chance on
+    the evaluation window (the measured ceiling of the observable data is about 86 %), clearly
+    above the best baseline and not above the oracle's (leakage); otherwise nothing is promoted
+    and the mart is not refreshed."""
     return _judge(duckdb, HEADLINE_TARGET)
 
 

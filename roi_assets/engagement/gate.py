@@ -12,12 +12,14 @@ import duckdb
 from roi_assets.evaluation.gate import GateDecision, validation_gate
 from roi_assets.evaluation.model_evaluations import TABLE
 
-# The oracle knows each client's latent propensity and preferred hours, which a few dozen sends
-# per client reveal only roughly: on the default world the best model of the observable data reaches
-# about 95 % of the oracle's AUC for opens and 93 % for clicks, and one told the hidden traits
-# 98 % and 95 % (`benchmarks/engagement_ceiling.py`, docs/benchmarks.md). A 97 % floor would reject
-# every model of this data; 90 % rejects a broken one (the tiny world's models land at 74-88 %).
-MIN_FRACTION_OF_ORACLE = 0.90
+# The floor is a share of the oracle's lift over chance, (AUC − 0.5) / (oracle − 0.5). The oracle
+# knows each client's latent propensity and preferred hours, which a few dozen sends per client
+# reveal only roughly: on the default world (`benchmarks/engagement_ceiling.py`, docs/benchmarks.md)
+# the best model of the observable data reaches 86 % of the oracle's lift for opens (AUC 0.731 vs
+# 0.768) and 80 % for clicks (0.740 vs 0.800); the product's pipeline 84 % and 74 %; a model told
+# the hidden traits 94 % and 88 %. 70 % sits below that measured ceiling by more than a window's
+# noise (about ±4 points of lift) and rejects a model that found little of the signal.
+MIN_FRACTION_OF_ORACLE = 0.70
 
 
 def candidate_decision(

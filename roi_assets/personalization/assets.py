@@ -1,4 +1,6 @@
-"""Content personalizer assets: posteriors updated from feedback, evaluation, assignments."""
+"""Content personalizer assets: posteriors updated from feedback and registered as a daily
+snapshot, the snapshot's evaluation, and the assignments the champion (and during its A/B test
+or rollout, the challenger) serve."""
 
 import datetime as dt
 
@@ -7,6 +9,8 @@ import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from roi_assets.catalog import CLIENTS, CONTENT_BANDIT_MODEL, EMAIL_FEATURES, SUBSCRIPTIONS
+from roi_assets.deployment.lifecycle import admit_candidate, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
 from roi_assets.evaluation.reliability import png_markdown
@@ -15,19 +19,17 @@ from roi_assets.evaluation.windows import TimeWindow
 from roi_assets.personalization.assignments import content_assignments as assign_content
 from roi_assets.personalization.evaluation import THOMPSON, UNIFORM_RANDOM
 from roi_assets.personalization.report import ALL_FAMILIES, assess_bandit
+from roi_assets.personalization.snapshot import log_snapshot
 from roi_assets.personalization.store import (
-    load_personalizer,
     logged_feedback,
-    stored_version,
     update_posteriors,
 )
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CANDIDATE, registered_version, set_alias
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 from roi_assets.simulator.catalog import CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS
 
-MODEL_NAME = "roi-content-bandit"
-FEEDBACK = dg.AssetKey(["features", "feat_email_engagement"])
-CLIENTS = dg.AssetKey(["staging", "stg_clients"])
-SUBSCRIPTIONS = dg.AssetKey(["staging", "stg_subscriptions"])
+MODEL_NAME = CONTENT_BANDIT_MODEL
 
 
 def _now() -> dt.datetime:
@@ -37,19 +39,24 @@ def _now() -> dt.datetime:
 @dg.asset(
     key=["personalization", "content_posteriors"],
     group_name="personalization",
-    kinds={"python", "duckdb"},
-    deps=[FEEDBACK],
+    kinds={"python", "duckdb", "mlflow"},
+    deps=[EMAIL_FEATURES],
+    # dagster-mlflow's legacy resource opens the run the snapshot is logged in.
+    required_resource_keys={"mlflow", "duckdb", "registry"},
     pool=WAREHOUSE_POOL,
 )
-def content_posteriors(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
+def content_posteriors(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     """Beta posteriors of click-through per segment × variant for the three variant families
     (personalization.content_posteriors), updated with the labelled sends not absorbed before
     (their ids in personalization.content_feedback_absorbed): a re-run on the same feedback
-    changes nothing."""
+    changes nothing. The day's posteriors are registered as a new `candidate` version of
+    roi-content-bandit, the snapshot that may serve once its gate and A/B test pass."""
+    duckdb: DuckDBResource = context.resources.duckdb
+    registry: ModelRegistry = context.resources.registry
     with duckdb.get_connection() as con:
         update = update_posteriors(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS, _now())
+    registered = registered_version(log_snapshot(update.personalizer, MODEL_NAME))
+    set_alias(MODEL_NAME, CANDIDATE, registered, registry.client())
     summary = update.personalizer.posterior_summary()
     leaders = (
         summary.sort_values("mean", ascending=False)
@@ -62,7 +69,8 @@ def content_posteriors(
     )
     return dg.MaterializeResult(
         metadata={
-            "version": update.version,
+            "version": registered,
+            "feedback_version": update.version,
             "new_feedback": update.new_feedback,
             "total_feedback": update.total_feedback,
             "leading_variants": dg.MetadataValue.md(
@@ -96,14 +104,18 @@ def personalization_evaluation(
     context: dg.AssetExecutionContext,
     config: PersonalizationEvaluationConfig,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
-    """Thompson sampling next to uniform random, ε-greedy and the oracle's best variant per
-    segment (true CTRs): simulated CTR, cumulative regret and uplift against the specification's
-    +35 %; the stored posteriors' choices; a replay estimate on the logged sends (assigned at
-    random). Written to monitoring.model_evaluations."""
+    """The candidate snapshot's posteriors: their choices (the variant with the highest
+    posterior mean per segment, what serves) scored on the true CTRs next to uniform random and
+    the oracle's best variant; Thompson sampling from scratch next to uniform random and
+    ε-greedy (simulated CTR, cumulative regret, uplift against the specification's +35 %); a
+    replay estimate on the logged sends (assigned at random). Written to
+    monitoring.model_evaluations under the candidate's version."""
+    version = registry.version(MODEL_NAME, CANDIDATE)
+    snapshot = registry.load(MODEL_NAME, CANDIDATE).unwrap_python_model()
+    personalizer = snapshot.personalizer(CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS)
     with duckdb.get_connection() as con:
-        personalizer = load_personalizer(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS)
-        version = stored_version(con)
         true_ctr = content_ctr(con).to_pandas()
         feedback = logged_feedback(con, VARIANT_COLUMNS, config.replay_sends)
     report = assess_bandit(
@@ -152,19 +164,38 @@ def content_assignments(
     clients: pl.DataFrame,
     subscriptions: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> pl.DataFrame:
-    """For every active client, one Thompson draw per variant family from the segment's stored
-    posteriors: the chosen subject line, template and call-to-action style, each with its
-    posterior mean and 95 % credible interval. Runs only after the validation gate passed."""
+    """For every active client, one Thompson draw per variant family from the segment's
+    posteriors of the version serving the client (the champion snapshot, or the challenger's for
+    the clients its A/B test or rollout reaches): the chosen subject line, template and
+    call-to-action style, each with its posterior mean and 95 % credible interval. Runs only
+    after the validation gate passed, which makes the candidate `challenger`."""
+    client = registry.client()
+    aliases = admit_candidate(client, MODEL_NAME, registry.version(MODEL_NAME, CANDIDATE), True)
+    context.log.info("%s candidate is now %s", MODEL_NAME, ", ".join(aliases) or "unchanged")
     with duckdb.get_connection() as con:
-        personalizer = load_personalizer(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS)
-        version = stored_version(con)
+        plan = serving_plan(con, client, MODEL_NAME)
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"].unique()
     targets = clients.filter(pl.col("client_id").is_in(active.implode())).sort("client_id")
-    assignments = assign_content(
-        personalizer, targets, VARIANT_COLUMNS, np.random.default_rng(config.seed)
-    ).with_columns(pl.lit(version).alias("model_version"), pl.lit(_now()).alias("scored_at"))
+    targets = targets.with_columns(plan.versions(targets["client_id"]))
+    rng = np.random.default_rng(config.seed)
+    parts = []
+    for (version,), group in targets.group_by("model_version", maintain_order=True):
+        snapshot = registry.load_version(MODEL_NAME, version).unwrap_python_model()
+        personalizer = snapshot.personalizer(CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS)
+        parts.append(
+            assign_content(
+                personalizer, group.drop("model_version"), VARIANT_COLUMNS, rng
+            ).with_columns(pl.lit(version).alias("model_version"))
+        )
+    assignments = pl.concat(parts).sort("client_id").with_columns(pl.lit(_now()).alias("scored_at"))
     context.add_output_metadata(
-        {"dagster/row_count": assignments.height, "posterior_version": version}
+        {
+            "dagster/row_count": assignments.height,
+            "champion_version": str(plan.champion_version),
+            "challenger_version": str(plan.challenger_version),
+            "challenger_share": plan.challenger_share,
+        }
     )
     return assignments

@@ -7,22 +7,27 @@ from roi_assets.evaluation.gate import validation_gate
 from roi_assets.evaluation.model_evaluations import TABLE
 from roi_assets.personalization.assets import MODEL_NAME, personalization_evaluation
 from roi_assets.personalization.report import ALL_FAMILIES
-from roi_assets.personalization.store import stored_version
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CANDIDATE
 
-GATED_METRIC = f"simulated_ctr_{ALL_FAMILIES}"
+# What serves: the variant with the highest posterior mean per segment, scored on the true CTRs
+# (the evaluation module reads them), not a fresh simulation of Thompson sampling.
+GATED_METRIC = f"posterior_choice_ctr_{ALL_FAMILIES}"
 # CTRs are a few percent, so the house margin of 0.01 would ask for +30 % or more; a tenth of a
-# percentage point is a clear win at this scale and well above the simulation's noise (its
-# policies share arrivals and coin flips and are scored by their true CTRs).
+# percentage point is a clear win at this scale (uniform random is the average of the variants'
+# CTRs, so the margin is the lift of choosing over not choosing).
 MIN_CTR_MARGIN = 0.001
 
 
 @dg.asset_check(asset=personalization_evaluation, blocking=True)
-def personalization_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    """Passes when Thompson sampling's simulated CTR, averaged over the variant families, beats
-    uniform random assignment by more than a tenth of a percentage point; otherwise no content
-    is assigned."""
+def personalization_validation_gate(
+    duckdb: DuckDBResource, registry: ModelRegistry
+) -> dg.AssetCheckResult:
+    """Passes when the candidate snapshot's choices (averaged over the variant families) beat
+    uniform random assignment by more than a tenth of a percentage point of CTR; otherwise the
+    candidate is not admitted and no content is assigned."""
+    version = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:
-        version = stored_version(con)
         row = con.execute(
             f"select value, oracle_value, baseline_value from {TABLE} "
             "where model_name = ? and model_version = ? and metric = ? "

@@ -181,16 +181,9 @@ def registered_version(info: ModelInfo) -> str:
     return str(info.registered_model_version)
 
 
-def _product_store() -> None:
-    """Point MLflow at the product's store unless something (a resource, MLFLOW_TRACKING_URI)
-    already did: without this a registry call from an asset or check run on its own would fall
-    back to MLflow's default, a `mlflow.db` in the working directory."""
-    if not mlflow.is_tracking_uri_set():
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri())
-
-
 def _registry(client: MlflowClient | None) -> MlflowClient:
-    _product_store()
+    # Without a client, MLflow's current store: the one the `ModelRegistry` resource (or
+    # `configure_tracking`, or MLFLOW_TRACKING_URI) pointed it at.
     return client or MlflowClient()
 
 
@@ -285,5 +278,13 @@ def load_model_by_alias(
     skops accepts only the types recorded when the model was logged. A deployment that sets
     MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false refuses every load, and this helper respects that.
     """
-    _product_store()
     return loader(model_uri(model_name, alias))
+
+
+def load_model_version(
+    model_name: str,
+    model_version: str,
+    loader: Callable[[str], Any] = mlflow.pyfunc.load_model,
+) -> Any:
+    """Load one registered version by number (a shadow test loads both versions it compares)."""
+    return loader(f"models:/{model_name}/{model_version}")

@@ -13,17 +13,17 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.evaluation.truth_tables import send_hour_probabilities
 from roi_assets.evaluation.windows import TimeWindow
+from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import (
     CANDIDATE,
-    CHAMPION,
     load_model_by_alias,
     log_png,
-    promote_to_challenger,
     registered_version,
     set_alias,
     version_behind_alias,
@@ -268,29 +268,36 @@ def send_time_evaluation(
     kinds={"python", "duckdb"},
     deps=[send_time_evaluation],
     ins={"states": dg.AssetIn(key=CLIENT_STATES), "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS)},
-    required_resource_keys={"mlflow"},
     pool=WAREHOUSE_POOL,
 )
 def send_time_recommendations(
-    context: dg.AssetExecutionContext, states: pl.DataFrame, subscriptions: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    states: pl.DataFrame,
+    subscriptions: pl.DataFrame,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> pl.DataFrame:
-    """For every active client, the champion's best hour of the week to send at, in local time
-    and in UTC, with the expected open probability there. Runs only after the validation gate
-    passed: the gated candidate becomes `challenger` (and `champion` when there is none)."""
-    candidate = str(version_behind_alias(MODEL_NAME, CANDIDATE))
-    aliases = promote_to_challenger(MODEL_NAME, candidate)
-    context.log.info("%s v%s is now %s", MODEL_NAME, candidate, ", ".join(aliases))
-    champion = load_model_by_alias(MODEL_NAME, CHAMPION)
+    """For every active client, the best hour of the week to send at, in local time and in
+    UTC, with the expected open probability there, from the version serving the client (the
+    champion, or the challenger for the clients its A/B test or rollout reaches). Runs only
+    after the validation gate passed: the gated candidate becomes `challenger` (and `champion`
+    when there is none)."""
+    client = registry.client()
+    aliases = admit_candidate(client, MODEL_NAME, registry.version(MODEL_NAME, CANDIDATE), True)
+    context.log.info("%s candidate is now %s", MODEL_NAME, ", ".join(aliases) or "unchanged")
+    with duckdb.get_connection() as con:
+        plan = serving_plan(con, client, MODEL_NAME)
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"].unique()
     clients = states.filter(pl.col("client_id").is_in(active.implode())).sort("client_id")
-    with torch_threads(1):
-        predictions = champion.predict(state_matrix(clients))
-    recommendations = recommendation_rows(
-        clients,
-        predictions,
-        str(version_behind_alias(MODEL_NAME, CHAMPION)),
-        utc_naive(dt.datetime.now(dt.UTC)),
-    )
+    scored_at = utc_naive(dt.datetime.now(dt.UTC))
+
+    def recommend(version: str, part: pl.DataFrame) -> pl.DataFrame:
+        model = registry.load_version(MODEL_NAME, version)
+        with torch_threads(1):
+            predictions = model.predict(state_matrix(part))
+        return recommendation_rows(part, predictions, version, scored_at)
+
+    recommendations = score_by_version(plan, clients, recommend).sort("client_id")
     context.add_output_metadata(
         {
             "dagster/row_count": recommendations.height,
@@ -298,6 +305,8 @@ def send_time_recommendations(
                 recommendations["expected_open_probability"].mean()
             ),
             "distinct_hours": recommendations["best_hour_of_week_local"].n_unique(),
+            "champion_version": str(plan.champion_version),
+            "challenger_share": plan.challenger_share,
         }
     )
     return recommendations

@@ -23,8 +23,8 @@ import mlflow.pyfunc
 import mlflow.sklearn
 from mlflow import MlflowClient
 
-from roi_assets import settings
 from roi_assets.deployment.split import CHALLENGER_ARM, CHAMPION_ARM, Arm
+from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHALLENGER, CHAMPION, version_behind_alias
 from roi_assets.serving.cache import (
     CHURN_30D,
@@ -69,10 +69,14 @@ class ServedModels:
     def __init__(
         self, loaders: Mapping[str, Loader] | None = None, client: MlflowClient | None = None
     ) -> None:
-        if not mlflow.is_tracking_uri_set():
-            mlflow.set_tracking_uri(settings.mlflow_tracking_uri())
+        if client is None:
+            # The product's registry, as the graph's assets see it (MLFLOW_TRACKING_URI or the
+            # store under the data folder); model loading goes through MLflow's fluent API.
+            registry = ModelRegistry()
+            registry.activate()
+            client = registry.client()
         self.loaders = dict(SERVED_MODELS if loaders is None else loaders)
-        self.client = client or MlflowClient()
+        self.client = client
         self._pairs: dict[str, ModelPair] = {name: ModelPair() for name in self.loaders}
         self._lock = threading.Lock()
 

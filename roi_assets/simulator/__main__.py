@@ -7,16 +7,24 @@ reads the product's decisions from its BI copy, as the platform and the email se
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 from roi_assets import settings
 from roi_assets.simulator.environment import World
-from roi_assets.simulator.scales import world_config
+from roi_assets.simulator.scales import Drift, world_config
 
 
 def default_world() -> World:
-    """The world of the product's settings (ROI_SCALE, ROI_SEED, ROI_DATA_DIR)."""
+    """The world of the product's settings (ROI_SCALE, ROI_SEED, ROI_DATA_DIR), with the drift
+    planted on live day ROI_LIVE_DRIFT_DAY (18 unless set; `off` for none)."""
+    config = world_config(settings.simulation_scale(), settings.simulation_seed())
+    drift_day = settings.live_drift_day()
+    if drift_day is not None:
+        config = dataclasses.replace(
+            config, drift=Drift(start_day=config.scale.n_days + drift_day - 1)
+        )
     return World(
-        world_config(settings.simulation_scale(), settings.simulation_seed()),
+        config,
         landing_dir=settings.landing_dir(),
         state_dir=settings.data_dir() / "world",
         warehouse_path=settings.warehouse_path(),

@@ -34,7 +34,7 @@ from roi_assets.automation.run_outcome import latest_run_outcome
 from roi_assets.definitions import defs
 from roi_assets.documents.process_landed import process_landed
 from roi_assets.evaluation.business_impact import daily_impact, uplift_table
-from roi_assets.monitoring.sensors import drift_retrain_sensor
+from roi_assets.monitoring.drift.sensors import drift_retrain_sensor
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.warehouse import connect, duckdb_resource, table_exists
 from roi_assets.simulator.__main__ import default_world
@@ -60,6 +60,8 @@ class DayLine:
     alerts: int
     seconds: float
     rates: dict[str, float]
+    # the lifecycle's transitions of the day, e.g. "churn-30d v4 promoted"
+    lifecycle: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         rates = self.rates
@@ -74,6 +76,7 @@ class DayLine:
             f"quarantined {self.quarantined:>3}  models retrained {self.retrained} "
             f"promoted {self.promoted} rolled back {self.rolled_back}  {engagement}  "
             f"alerts {self.alerts}  {self.seconds:.0f} s"
+            + (f"\n            lifecycle: {'; '.join(self.lifecycle)}" if self.lifecycle else "")
         )
 
 
@@ -181,12 +184,23 @@ def day_line(report: DayReport, started: float, seconds: float) -> DayLine:
             [since],
         ).fetchone()
         promoted = rolled_back = alerts = 0
+        lifecycle: tuple[str, ...] = ()
         if table_exists(con, "monitoring", "deployment_transitions"):
             promoted, rolled_back = con.execute(
                 "select count(*) filter (event = 'deployed'), count(*) filter (event = "
                 "'rolled_back') from monitoring.deployment_transitions where recorded_at >= ?",
                 [since],
             ).fetchone()
+            lifecycle = tuple(
+                f"{name.removeprefix('roi-')} v{version} {event}"
+                + (f" ({share:.0%})" if event in ("started", "promoted", "advanced") else "")
+                for name, version, event, share in con.execute(
+                    "select model_name, challenger_version, event, challenger_share "
+                    "from monitoring.deployment_transitions where recorded_at >= ? "
+                    "and event <> 'held' order by model_name, recorded_at",
+                    [since],
+                ).fetchall()
+            )
         if table_exists(con, "monitoring", "alerts"):
             alerts = con.execute(
                 "select count(*) from monitoring.alerts where raised_at >= ?", [since]
@@ -205,6 +219,7 @@ def day_line(report: DayReport, started: float, seconds: float) -> DayLine:
         int(alerts),
         seconds,
         _rates(impact),
+        lifecycle,
     )
 
 

@@ -1,81 +1,53 @@
-"""A day of an experiment played from known probabilities: reproducible, split by the
-experiment's salt, and fair to the version that targets better."""
+"""An A/B test's outcomes read from what landed: the product's split, only sends whose 48 hours
+have passed, engagement within those hours, and each client once in the evidence."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import polars as pl
 
-from roi_assets.deployment.outcomes import (
-    draw_targeted_outcomes,
-    due_on,
-    read_outcomes,
-    write_outcomes,
-)
-from roi_assets.deployment.split import CHALLENGER_ARM, CHAMPION_ARM, arm_for
-from roi_assets_tests.deployment.test_rollout_lifecycle import (
-    ORACLE_SCORES,
-    POPULATION,
-    RANDOM_SCORES,
-)
+from roi_assets.deployment.outcomes import landed_outcomes, read_outcomes, write_outcomes
+from roi_assets.deployment.split import arm_for
+from roi_assets_tests.deployment.test_rollout_lifecycle import CLIENTS, day, land_day
 
 KEY = "roi-engagement-open:2"
-VERSIONS = {CHAMPION_ARM: "1", CHALLENGER_ARM: "2"}
-DAY = dt.date(2025, 3, 3)
 
 
-def draw(day=DAY, challenger_scores=ORACLE_SCORES, share=0.2):
-    scores = {CHAMPION_ARM: RANDOM_SCORES, CHALLENGER_ARM: challenger_scores}
-    return draw_targeted_outcomes(POPULATION, scores, VERSIONS, share, KEY, day)
+def outcomes(con, as_of: dt.date, engagement: str = "opened_at") -> pl.DataFrame:
+    return landed_outcomes(con, KEY, "2", 0.2, day(1), as_of, engagement)
 
 
-def test_a_day_is_reproducible_and_the_next_day_draws_anew():
-    assert draw().equals(draw())
-    assert not draw()["engaged"].equals(draw(DAY + dt.timedelta(days=1))["engaged"])
+def test_without_landed_sends_there_is_nothing_to_judge(con):
+    assert outcomes(con, day(7)).is_empty()
 
 
-def test_each_arm_reaches_half_of_its_clients_due_that_day_in_the_experiments_split():
-    outcomes = draw()
-    arms = dict(zip(outcomes["client_id"], outcomes["arm"], strict=True))
-    assert all(due_on(c, DAY) and arm_for(c, 0.2, KEY) == arm for c, arm in arms.items())
-    due = [c for c in POPULATION["client_id"] if due_on(c, DAY)]
-    expected = {
-        arm: round(sum(arm_for(c, 0.2, KEY) == arm for c in due) / 2)
-        for arm in (CHAMPION_ARM, CHALLENGER_ARM)
-    }
-    assert dict(outcomes.group_by("arm").len().iter_rows()) == expected
-    assert dict(zip(outcomes["arm"], outcomes["model_version"], strict=True)) == VERSIONS
+def test_only_sends_from_the_first_day_whose_48_hours_passed_before_the_verdict_count(con):
+    for n in range(7):
+        land_day(con, n, {"champion": 0.2, "challenger": 0.3})
+    landed = outcomes(con, day(7))
+    assert sorted(landed["day"].unique().to_list()) == [day(n) for n in range(1, 5)]
+    assert landed.height == 4 * len(CLIENTS)
 
 
-def test_a_week_of_campaigns_emails_every_client_once():
-    week = [
-        [c for c in POPULATION["client_id"] if due_on(c, DAY + dt.timedelta(days=d))]
-        for d in range(7)
-    ]
-    assert sorted(c for day in week for c in day) == sorted(POPULATION["client_id"])
-    assert all(400 < len(day) < 740 for day in week)  # about 4,000 / 7 each
+def test_each_client_s_arm_is_the_product_s_split(con):
+    land_day(con, 1, {"champion": 0.2, "challenger": 0.3})
+    landed = outcomes(con, day(4))
+    assert landed["arm"].to_list() == [arm_for(c, 0.2, KEY) for c in landed["client_id"]]
+    assert set(landed["model_version"]) == {"2"}
 
 
-def test_the_version_that_targets_by_the_true_probabilities_engages_more():
-    month = pl.concat(draw(DAY + dt.timedelta(days=d)) for d in range(28))
-    rates = dict(month.group_by("arm").agg(pl.col("engaged").mean()).iter_rows())
-    # top half by the true probability of U(0.05, 0.5) averages 0.39, a random half 0.275; the
-    # challenger's 1,600 draws have a standard error of 0.012
-    assert np.isclose(rates[CHALLENGER_ARM], 0.39, atol=0.03)
-    assert np.isclose(rates[CHAMPION_ARM], 0.275, atol=0.02)
+def test_an_open_counts_and_a_click_not_landed_does_not(con):
+    land_day(con, 1, {"champion": 1.0, "challenger": 1.0})
+    assert outcomes(con, day(4))["engaged"].all()
+    assert not outcomes(con, day(4), engagement="clicked_at")["engaged"].any()
 
 
-def test_logging_a_day_again_replaces_it(con):
-    write_outcomes(con, draw())
-    write_outcomes(con, draw())
-    assert read_outcomes(con, KEY, before=DAY + dt.timedelta(days=1)).height == draw().height
-    assert read_outcomes(con, KEY, before=DAY).height == 0
-
-
-def test_a_client_logged_on_several_days_counts_once_in_the_evidence(con):
-    first = draw()
-    write_outcomes(con, first)
-    write_outcomes(con, first.with_columns(day=pl.lit(DAY + dt.timedelta(days=1))))
-    assert read_outcomes(con, KEY, before=DAY + dt.timedelta(days=2)).height == first.height
+def test_logging_a_day_again_replaces_it_and_a_client_counts_once(con):
+    for n in range(3):
+        land_day(con, n, {"champion": 0.2, "challenger": 0.3})
+    landed = outcomes(con, day(5))
+    write_outcomes(con, landed)
+    write_outcomes(con, landed)
+    evidence = read_outcomes(con, KEY, before=day(5))
+    assert evidence.height == len(CLIENTS)

@@ -1,7 +1,9 @@
-"""A challenger's whole deployment on a compressed clock: day 0 to day 30 in a loop.
+"""A challenger's whole lifecycle on a compressed clock: day 0 to day 30 in a loop.
 
-Outcomes come from `draw_targeted_outcomes` on a synthetic population whose true engagement
-probabilities are known: the better version targets by them, the worse one at random.
+The test plays the world: every client gets an email at 10:00 each day and the landed opens go
+to intermediate.int_email_outcomes, the table the product builds from the landing zone. Clients
+in the challenger's arm (the product's own split) open more often when the challenger decides
+better. Shadow tests get their per-row losses from a scorer the test controls.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from roi_assets.deployment.daily_step import NOTHING_TO_DEPLOY, ab_test_verdict, advance_deployment
-from roi_assets.deployment.outcomes import draw_targeted_outcomes, logged_days, write_outcomes
-from roi_assets.deployment.rollout import AB_TEST, FULL, REJECTED, ROLLED_BACK
-from roi_assets.deployment.split import CHALLENGER_ARM, CHAMPION_ARM, experiment_salt
+from roi_assets.deployment.lifecycle import (
+    NOTHING_TO_DEPLOY,
+    ModelFamily,
+    ShadowRequest,
+    advance,
+    serving_plan,
+)
+from roi_assets.deployment.rollout import AB_TEST, FULL, REJECTED, ROLLED_BACK, SHADOW
+from roi_assets.deployment.shadow import LOSS_CHALLENGER, LOSS_CHAMPION
+from roi_assets.deployment.split import CHALLENGER_ARM, arm_for, experiment_salt
 from roi_assets.deployment.state_store import TRANSITIONS_TABLE, read_states
 from roi_assets.resources.tracking import (
     CHALLENGER,
@@ -27,44 +35,56 @@ from roi_assets.resources.tracking import (
 from roi_assets_tests.deployment.conftest import CHALLENGER_VERSION, CHAMPION_VERSION, MODEL_NAME
 
 DAY_0 = dt.date(2025, 3, 3)
-RNG = np.random.default_rng(1)
-POPULATION = pl.DataFrame(
-    {
-        "client_id": [f"C{i:05d}" for i in range(4_000)],
-        "true_probability": RNG.uniform(0.05, 0.5, 4_000),
-    }
-)
-ORACLE_SCORES = POPULATION["true_probability"].to_numpy()
-RANDOM_SCORES = RNG.random(4_000)
+CLIENTS = [f"C{i:05d}" for i in range(4_000)]
+A_B = ModelFamily(MODEL_NAME, "ab_test", engagement="opened_at")
 
 
-def run_day(con, registry, as_of: dt.date, challenger_scores=ORACLE_SCORES):
-    """What the daily schedule does: log the A/B outcomes, decide, advance the deployment."""
-    state = read_states(con).get(MODEL_NAME)
-    decision = None
-    if state is not None and state.stage == AB_TEST:
-        key = experiment_salt(MODEL_NAME, state.challenger_version)
-        missing = [
-            state.started_at.date() + dt.timedelta(days=d)
-            for d in range((as_of - state.started_at.date()).days)
-        ]
-        for day in sorted(set(missing) - logged_days(con, key)):
-            write_outcomes(
-                con,
-                draw_targeted_outcomes(
-                    POPULATION,
-                    {CHAMPION_ARM: RANDOM_SCORES, CHALLENGER_ARM: challenger_scores},
-                    {
-                        CHAMPION_ARM: state.champion_version,
-                        CHALLENGER_ARM: state.challenger_version,
-                    },
-                    state.challenger_share,
-                    key,
-                    day,
-                ),
-            )
-        decision = ab_test_verdict(con, state, as_of)
-    return advance_deployment(con, MODEL_NAME, as_of, decision, client=registry)
+def day(n: int) -> dt.date:
+    return DAY_0 + dt.timedelta(days=n)
+
+
+def land_day(con, n: int, open_rate: dict[str, float], seed: int = 0) -> None:
+    """The landed sends and opens of day n: the challenger's arm opens at its rate."""
+    rng = np.random.default_rng(seed * 1_000 + n)
+    salt = experiment_salt(MODEL_NAME, CHALLENGER_VERSION)
+    sent_at = dt.datetime.combine(day(n), dt.time(10))
+    arms = [arm_for(c, 0.2, salt) for c in CLIENTS]
+    opened = rng.random(len(CLIENTS)) < np.array([open_rate[a] for a in arms])
+    frame = pl.DataFrame(
+        {
+            "send_id": [f"{c}-{n}" for c in CLIENTS],
+            "client_id": CLIENTS,
+            "sent_at": [sent_at] * len(CLIENTS),
+            "opened_at": [sent_at + dt.timedelta(hours=3) if o else None for o in opened],
+            "clicked_at": [None] * len(CLIENTS),
+        },
+        schema_overrides={"opened_at": pl.Datetime("us"), "clicked_at": pl.Datetime("us")},
+    )
+    con.execute("create schema if not exists intermediate")
+    con.register("landed", frame.to_arrow())
+    con.execute(
+        "create table if not exists intermediate.int_email_outcomes as "
+        "select * from landed where false"
+    )
+    con.execute(
+        "delete from intermediate.int_email_outcomes where cast(sent_at as date) = ?", [day(n)]
+    )
+    con.execute("insert into intermediate.int_email_outcomes select * from landed")
+    con.unregister("landed")
+
+
+BETTER = {"champion": 0.20, CHALLENGER_ARM: 0.30}
+SAME = {"champion": 0.20, CHALLENGER_ARM: 0.20}
+
+
+def live(con, registry, days: range, open_rate=BETTER, family: ModelFamily = A_B):
+    """Each day: the world lands the day before, then the deployment step runs."""
+    result = None
+    for n in days:
+        if n > 0:
+            land_day(con, n - 1, open_rate)
+        result = advance(con, registry, family, day(n))
+    return result
 
 
 def transitions(con) -> list[tuple]:
@@ -74,15 +94,10 @@ def transitions(con) -> list[tuple]:
     ).fetchall()
 
 
-def day(n: int) -> dt.date:
-    return DAY_0 + dt.timedelta(days=n)
-
-
-def test_a_better_challenger_goes_through_ab_test_and_rollout_to_full_deployment(con, registry):
+def test_a_better_challenger_goes_through_ab_test_and_rollout_to_champion(con, registry):
     shares = {}
     for n in range(31):
-        result = run_day(con, registry, day(n))
-        shares[n] = result.state.challenger_share
+        shares[n] = live(con, registry, range(n, n + 1)).state.challenger_share
     events = [(row[0], row[1], row[3]) for row in transitions(con)]
     assert events == [
         (day(0), "started", 0.2),
@@ -95,23 +110,47 @@ def test_a_better_challenger_goes_through_ab_test_and_rollout_to_full_deployment
     assert [shares[n] for n in (0, 6, 7, 13, 14, 20, 21, 27, 28, 30)] == [
         0.2, 0.2, 0.5, 0.5, 0.8, 0.8, 1.0, 1.0, 1.0, 1.0
     ]  # fmt: skip
-    promoted = transitions(con)[7]
-    assert "challenger wins" in promoted[4]
-    state = read_states(con)[MODEL_NAME]
-    assert (state.stage, state.champion_version) == (FULL, CHALLENGER_VERSION)
-    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHALLENGER_VERSION
+    assert transitions(con)[0][2] == AB_TEST
+    assert "challenger wins" in transitions(con)[7][4]
+    assert (
+        read_states(con)[MODEL_NAME].stage,
+        version_behind_alias(MODEL_NAME, CHAMPION, registry),
+    ) == (
+        FULL,
+        CHALLENGER_VERSION,
+    )
     assert previous_champion(MODEL_NAME, registry) == CHAMPION_VERSION
     decided = con.execute(
         "select decision, n_champion, n_challenger, rate_champion, rate_challenger, p_value "
         "from monitoring.ab_test_decisions where as_of = ?",
         [day(7)],
     ).fetchone()
+    # sends of days 1..4 have had their 48 hours by day 7; each client counts once
     assert decided[0] == "promote"
-    # a week of campaigns reaches every client once, each arm emails its top half:
-    # 80 % and 20 % of 4,000 clients, halved
-    assert decided[1] == pytest.approx(1_600, rel=0.05)
-    assert decided[2] == pytest.approx(400, rel=0.2)
-    assert decided[4] > decided[3] * 1.05 and decided[5] < 0.05
+    assert decided[1] + decided[2] == len(CLIENTS)
+    assert decided[2] == pytest.approx(0.2 * len(CLIENTS), rel=0.1)
+    assert decided[3] == pytest.approx(0.20, abs=0.03)
+    assert decided[4] == pytest.approx(0.30, abs=0.05)
+
+
+def test_the_ab_outcomes_are_the_landed_sends_of_the_product_s_arms(con, registry):
+    live(con, registry, range(8))
+    outcomes = con.execute(
+        "select client_id, arm, min(day) as first_day, max(day) as last_day "
+        "from monitoring.ab_outcomes group by all"
+    ).pl()
+    salt = experiment_salt(MODEL_NAME, CHALLENGER_VERSION)
+    assert outcomes.height == len(CLIENTS)
+    assert outcomes["arm"].to_list() == [arm_for(c, 0.2, salt) for c in outcomes["client_id"]]
+    assert (outcomes["first_day"].min(), outcomes["last_day"].max()) == (day(1), day(4))
+
+
+def test_during_the_ab_test_the_challenger_serves_its_arm_only(con, registry):
+    live(con, registry, range(3))
+    plan = serving_plan(con, registry, MODEL_NAME)
+    versions = plan.versions(pl.Series(CLIENTS))
+    assert (versions == CHALLENGER_VERSION).mean() == pytest.approx(0.2, abs=0.03)
+    assert set(versions.unique()) == {CHAMPION_VERSION, CHALLENGER_VERSION}
 
 
 def write_alert(con, raised_at: dt.datetime, severity: str, version: str) -> None:
@@ -125,45 +164,39 @@ def write_alert(con, raised_at: dt.datetime, severity: str, version: str) -> Non
     con.execute(
         "insert into monitoring.alerts values (?, ?, ?, ?, 'auc_drop', ?, 0.61, 0.7, "
         "'AUC fell below its floor', null, null)",
-        [f"a-{raised_at:%j%H}", raised_at, MODEL_NAME, version, severity],
+        [f"a-{severity}", raised_at, MODEL_NAME, version, severity],
     )
 
 
 def test_a_critical_alert_mid_rollout_rolls_the_challenger_back(con, registry):
-    for n in range(16):
-        run_day(con, registry, day(n))
+    live(con, registry, range(16))
     assert read_states(con)[MODEL_NAME].challenger_share == 0.8
-    write_alert(con, dt.datetime.combine(day(15), dt.time(9)), "warning", CHALLENGER_VERSION)
-    run_day(con, registry, day(16))
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    write_alert(con, now, "warning", CHALLENGER_VERSION)
+    live(con, registry, range(16, 17))
     assert read_states(con)[MODEL_NAME].challenger_share == 0.8  # a warning does not stop it
-    write_alert(con, dt.datetime.combine(day(16), dt.time(12)), "critical", CHALLENGER_VERSION)
-    # the same day's re-run sees the alert raised after the morning run
-    result = run_day(con, registry, day(16))
+    write_alert(con, now, "critical", CHALLENGER_VERSION)
+    result = live(con, registry, range(17, 18))
     assert [t.event for t in result.transitions] == ["rolled_back"]
     assert "critical alert auc_drop on v2" in result.transitions[0].reason
-    for n in range(17, 31):
-        run_day(con, registry, day(n))
+    live(con, registry, range(18, 31))
     state = read_states(con)[MODEL_NAME]
     assert (state.stage, state.challenger_share) == (ROLLED_BACK, 0.0)
     assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHAMPION_VERSION
-    last = transitions(con)[-1]
-    assert (last[0], last[1], last[3]) == (day(16), "rolled_back", 0.0)
-    assert "AUC fell below its floor" in last[4]
+    assert serving_plan(con, registry, MODEL_NAME).challenger_version is None
 
 
 def test_re_running_days_records_no_duplicate_transition(con, registry):
-    for n in range(16):
-        run_day(con, registry, day(n))
+    live(con, registry, range(16))
     once = transitions(con)
     for n in (0, 3, 7, 14, 15):
-        run_day(con, registry, day(n))
+        advance(con, registry, A_B, day(n))
     assert [row[:4] for row in transitions(con)] == [row[:4] for row in once]
     assert read_states(con)[MODEL_NAME].challenger_share == 0.8
 
 
 def test_a_challenger_no_better_than_the_champion_is_rejected_and_not_retried(con, registry):
-    for n in range(12):
-        run_day(con, registry, day(n), challenger_scores=RANDOM_SCORES)
+    live(con, registry, range(12), open_rate=SAME)
     state = read_states(con)[MODEL_NAME]
     assert (state.stage, state.challenger_share) == (REJECTED, 0.0)
     assert [row[1] for row in transitions(con)][-1] == "rejected"
@@ -173,6 +206,48 @@ def test_a_challenger_no_better_than_the_champion_is_rejected_and_not_retried(co
 
 def test_a_model_whose_challenger_is_its_champion_has_nothing_to_deploy(con, registry):
     set_alias(MODEL_NAME, CHALLENGER, CHAMPION_VERSION, registry)
-    result = run_day(con, registry, day(0))
+    result = advance(con, registry, A_B, day(0))
     assert result.state is None and not result.transitions
     assert result.note.startswith(NOTHING_TO_DEPLOY)
+
+
+def shadow_family(challenger_loss: float) -> ModelFamily:
+    """A shadow-tested family whose matured rows (300 a day since the test started) give the
+    challenger the per-row loss `challenger_loss` against the champion's 0.5."""
+
+    def losses(request: ShadowRequest) -> pl.DataFrame:
+        rows = 300 * (request.as_of - request.since).days
+        rng = np.random.default_rng(rows)
+        return pl.DataFrame(
+            {
+                LOSS_CHAMPION: 0.5 + rng.normal(0, 0.1, rows),
+                LOSS_CHALLENGER: challenger_loss + rng.normal(0, 0.1, rows),
+            }
+        )
+
+    return ModelFamily(MODEL_NAME, "shadow", shadow_losses=losses, metric="log_loss")
+
+
+def test_a_shadow_tested_challenger_serves_no_one_until_it_wins_on_matured_labels(con, registry):
+    family = shadow_family(challenger_loss=0.45)
+    for n in range(7):
+        state = advance(con, registry, family, day(n)).state
+        assert (state.stage, state.challenger_share) == (SHADOW, 0.0)
+        assert serving_plan(con, registry, MODEL_NAME).challenger_version is None
+    promoted = advance(con, registry, family, day(7))
+    assert [t.event for t in promoted.transitions] == ["promoted"]
+    assert "challenger wins in shadow" in promoted.note
+    assert promoted.state.challenger_share == 0.5
+    for n in range(8, 29):
+        advance(con, registry, family, day(n))
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHALLENGER_VERSION
+
+
+def test_a_broken_challenger_is_rejected_in_shadow_and_the_champion_keeps_serving(con, registry):
+    family = shadow_family(challenger_loss=2.0)
+    for n in range(8):
+        advance(con, registry, family, day(n))
+    state = read_states(con)[MODEL_NAME]
+    assert (state.stage, state.challenger_share) == (REJECTED, 0.0)
+    assert "challenger not better in shadow" in transitions(con)[-1][4]
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHAMPION_VERSION

@@ -40,6 +40,7 @@ from roi_assets.resources.tracking import CHAMPION, registered_version, set_alia
 from roi_assets.resources.warehouse import connect, duckdb_resource, polars_io_manager
 from roi_assets.simulator.documents import DEFECTS, write_bad_documents
 from roi_assets.simulator.documents.writer import encode_document, simulate_document
+from roi_assets_tests.current_registry import current_registry
 
 torch.set_num_threads(1)
 
@@ -113,6 +114,7 @@ def landed(tmp_path_factory, registry):
             "duckdb": duckdb_resource(warehouse),
             "io_manager": polars_io_manager(warehouse),
             "landing_zone": zone,
+            "registry": current_registry(),
         },
     ).resolve_job_def(document_intake.name)
     with dg.DagsterInstance.ephemeral() as instance:

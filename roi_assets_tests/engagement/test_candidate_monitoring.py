@@ -11,8 +11,8 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.engagement.features import engagement_features
-from roi_assets.monitoring.explanation_assets import ExplanationConfig, engagement_explanations
-from roi_assets.monitoring.fairness_assets import FairnessConfig, engagement_fairness
+from roi_assets.monitoring.explain.assets import ExplanationConfig, engagement_explanations
+from roi_assets.monitoring.fairness.assets import FairnessConfig, engagement_fairness
 from roi_assets.resources.tracking import (
     CANDIDATE,
     CHAMPION,
@@ -23,6 +23,7 @@ from roi_assets.resources.tracking import (
     set_alias,
 )
 from roi_assets.resources.warehouse import connect
+from roi_assets_tests.current_registry import current_registry
 
 HELD_BACK = "roi-engagement-click"  # registered, gate failed: a candidate and no champion
 
@@ -61,7 +62,9 @@ def test_monitoring_reads_the_champion_and_falls_back_to_the_candidate(candidate
 def test_a_held_back_candidate_gets_a_fairness_report_named_as_the_candidate(
     candidate, world, warehouse
 ):
-    result = engagement_fairness(FairnessConfig(), features=world.frame, duckdb=warehouse)
+    result = engagement_fairness(
+        FairnessConfig(), features=world.frame, duckdb=warehouse, registry=current_registry()
+    )
 
     assert result.metadata[f"{HELD_BACK}_version"] == f"{candidate} (candidate)"
     assert result.metadata["roi-engagement-open_skipped"].startswith("nothing registered")
@@ -76,7 +79,9 @@ def test_a_held_back_candidate_is_explained_globally_and_per_client(candidate, w
     scores = world.frame.select("client_id").unique().head(30)
     config = ExplanationConfig(background_rows=100, lime_clients=3, lime_samples=200)
 
-    result = engagement_explanations(config, scores=scores, features=world.frame, duckdb=warehouse)
+    result = engagement_explanations(
+        config, scores=scores, features=world.frame, duckdb=warehouse, registry=current_registry()
+    )
 
     assert result.metadata[f"{HELD_BACK}_version"] == f"{candidate} (candidate)"
     with connect(Path(warehouse.database), read_only=True) as con:

@@ -1,5 +1,5 @@
-"""Each engagement model is judged on its own evaluation: ≥ 90 % of the oracle's AUC, clearly
-above the best baseline, not above the oracle."""
+"""Each engagement model is judged on its own evaluation: ≥ 70 % of the oracle's AUC lift over
+chance, clearly above the best baseline, not above the oracle."""
 
 from datetime import datetime
 
@@ -40,7 +40,9 @@ def con(tmp_path):
     connection.close()
 
 
-def test_an_open_model_at_94_percent_of_the_oracle_and_clear_of_the_baseline_passes(con):
+def test_an_open_model_with_83_percent_of_the_oracle_s_lift_and_clear_of_the_baseline_passes(
+    con,
+):
     decision = candidate_decision(con, "roi-engagement-open", "1")
     assert decision is not None and decision.passed
 

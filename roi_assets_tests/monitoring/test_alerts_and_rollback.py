@@ -9,22 +9,29 @@ import pytest
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
+from roi_assets.deployment.rollback import ROLLED_BACK, was_rolled_back
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
-from roi_assets.monitoring.alerts import critical_alerts_since
-from roi_assets.monitoring.assets import model_alerts, serving_health
-from roi_assets.monitoring.checks import (
+from roi_assets.monitoring.health.alerts import critical_alerts_since
+from roi_assets.monitoring.health.assets import model_alerts, serving_health
+from roi_assets.monitoring.health.checks import (
     serving_error_rate_within_threshold,
     serving_latency_within_threshold,
 )
-from roi_assets.monitoring.rollback import ROLLED_BACK, was_rolled_back
 from roi_assets.resources.tracking import (
     CHAMPION,
     PREVIOUS_CHAMPION,
     promote_to_champion,
     version_behind_alias,
 )
+from roi_assets_tests.current_registry import current_registry
 
 MODEL = "roi-engagement-open"
+
+
+def _resources(warehouse) -> dict:
+    return {"duckdb": warehouse, "registry": current_registry()}
+
+
 FIRST_WINDOW = "2025-01-01T00:00:00/2025-03-31T00:00:00"
 LATEST_WINDOW = "2025-04-01T00:00:00/2025-04-28T00:00:00"
 
@@ -74,7 +81,7 @@ def test_an_accuracy_drop_rolls_the_champion_back_once_and_records_it(registry, 
     with warehouse.get_connection() as con:
         write_model_evaluations(con, _auc_rows("2", {FIRST_WINDOW: 0.80, LATEST_WINDOW: 0.72}))
 
-    assert dg.materialize([model_alerts], resources={"duckdb": warehouse}).success
+    assert dg.materialize([model_alerts], resources=_resources(warehouse)).success
 
     alert = _alerts(warehouse).row(0, named=True)
     assert (alert["alert_type"], alert["severity"]) == ("accuracy_drop", "critical")
@@ -82,10 +89,12 @@ def test_an_accuracy_drop_rolls_the_champion_back_once_and_records_it(registry, 
     assert (alert["rolled_back_from"], alert["rolled_back_to"]) == ("2", "1")
     assert version_behind_alias(MODEL, CHAMPION) == "1"
     assert version_behind_alias(MODEL, PREVIOUS_CHAMPION) is None
-    assert version_behind_alias(MODEL, ROLLED_BACK) == "2" and was_rolled_back(MODEL, "2")
+    assert version_behind_alias(MODEL, ROLLED_BACK) == "2" and was_rolled_back(
+        MODEL, "2", MlflowClient()
+    )
 
     # the same breach seen again: no second row, no second rollback
-    assert dg.materialize([model_alerts], resources={"duckdb": warehouse}).success
+    assert dg.materialize([model_alerts], resources=_resources(warehouse)).success
     assert _alerts(warehouse).height == 1
     assert version_behind_alias(MODEL, CHAMPION) == "1"
     with warehouse.get_connection() as con:
@@ -97,7 +106,7 @@ def test_an_accuracy_drop_rolls_the_champion_back_once_and_records_it(registry, 
 def test_a_drop_within_the_threshold_raises_nothing(registry, warehouse):
     with warehouse.get_connection() as con:
         write_model_evaluations(con, _auc_rows("2", {FIRST_WINDOW: 0.80, LATEST_WINDOW: 0.76}))
-    assert dg.materialize([model_alerts], resources={"duckdb": warehouse}).success
+    assert dg.materialize([model_alerts], resources=_resources(warehouse)).success
     with warehouse.get_connection() as con:
         assert critical_alerts_since(con, MODEL, dt.datetime(2000, 1, 1)).height == 0
     assert version_behind_alias(MODEL, CHAMPION) == "2"
@@ -107,7 +116,7 @@ def test_without_a_previous_champion_the_alert_says_so_and_nothing_moves(registr
     registry.delete_registered_model_alias(MODEL, PREVIOUS_CHAMPION)
     with warehouse.get_connection() as con:
         write_model_evaluations(con, _auc_rows("2", {FIRST_WINDOW: 0.80, LATEST_WINDOW: 0.60}))
-    assert dg.materialize([model_alerts], resources={"duckdb": warehouse}).success
+    assert dg.materialize([model_alerts], resources=_resources(warehouse)).success
     alert = _alerts(warehouse).row(0, named=True)
     assert "no previous champion" in alert["message"]
     assert alert["rolled_back_to"] is None
@@ -152,7 +161,7 @@ def test_slow_and_failing_requests_raise_latency_and_error_rate_alerts(
             serving_latency_within_threshold,
             serving_error_rate_within_threshold,
         ],
-        resources={"duckdb": warehouse},
+        resources=_resources(warehouse),
     )
 
     assert result.success
@@ -177,7 +186,7 @@ def test_without_traffic_nothing_is_recorded_and_the_checks_pass(warehouse, tmp_
     monkeypatch.setenv("ROI_DATA_DIR", str(tmp_path))
     result = dg.materialize(
         [serving_health, serving_latency_within_threshold, serving_error_rate_within_threshold],
-        resources={"duckdb": warehouse},
+        resources=_resources(warehouse),
     )
     evaluations = result.get_asset_check_evaluations()
     assert len(evaluations) == 2

@@ -4,8 +4,8 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.monitoring.alerts import Alert, alerts_frame, write_alerts
-from roi_assets.monitoring.sensors import drift_retrain_sensor
+from roi_assets.monitoring.drift.sensors import drift_retrain_sensor
+from roi_assets.monitoring.health.alerts import Alert, alerts_frame, write_alerts
 
 
 def _raise(database: str, alert_type: str, severity: str, window: str, at: dt.datetime) -> None:

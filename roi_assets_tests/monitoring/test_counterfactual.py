@@ -7,7 +7,7 @@ from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES
 from roi_assets.churn.sequence_model import LSTMParams
 from roi_assets.churn.tiers import HIGH_RISK
-from roi_assets.monitoring.counterfactual import (
+from roi_assets.monitoring.explain.counterfactual import (
     ACTIONABLE,
     HIGH_TIER,
     Change,

@@ -5,7 +5,7 @@ import numpy as np
 import polars as pl
 
 from roi_assets.documents.classifier import DOCUMENT_TYPES
-from roi_assets.monitoring.document_drift import (
+from roi_assets.monitoring.drift.document_drift import (
     CONFIDENCE,
     MIN_DOCUMENTS,
     MODEL_NAME,
@@ -15,7 +15,7 @@ from roi_assets.monitoring.document_drift import (
     read_classified,
     too_few_documents,
 )
-from roi_assets.monitoring.drift import write_feature_drift
+from roi_assets.monitoring.drift.feature_drift import write_feature_drift
 
 START = dt.datetime(2025, 3, 1)
 

@@ -11,7 +11,7 @@ import torch
 from roi_assets.documents.classifier import ClassifierConfig, DocumentClassifier
 from roi_assets.documents.image_features import THUMBNAIL_SIZE, CnnConfig
 from roi_assets.documents.labelled_corpus import classifier_inputs
-from roi_assets.monitoring.document_explain import (
+from roi_assets.monitoring.explain.document_explain import (
     TOP_FEATURES,
     corpus_importance,
     importance_bar_png,

@@ -3,7 +3,7 @@ import datetime as dt
 import duckdb
 import polars as pl
 
-from roi_assets.monitoring.drift import (
+from roi_assets.monitoring.drift.feature_drift import (
     CHURN_INPUTS,
     EMAIL_INPUTS,
     drift_rows,

@@ -13,7 +13,7 @@ from xgboost import XGBClassifier
 
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES
-from roi_assets.monitoring.explain import (
+from roi_assets.monitoring.explain.explanations import (
     CONTRIBUTION_COLUMNS,
     explain,
     global_importance,

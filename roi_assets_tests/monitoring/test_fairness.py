@@ -4,7 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from roi_assets.monitoring.fairness import (
+from roi_assets.monitoring.fairness.assessment import (
     DEMOGRAPHIC_PARITY,
     DISPARATE_IMPACT,
     EQUAL_OPPORTUNITY,
@@ -19,6 +19,7 @@ from roi_assets.monitoring.fairness import (
 )
 from roi_assets.simulator.clients import draw_clients
 from roi_assets.simulator.scales import Scale, WorldConfig
+from roi_assets_tests.current_registry import current_registry
 
 NOW = dt.datetime(2025, 6, 1)
 BASE_LOGIT = -1.1  # about a 25 % open rate, as in the simulated world
@@ -154,7 +155,7 @@ def test_with_nothing_registered_the_fairness_assets_record_nothing_and_say_why(
     import mlflow
     from dagster_duckdb import DuckDBResource
 
-    from roi_assets.monitoring.fairness_assets import (
+    from roi_assets.monitoring.fairness.assets import (
         FairnessConfig,
         churn_fairness,
         engagement_fairness,
@@ -171,9 +172,15 @@ def test_with_nothing_registered_the_fairness_assets_record_nothing_and_say_why(
                 "opened_within_7d": [0, 1] * 5,
             }
         )
-        engagement = engagement_fairness(FairnessConfig(), features=sends, duckdb=warehouse)
+        engagement = engagement_fairness(
+            FairnessConfig(), features=sends, duckdb=warehouse, registry=current_registry()
+        )
         churn = churn_fairness(
-            FairnessConfig(), churn=pl.DataFrame(), daily=pl.DataFrame(), duckdb=warehouse
+            FairnessConfig(),
+            churn=pl.DataFrame(),
+            daily=pl.DataFrame(),
+            duckdb=warehouse,
+            registry=current_registry(),
         )
     finally:
         mlflow.set_tracking_uri(previous)

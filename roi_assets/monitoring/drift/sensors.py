@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb as duckdb_client
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.monitoring.alerts import critical_drift_alerts_after
+from roi_assets.monitoring.health.alerts import critical_drift_alerts_after
 
 RETRAIN_JOB = "refresh_all"
 

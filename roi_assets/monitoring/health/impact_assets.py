@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from roi_assets.evaluation.business_impact import daily_impact, uplift_table
 from roi_assets.evaluation.reliability import png_markdown
-from roi_assets.monitoring.impact_plot import impact_plot_png
+from roi_assets.monitoring.health.impact_plot import impact_plot_png
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 IMPACT_TABLE = "monitoring.business_impact"

@@ -1,4 +1,5 @@
-"""Monitoring assets: feature and prediction drift, champion health, serving health, alerts."""
+"""Health assets: each champion on its latest labelled window, the serving API's health, and
+the alerts (with the rollback a critical one triggers)."""
 
 import datetime as dt
 from typing import Any
@@ -10,16 +11,35 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets import settings
-from roi_assets.churn.ensemble import registered_model_name
-from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences, label_column
-from roi_assets.documents.assets import HELD_OUT_FRACTION, SPLIT_SEED, use_product_registry
-from roi_assets.documents.image_features import torch_threads
-from roi_assets.documents.labelled_corpus import classifier_inputs, held_out_split
+from roi_assets.catalog import (
+    CHURN_FEATURES,
+    CHURN_WINDOWS_DAYS,
+    CLIENT_DAILY,
+    DOCUMENT_CLASSIFIER_MODEL,
+    EMAIL_FEATURES,
+    ENGAGEMENT_MODELS,
+    churn_model_name,
+)
+from roi_assets.churn.features import build_sequences, label_column
+from roi_assets.deployment.rollback import roll_back_champion
 from roi_assets.engagement.features import LABEL_COMPLETE
 from roi_assets.engagement.model import predict_proba
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.windows import TimeWindow
-from roi_assets.monitoring.alerts import (
+from roi_assets.monitoring.drift.assets import document_drift_report, feature_drift_report
+from roi_assets.monitoring.drift.feature_drift import (
+    CHURN_INPUTS,
+    EMAIL_INPUTS,
+    MODEL_INPUTS,
+    PREDICTION_PREFIX,
+    compare_distributions,
+    drift_rows,
+    drift_windows,
+    latest_drift_rows,
+    markdown_table,
+    write_feature_drift,
+)
+from roi_assets.monitoring.health.alerts import (
     ROLLBACK_TYPES,
     AlertThresholds,
     accuracy_drop_alert,
@@ -29,59 +49,26 @@ from roi_assets.monitoring.alerts import (
     serving_alerts,
     write_alerts,
 )
-from roi_assets.monitoring.document_drift import (
-    MIN_DOCUMENTS,
-    current_documents,
-    document_drift,
-    read_classified,
-    too_few_documents,
-)
-from roi_assets.monitoring.drift import (
-    CHURN_INPUTS,
-    EMAIL_INPUTS,
-    MODEL_INPUTS,
-    PREDICTION_PREFIX,
-    compare_distributions,
-    drift_rows,
-    drift_windows,
-    feature_drift,
-    latest_drift_rows,
-    markdown_table,
-    write_feature_drift,
-)
-from roi_assets.monitoring.health import (
+from roi_assets.monitoring.health.champion_health import (
     already_evaluated,
     champion_health,
     latest_labelled_window,
     too_small_to_judge,
     window_evaluation,
 )
-from roi_assets.monitoring.rollback import roll_back_champion
-from roi_assets.monitoring.serving_health import (
+from roi_assets.monitoring.health.serving_health import (
     daily_serving_health,
     latest_serving_days,
     read_request_log,
     read_serving_health,
     write_serving_health,
 )
-from roi_assets.resources.tracking import CHAMPION, load_model_by_alias, version_behind_alias
+from roi_assets.monitoring.reports import GROUP, SAFE_RETRY, utc_now
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CHAMPION
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-GROUP = "monitoring"
-EMAIL_FEATURES = dg.AssetKey(["features", "feat_email_engagement"])
-CHURN_FEATURES = dg.AssetKey(["features", "feat_client_churn"])
-DAILY = dg.AssetKey(["features", "feat_client_daily"])
-LABELLED_DOCUMENTS = dg.AssetKey(["raw", "labelled_documents"])
-DOCUMENT_CLASSIFICATIONS = dg.AssetKey(["marts", "document_classifications"])
-ENGAGEMENT_TARGETS = {
-    "opened_within_7d": "roi-engagement-open",
-    "clicked_within_7d": "roi-engagement-click",
-}
 SCORE_COLUMNS = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
-DOCUMENT_CLASSIFIER = "roi-document-classifier"
-# Reading the registry and local files can fail for a moment (a locked sqlite store, a log file
-# being rotated); these assets upsert keyed rows, so running them again is harmless.
-SAFE_RETRY = dg.RetryPolicy(max_retries=2, delay=15, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class AlertThresholdsConfig(dg.Config):
@@ -96,137 +83,19 @@ class AlertThresholdsConfig(dg.Config):
         return AlertThresholds(**self.model_dump())
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
-def _report_path(name: str):
-    return settings.artifacts_dir() / "monitoring" / f"{name}.html"
-
-
-@dg.asset(
-    key=["monitoring", "feature_drift"],
-    group_name=GROUP,
-    kinds={"evidently", "duckdb"},
-    ins={"email": dg.AssetIn(key=EMAIL_FEATURES), "churn": dg.AssetIn(key=CHURN_FEATURES)},
-    pool=WAREHOUSE_POOL,
-    retry_policy=SAFE_RETRY,
-)
-def feature_drift_report(
-    context: dg.AssetExecutionContext,
-    email: pl.DataFrame,
-    churn: pl.DataFrame,
-    duckdb: DuckDBResource,
-) -> dg.MaterializeResult:
-    """Evidently drift of each model's stationary input features, training window against the
-    latest 28 days (normed Wasserstein for numbers, Jensen-Shannon for categories, threshold 0.1):
-    one row per model and feature in monitoring.feature_drift, and an HTML report per table."""
-    computed_at = _now()
-    metadata: dict[str, Any] = {}
-    frames = []
-    for frame, inputs in ((email, EMAIL_INPUTS), (churn, CHURN_INPUTS)):
-        report, windows = feature_drift(frame, inputs)
-        name = inputs.table.split(".")[-1]
-        path = report.save_html(_report_path(f"feature_drift_{name}"))
-        for model_name, model_inputs in MODEL_INPUTS.items():
-            if model_inputs is inputs:
-                frames.append(
-                    drift_rows(
-                        report,
-                        model_name=model_name,
-                        model_version=version_behind_alias(model_name, CHAMPION),
-                        reference_window=windows.reference_window,
-                        current_window=windows.current_window,
-                        computed_at=computed_at,
-                    )
-                )
-        metadata[f"{name}_report"] = dg.MetadataValue.path(str(path))
-        metadata[f"{name}_drift"] = dg.MetadataValue.md(
-            f"reference {windows.reference_window} ({windows.reference.height} rows), current "
-            f"{windows.current_window} ({windows.current.height} rows)\n\n"
-            + markdown_table(report.verdicts)
-        )
-        metadata[f"{name}_drifted_features"] = len(report.drifted_features)
-    with duckdb.get_connection() as con:
-        written = sum(write_feature_drift(con, rows) for rows in frames)
-    metadata["dagster/row_count"] = written
-    return dg.MaterializeResult(metadata=metadata)
-
-
-def _held_out_confidence(corpus: pl.DataFrame) -> list[float] | None:
-    """The champion's confidence on the archive's held-out documents; None when they are too few
-    to compare (the classifier is then not even loaded)."""
-    _, held_out = held_out_split(corpus, HELD_OUT_FRACTION, SPLIT_SEED)
-    if held_out.height < MIN_DOCUMENTS:
-        return None
-    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, CHAMPION).unwrap_python_model().classifier
-    texts, thumbnails, _ = classifier_inputs(held_out)
-    with torch_threads(1):
-        _, confidence = classifier.predict(texts, thumbnails)
-    return confidence.tolist()
-
-
-@dg.asset(
-    key=["monitoring", "document_drift"],
-    group_name=GROUP,
-    kinds={"evidently", "duckdb"},
-    ins={"corpus": dg.AssetIn(key=LABELLED_DOCUMENTS)},
-    deps=[DOCUMENT_CLASSIFICATIONS],
-    pool=WAREHOUSE_POOL,
-    retry_policy=SAFE_RETRY,
-)
-def document_drift_report(
-    context: dg.AssetExecutionContext, corpus: pl.DataFrame, duckdb: DuckDBResource
-) -> dg.MaterializeResult:
-    """Drift of the documents the classifier's champion read lately (quality score, OCR
-    confidence, page count, and its own confidence) against the labelled archive it learnt from,
-    in monitoring.feature_drift. Documents are classified by per-document runs, so on a first
-    refresh there may be none yet: then, as without champion, nothing is written."""
-    use_product_registry()
-    version = version_behind_alias(DOCUMENT_CLASSIFIER, CHAMPION)
-    if version is None:
-        return dg.MaterializeResult(
-            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} has no champion"}
-        )
-    with duckdb.get_connection() as con:
-        current = current_documents(read_classified(con), version)
-    reason = too_few_documents(corpus.height, current.height)
-    if reason is not None:
-        return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": reason})
-    held_out_confidence = _held_out_confidence(corpus)
-    drift = document_drift(corpus, current, held_out_confidence)
-    path = drift.inputs.save_html(_report_path("document_drift"))
-    rows = drift.rows(version, _now())
-    with duckdb.get_connection() as con:
-        written = write_feature_drift(con, rows)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": written,
-            "champion_version": version,
-            "report": dg.MetadataValue.path(str(path)),
-            "drift": dg.MetadataValue.md(
-                f"reference {drift.reference_window}, current {drift.current_window} "
-                f"({drift.current_documents} documents)\n\n" + markdown_table(drift.verdicts)
-            ),
-            "confidence": "compared"
-            if drift.confidence
-            else f"not compared: fewer than {MIN_DOCUMENTS} held-out archive documents",
-            "drifted_features": len(drift.drifted_features),
-        }
-    )
-
-
-def _engagement_health(email: pl.DataFrame, con, evaluated_at: dt.datetime) -> dict[str, Any]:
+def _engagement_health(
+    email: pl.DataFrame, con, evaluated_at: dt.datetime, registry: ModelRegistry
+) -> dict[str, Any]:
     """Engagement champions on the latest labelled sends, and their scores' drift."""
     metadata: dict[str, Any] = {}
     labelled = email.filter(pl.col(LABEL_COMPLETE))
     windows = drift_windows(email, EMAIL_INPUTS)
-    for target, model_name in ENGAGEMENT_TARGETS.items():
-        version = version_behind_alias(model_name, CHAMPION)
+    for target, model_name in ENGAGEMENT_MODELS.items():
+        version = registry.version(model_name, CHAMPION)
         if version is None:
             metadata[f"{model_name}"] = "no champion yet"
             continue
-        model = load_model_by_alias(model_name, CHAMPION, mlflow.sklearn.load_model)
+        model = registry.load(model_name, CHAMPION, mlflow.sklearn.load_model)
         rows = latest_labelled_window(labelled, EMAIL_INPUTS.time_column, target)
         metadata[model_name] = _evaluate_window(
             con,
@@ -263,17 +132,21 @@ def _engagement_health(email: pl.DataFrame, con, evaluated_at: dt.datetime) -> d
 
 
 def _churn_health(
-    churn: pl.DataFrame, daily: pl.DataFrame, con, evaluated_at: dt.datetime
+    churn: pl.DataFrame,
+    daily: pl.DataFrame,
+    con,
+    evaluated_at: dt.datetime,
+    registry: ModelRegistry,
 ) -> dict[str, Any]:
     """Churn champions (the stacked ensemble) on the latest labelled snapshots of their window."""
     metadata: dict[str, Any] = {}
-    for window in PREDICTION_WINDOWS:
-        model_name = registered_model_name(window)
-        version = version_behind_alias(model_name, CHAMPION)
+    for window in CHURN_WINDOWS_DAYS:
+        model_name = churn_model_name(window)
+        version = registry.version(model_name, CHAMPION)
         if version is None:
             metadata[model_name] = "no champion yet"
             continue
-        ensemble = load_model_by_alias(model_name, CHAMPION).unwrap_python_model().ensemble
+        ensemble = registry.load(model_name, CHAMPION).unwrap_python_model().ensemble
         rows = latest_labelled_window(churn, CHURN_INPUTS.time_column, label_column(window))
         metadata[model_name] = _evaluate_window(
             con,
@@ -327,7 +200,7 @@ def _evaluate_window(
     ins={
         "email": dg.AssetIn(key=EMAIL_FEATURES),
         "churn": dg.AssetIn(key=CHURN_FEATURES),
-        "daily": dg.AssetIn(key=DAILY),
+        "daily": dg.AssetIn(key=CLIENT_DAILY),
     },
     pool=WAREHOUSE_POOL,
     retry_policy=SAFE_RETRY,
@@ -338,15 +211,16 @@ def champion_health_report(
     churn: pl.DataFrame,
     daily: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Concept drift: each engagement and churn champion scored on the latest labelled window
     (the last 28 days with known labels), appended to monitoring.model_evaluations; and the drift
     of the engagement champions' scores, training window against the latest 28 days, in
     monitoring.feature_drift (feature `prediction:p_open` / `prediction:p_click`)."""
-    evaluated_at = _now()
+    evaluated_at = utc_now()
     with duckdb.get_connection() as con:
-        metadata = _engagement_health(email, con, evaluated_at)
-        metadata |= _churn_health(churn, daily, con, evaluated_at)
+        metadata = _engagement_health(email, con, evaluated_at, registry)
+        metadata |= _churn_health(churn, daily, con, evaluated_at, registry)
     return dg.MaterializeResult(metadata=metadata)
 
 
@@ -366,7 +240,7 @@ def serving_health(
     requests = read_request_log(settings.serving_log_dir())
     if requests.height == 0:
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "traffic": "no traffic"})
-    health = daily_serving_health(requests, _now())
+    health = daily_serving_health(requests, utc_now())
     with duckdb.get_connection() as con:
         written = write_serving_health(con, health)
     return dg.MaterializeResult(
@@ -386,19 +260,22 @@ def serving_health(
     pool=WAREHOUSE_POOL,
 )
 def model_alerts(
-    context: dg.AssetExecutionContext, config: AlertThresholdsConfig, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    config: AlertThresholdsConfig,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Breaches of the alert thresholds (accuracy drop 0.05, latency increase 100 ms, error rate
     0.01) and critical drift, written once each to monitoring.alerts. A new critical accuracy
     drop or error rate rolls the model's `champion` back to `previous_champion`, recorded in the
     alert; without a previous champion the alert says so."""
     thresholds = config.thresholds()
-    raised_at = _now()
+    raised_at = utc_now()
     with duckdb.get_connection() as con:
         drift = latest_drift_rows(con)
         found = drift_alerts(drift) if drift.height else []
-        for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER]:
-            version = version_behind_alias(model_name, CHAMPION)
+        for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER_MODEL]:
+            version = registry.version(model_name, CHAMPION)
             health = champion_health(con, model_name, version) if version else None
             alert = accuracy_drop_alert(health, thresholds) if health else None
             found += [alert] if alert else []
@@ -409,7 +286,7 @@ def model_alerts(
         acted = []
         for alert in new:
             if alert.is_critical and alert.alert_type in ROLLBACK_TYPES:
-                rollback = roll_back_champion(alert.model_name, alert.message)
+                rollback = roll_back_champion(alert.model_name, alert.message, registry.client())
                 context.log.warning("%s: %s", alert.model_name, rollback.note)
                 alert = alert.with_rollback(
                     rollback.rolled_back_from, rollback.rolled_back_to, rollback.note

@@ -18,7 +18,7 @@ import polars as pl
 from roi_assets.documents.classifier import DocumentClassifier
 from roi_assets.documents.image_features import torch_threads
 from roi_assets.documents.labelled_corpus import classifier_inputs
-from roi_assets.monitoring.explain import TreeView, global_importance
+from roi_assets.monitoring.explain.explanations import TreeView, global_importance
 
 MAX_DOCUMENTS = 200
 TOP_FEATURES = 30

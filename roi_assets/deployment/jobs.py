@@ -1,17 +1,14 @@
-"""The deployment domain's slice of the graph, and the daily schedule that advances it."""
+"""The daily deployment job and its schedule."""
 
 import dagster as dg
 
-from roi_assets.deployment.assets import GROUP, ab_outcomes, ab_test_decisions, rollout_state
-from roi_assets.deployment.checks import rollout_state_is_consistent
-
-CLOCKED_ASSETS = (ab_outcomes, ab_test_decisions, rollout_state)
+from roi_assets.deployment.assets import GROUP, rollout_state
 
 advance_deployments = dg.define_asset_job(
     "advance_deployments",
     # downstream too: whatever reads the rollout (the BI copy the serving API opens) follows it
     selection=dg.AssetSelection.groups(GROUP).downstream(),
-    description="Log A/B outcomes, decide the A/B tests and advance every rollout by one day.",
+    description="Judge each live evaluation and advance every model's rollout by one day.",
 )
 
 
@@ -28,15 +25,5 @@ def rollout_daily(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     as_of = context.scheduled_execution_time.date().isoformat()
     return dg.RunRequest(
         run_key=as_of,
-        run_config={
-            "ops": {a.op.name: {"config": {"as_of": as_of}} for a in CLOCKED_ASSETS},
-        },
+        run_config={"ops": {rollout_state.op.name: {"config": {"as_of": as_of}}}},
     )
-
-
-defs = dg.Definitions(
-    assets=list(CLOCKED_ASSETS),
-    asset_checks=[rollout_state_is_consistent],
-    jobs=[advance_deployments],
-    schedules=[rollout_daily],
-)

@@ -1,30 +1,17 @@
-"""The monitoring domain's slice of the graph: drift, champion and serving health, alerts, the
-daily monitoring job and the drift sensor."""
+"""Monitoring's jobs and schedules: the daily checks and the weekly reports."""
 
 import dagster as dg
 
-from roi_assets.monitoring.assets import (
-    champion_health_report,
-    document_drift_report,
-    feature_drift_report,
-    model_alerts,
-    serving_health,
-)
-from roi_assets.monitoring.checks import monitoring_checks
-from roi_assets.monitoring.explanation_assets import (
+from roi_assets.monitoring.drift.assets import document_drift_report, feature_drift_report
+from roi_assets.monitoring.explain.assets import (
     churn_counterfactuals,
     churn_explanations,
     document_explanations,
     engagement_explanations,
 )
-from roi_assets.monitoring.fairness_assets import (
-    churn_fairness,
-    churn_fairness_within_limits,
-    engagement_fairness,
-    engagement_fairness_within_limits,
-)
-from roi_assets.monitoring.impact_assets import business_impact
-from roi_assets.monitoring.sensors import drift_retrain_sensor
+from roi_assets.monitoring.fairness.assets import churn_fairness, engagement_fairness
+from roi_assets.monitoring.health.assets import champion_health_report, model_alerts, serving_health
+from roi_assets.monitoring.health.impact_assets import business_impact
 
 # Daily: what can raise an alert or move with each day's outcomes. Weekly: the reports that
 # describe model versions (explanations, counterfactuals, fairness), which change with Sunday's
@@ -75,16 +62,4 @@ monitoring_daily_schedule = dg.ScheduleDefinition(
     execution_timezone="UTC",
     description="Daily monitoring of every model.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
-)
-
-defs = dg.Definitions(
-    assets=[*DAILY_MONITORING, *WEEKLY_REPORTS],
-    asset_checks=[
-        *monitoring_checks,
-        engagement_fairness_within_limits,
-        churn_fairness_within_limits,
-    ],
-    sensors=[drift_retrain_sensor],
-    jobs=[monitoring_daily, monitoring_weekly],
-    schedules=[monitoring_daily_schedule, monitoring_weekly_schedule],
 )

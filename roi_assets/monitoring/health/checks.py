@@ -9,36 +9,41 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.monitoring.alerts import (
+from roi_assets.catalog import DOCUMENT_CLASSIFIER_MODEL
+from roi_assets.monitoring.drift.assets import feature_drift_report
+from roi_assets.monitoring.drift.feature_drift import (
+    MODEL_INPUTS,
+    PREDICTION_PREFIX,
+    latest_drift_rows,
+)
+from roi_assets.monitoring.health.alerts import (
     ERROR_RATE,
     LATENCY_INCREASE,
     accuracy_drop_alert,
     serving_alerts,
 )
-from roi_assets.monitoring.assets import (
-    DOCUMENT_CLASSIFIER,
+from roi_assets.monitoring.health.assets import (
     AlertThresholdsConfig,
     champion_health_report,
-    feature_drift_report,
     serving_health,
 )
-from roi_assets.monitoring.drift import MODEL_INPUTS, PREDICTION_PREFIX, latest_drift_rows
-from roi_assets.monitoring.health import champion_health
-from roi_assets.monitoring.serving_health import latest_serving_days, read_serving_health
-from roi_assets.resources.tracking import CHAMPION, version_behind_alias
+from roi_assets.monitoring.health.champion_health import champion_health
+from roi_assets.monitoring.health.serving_health import latest_serving_days, read_serving_health
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CHAMPION
 
 
 @dg.asset_check(asset=champion_health_report)
 def champion_accuracy_within_threshold(
-    config: AlertThresholdsConfig, duckdb: DuckDBResource
+    config: AlertThresholdsConfig, duckdb: DuckDBResource, registry: ModelRegistry
 ) -> dg.AssetCheckResult:
     """Fails when a champion's AUC-ROC on its latest labelled window is more than the threshold
     (0.05) below its first evaluation."""
     thresholds = config.thresholds()
     lines, breached = [], []
     with duckdb.get_connection() as con:
-        for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER]:
-            version = version_behind_alias(model_name, CHAMPION)
+        for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER_MODEL]:
+            version = registry.version(model_name, CHAMPION)
             health = champion_health(con, model_name, version) if version else None
             if health is None:
                 continue

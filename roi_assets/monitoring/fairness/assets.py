@@ -17,20 +17,26 @@ import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.churn.assets import DAILY
-from roi_assets.churn.assets import FEATURES as CHURN_FEATURES_TABLE
-from roi_assets.churn.ensemble import registered_model_name
-from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.catalog import (
+    CHURN_FEATURES,
+    CHURN_MODELS,
+    CHURN_RISK,
+    CHURN_WINDOWS_DAYS,
+    CLIENT_DAILY,
+    EMAIL_FEATURES,
+    ENGAGEMENT_EVALUATION_FRACTION,
+    ENGAGEMENT_MODELS,
+    ENGAGEMENT_SCORES,
+)
+from roi_assets.churn.features import build_sequences
 from roi_assets.churn.folds import InsufficientHistory
 from roi_assets.churn.splits import split_window
-from roi_assets.churn.tiers import HIGH_RISK
-from roi_assets.engagement.assets import EVALUATION_FRACTION
-from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
-from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
+from roi_assets.churn.tiers import MEDIUM_RISK
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
 from roi_assets.engagement.model import predict_proba
+from roi_assets.evaluation.risk_metrics import watch_list_mask
 from roi_assets.evaluation.windows import time_ordered_split
-from roi_assets.monitoring.fairness import (
+from roi_assets.monitoring.fairness.assessment import (
     PROTECTED_ATTRIBUTES,
     TABLE,
     FairnessLimits,
@@ -40,17 +46,11 @@ from roi_assets.monitoring.fairness import (
     summary_markdown,
     write_fairness_metrics,
 )
-from roi_assets.resources.tracking import (
-    CHAMPION,
-    champion_or_candidate,
-    load_model_by_alias,
-    version_behind_alias,
-)
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CHAMPION, champion_or_candidate
 from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
 
-ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
-CHURN_RISK = dg.AssetKey(["marts", "churn_risk"])
-CHURN_MODELS = tuple(registered_model_name(window) for window in PREDICTION_WINDOWS)
+MEDIUM_OR_HIGHER = "medium_or_higher"
 
 
 class FairnessConfig(dg.Config):
@@ -78,8 +78,10 @@ def _assess(
     scores: np.ndarray,
     decisions: np.ndarray,
     rows: pl.DataFrame,
+    also_judged: dict[str, np.ndarray] | None = None,
 ) -> tuple[pl.DataFrame, dict[str, object]]:
-    """The served decisions' report and the mitigation's, with their metadata."""
+    """The served decisions' report (variant `model`), the report of any other decision rule the
+    business acts on (`also_judged`, one variant each) and the mitigation's, with metadata."""
     protected = {name: rows[name].to_numpy() for name in PROTECTED_ATTRIBUTES}
     named = {
         "model_name": model_name,
@@ -88,6 +90,10 @@ def _assess(
         "limits": config.limits(),
     }
     served = fairness_report(outcomes, decisions, protected, **named)
+    others = [
+        fairness_report(outcomes, rule, protected, variant=variant, **named)
+        for variant, rule in (also_judged or {}).items()
+    ]
     mitigated, skipped = mitigation_report(
         outcomes,
         scores,
@@ -96,7 +102,7 @@ def _assess(
         seed=config.seed,
         **named,
     )
-    report = pl.concat([served, mitigated])
+    report = pl.concat([served, *others, mitigated])
     metadata: dict[str, dg.RawMetadataValue] = {
         f"{model_name}_version": f"{version} ({alias})",
         f"{model_name}_rows": len(outcomes),
@@ -124,11 +130,14 @@ def _write(
     group_name="monitoring",
     kinds={"fairlearn", "python", "duckdb"},
     deps=[ENGAGEMENT_SCORES],
-    ins={"features": dg.AssetIn(key=ENGAGEMENT_FEATURES_TABLE)},
+    ins={"features": dg.AssetIn(key=EMAIL_FEATURES)},
     pool=WAREHOUSE_POOL,
 )
 def engagement_fairness(
-    config: FairnessConfig, features: pl.DataFrame, duckdb: DuckDBResource
+    config: FairnessConfig,
+    features: pl.DataFrame,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Group fairness of the engagement champions (roi-engagement-open / -click; a model without
     one: its candidate) on the latest
@@ -138,15 +147,15 @@ def engagement_fairness(
     against the configured limits, and the same after a cross-fitted ThresholdOptimizer (variant
     'mitigated', a report only: what is served never changes); to monitoring.fairness_metrics."""
     labelled = labelled_history(features, HEADLINE_TARGET)
-    _, rows = time_ordered_split(labelled, TIME_COLUMN, EVALUATION_FRACTION)
+    _, rows = time_ordered_split(labelled, TIME_COLUMN, ENGAGEMENT_EVALUATION_FRACTION)
     reports, metadata = [], {}
     for target, model_name in ENGAGEMENT_MODELS.items():
-        found = champion_or_candidate(model_name)
+        found = champion_or_candidate(model_name, registry.client())
         if found is None:
             metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to assess"
             continue
         alias, version = found
-        model = load_model_by_alias(model_name, alias, mlflow.sklearn.load_model)
+        model = registry.load(model_name, alias, mlflow.sklearn.load_model)
         scores = predict_proba(model, rows)
         decisions = (scores >= model.threshold).astype(np.int64)
         report, found = _assess(
@@ -161,21 +170,26 @@ def engagement_fairness(
     group_name="monitoring",
     kinds={"fairlearn", "python", "duckdb"},
     deps=[CHURN_RISK],
-    ins={"churn": dg.AssetIn(key=CHURN_FEATURES_TABLE), "daily": dg.AssetIn(key=DAILY)},
+    ins={"churn": dg.AssetIn(key=CHURN_FEATURES), "daily": dg.AssetIn(key=CLIENT_DAILY)},
     pool=WAREHOUSE_POOL,
 )
 def churn_fairness(
-    config: FairnessConfig, churn: pl.DataFrame, daily: pl.DataFrame, duckdb: DuckDBResource
+    config: FairnessConfig,
+    churn: pl.DataFrame,
+    daily: pl.DataFrame,
+    duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Group fairness of the churn champions (roi-churn-30d / -60d / -90d; a window without one:
-    its candidate) on each window's latest
-    labelled snapshots: the decision is a high-tier alert (risk ≥ 0.6), compared with who churned;
-    per age_group, geographic_region and client_value_tier the same rates, gaps and limits as the
-    engagement report, and the ThresholdOptimizer mitigation next to them (a report only); to
-    monitoring.fairness_metrics."""
+    its candidate) on each window's latest labelled snapshots. The decision judged is the one the
+    business acts on: being put on the watch list (the riskiest 3 %, variant `model`); the
+    medium-or-higher tier (risk ≥ 0.3) is reported too (variant `medium_or_higher`), compared with
+    who churned. Per age_group, geographic_region and client_value_tier the same rates, gaps,
+    disparate impact and limits as the engagement report, and the ThresholdOptimizer mitigation
+    next to them (a report only); to monitoring.fairness_metrics."""
     reports, metadata = [], {}
-    for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
-        found = champion_or_candidate(model_name)
+    for window, model_name in zip(CHURN_WINDOWS_DAYS, CHURN_MODELS, strict=True):
+        found = champion_or_candidate(model_name, registry.client())
         if found is None:
             metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to assess"
             continue
@@ -187,9 +201,8 @@ def churn_fairness(
             metadata[f"{model_name}_skipped"] = str(too_short)
             continue
         rows = split.evaluation
-        ensemble = load_model_by_alias(model_name, alias).unwrap_python_model().ensemble
+        ensemble = registry.load(model_name, alias).unwrap_python_model().ensemble
         scores = ensemble.predict_proba(rows, build_sequences(daily, rows))
-        decisions = (scores >= HIGH_RISK).astype(np.int64)
         report, found = _assess(
             config,
             model_name,
@@ -197,15 +210,18 @@ def churn_fairness(
             version,
             rows[split.label].to_numpy(),
             scores,
-            decisions,
+            watch_list_mask(scores).astype(np.int64),
             rows,
+            also_judged={MEDIUM_OR_HIGHER: (scores >= MEDIUM_RISK).astype(np.int64)},
         )
         reports.append(report)
         metadata |= found
     return _write(duckdb, reports, metadata)
 
 
-def _warn_past_limits(duckdb: DuckDBResource, model_names: Iterable[str]) -> dg.AssetCheckResult:
+def _warn_past_limits(
+    duckdb: DuckDBResource, registry: ModelRegistry, model_names: Iterable[str]
+) -> dg.AssetCheckResult:
     """Warns when a champion's latest report has a judged summary past its limit."""
     names = list(model_names)
     with duckdb.get_connection() as con:
@@ -222,7 +238,7 @@ def _warn_past_limits(duckdb: DuckDBResource, model_names: Iterable[str]) -> dg.
             [names],
         ).pl()
     champions = pl.DataFrame(
-        {"model_name": names, "model_version": [version_behind_alias(n, CHAMPION) for n in names]},
+        {"model_name": names, "model_version": [registry.version(n, CHAMPION) for n in names]},
         schema={"model_name": pl.String, "model_version": pl.String},
     )
     rows = rows.join(champions, on=["model_name", "model_version"], how="semi")
@@ -244,14 +260,18 @@ def _warn_past_limits(duckdb: DuckDBResource, model_names: Iterable[str]) -> dg.
 
 
 @dg.asset_check(asset=engagement_fairness)
-def engagement_fairness_within_limits(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def engagement_fairness_within_limits(
+    duckdb: DuckDBResource, registry: ModelRegistry
+) -> dg.AssetCheckResult:
     """Warns (never blocks) when an engagement champion's demographic parity difference, equal
     opportunity difference or disparate impact ratio is past its configured limit."""
-    return _warn_past_limits(duckdb, ENGAGEMENT_MODELS.values())
+    return _warn_past_limits(duckdb, registry, ENGAGEMENT_MODELS.values())
 
 
 @dg.asset_check(asset=churn_fairness)
-def churn_fairness_within_limits(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+def churn_fairness_within_limits(
+    duckdb: DuckDBResource, registry: ModelRegistry
+) -> dg.AssetCheckResult:
     """Warns (never blocks) when a churn champion's demographic parity difference, equal
     opportunity difference or disparate impact ratio is past its configured limit."""
-    return _warn_past_limits(duckdb, CHURN_MODELS)
+    return _warn_past_limits(duckdb, registry, CHURN_MODELS)

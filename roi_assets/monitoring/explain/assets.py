@@ -17,32 +17,37 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets import settings
-from roi_assets.churn.assets import DAILY
-from roi_assets.churn.assets import FEATURES as CHURN_FEATURES_TABLE
-from roi_assets.churn.ensemble import registered_model_name
-from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.catalog import (
+    CHURN_FEATURES,
+    CHURN_MODELS,
+    CHURN_RISK,
+    CHURN_WINDOWS_DAYS,
+    CLIENT_DAILY,
+    DOCUMENT_CLASSIFIER_MODEL,
+    EMAIL_FEATURES,
+    ENGAGEMENT_MODELS,
+    ENGAGEMENT_SCORES,
+    LABELLED_DOCUMENTS,
+)
+from roi_assets.churn.features import build_sequences
 from roi_assets.churn.scoring import latest_snapshot_rows
-from roi_assets.documents.assets import MODEL_NAME as DOCUMENT_CLASSIFIER
-from roi_assets.documents.assets import document_classifier_promotion, use_product_registry
-from roi_assets.engagement.assets import FEATURES as ENGAGEMENT_FEATURES_TABLE
-from roi_assets.engagement.assets import TARGETS as ENGAGEMENT_MODELS
 from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
 from roi_assets.engagement.scoring import default_slot_rows
 from roi_assets.evaluation.reliability import png_markdown
-from roi_assets.monitoring.counterfactual import (
+from roi_assets.monitoring.explain.counterfactual import (
     counterfactual_row,
     counterfactual_targets,
     stack_counterfactuals,
     value_grid,
     write_counterfactuals,
 )
-from roi_assets.monitoring.document_explain import (
+from roi_assets.monitoring.explain.document_explain import (
     MAX_DOCUMENTS,
     PLOTTED_FEATURES,
     corpus_importance,
     importance_bar_png,
 )
-from roi_assets.monitoring.explain import (
+from roi_assets.monitoring.explain.explanations import (
     LIME,
     SHAP,
     TreeView,
@@ -55,18 +60,12 @@ from roi_assets.monitoring.explain import (
     write_client_explanations,
     write_feature_importance,
 )
-from roi_assets.resources.tracking import (
-    CHAMPION,
-    champion_or_candidate,
-    load_model_by_alias,
-    version_behind_alias,
-)
+from roi_assets.monitoring.reports import GROUP, utc_now
+from roi_assets.resources.registry import ModelRegistry
+from roi_assets.resources.tracking import CHAMPION, champion_or_candidate
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-ENGAGEMENT_SCORES = dg.AssetKey(["marts", "engagement_scores"])
-CHURN_RISK = dg.AssetKey(["marts", "churn_risk"])
-LABELLED_DOCUMENTS = dg.AssetKey(["raw", "labelled_documents"])
-CHURN_MODELS = tuple(registered_model_name(window) for window in PREDICTION_WINDOWS)
+DOCUMENT_CLASSIFIER_PROMOTION = dg.AssetKey(["document_classifier_promotion"])
 
 
 class ExplanationConfig(dg.Config):
@@ -86,10 +85,6 @@ class CounterfactualConfig(dg.Config):
     """At most `max_clients` clients per window, the riskiest first."""
 
     max_clients: int = 20
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _sample(frame: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
@@ -164,6 +159,7 @@ def _explain_models(
     rows_for: Callable[[str], tuple[pl.DataFrame, pl.DataFrame]],
     config: ExplanationConfig,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Explain each model's champion (its candidate while it has none); `rows_for(model_name)`
     gives (background, clients). A candidate scores no one, so its per-client SHAP covers the
@@ -172,7 +168,7 @@ def _explain_models(
     metadata: dict[str, dg.RawMetadataValue] = {}
     explained = []
     for model_name in model_names:
-        found = champion_or_candidate(model_name)
+        found = champion_or_candidate(model_name, registry.client())
         if found is None:
             metadata[f"{model_name}_skipped"] = "nothing registered yet: nothing to explain"
             continue
@@ -184,7 +180,7 @@ def _explain_models(
         explained.append(
             explain_version(model_name, alias, version, view, background, clients, config)
         )
-    at = _now()
+    at = utc_now()
     with duckdb.get_connection() as con:
         written = sum(explanation.write(con, at) for explanation in explained)
     for explanation in explained:
@@ -193,11 +189,11 @@ def _explain_models(
 
 
 @dg.asset(
-    group_name="monitoring",
+    group_name=GROUP,
     kinds={"shap", "python", "duckdb"},
     ins={
         "scores": dg.AssetIn(key=ENGAGEMENT_SCORES),
-        "features": dg.AssetIn(key=ENGAGEMENT_FEATURES_TABLE),
+        "features": dg.AssetIn(key=EMAIL_FEATURES),
     },
     pool=WAREHOUSE_POOL,
 )
@@ -206,6 +202,7 @@ def engagement_explanations(
     scores: pl.DataFrame,
     features: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Why the engagement champions (roi-engagement-open / -click; a model without one: its
     candidate) score what they score: mean
@@ -217,14 +214,18 @@ def engagement_explanations(
     background = _sample(history, config.background_rows, config.seed)
     clients = default_slot_rows(features, scores["client_id"]).head(config.max_clients)
     return _explain_models(
-        tuple(ENGAGEMENT_MODELS.values()), lambda _: (background, clients), config, duckdb
+        tuple(ENGAGEMENT_MODELS.values()),
+        lambda _: (background, clients),
+        config,
+        duckdb,
+        registry,
     )
 
 
 @dg.asset(
-    group_name="monitoring",
+    group_name=GROUP,
     kinds={"shap", "python", "duckdb"},
-    ins={"risk": dg.AssetIn(key=CHURN_RISK), "churn": dg.AssetIn(key=CHURN_FEATURES_TABLE)},
+    ins={"risk": dg.AssetIn(key=CHURN_RISK), "churn": dg.AssetIn(key=CHURN_FEATURES)},
     pool=WAREHOUSE_POOL,
 )
 def churn_explanations(
@@ -232,6 +233,7 @@ def churn_explanations(
     risk: pl.DataFrame,
     churn: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Why the churn champions (roi-churn-30d / -60d / -90d; a window without one: its candidate)
     rate a client's risk: mean |SHAP| per tabular feature of the random forest (churn
@@ -246,51 +248,55 @@ def churn_explanations(
     acted_on = (pl.col("tier") != "low") | pl.col("on_watch_list")
 
     def rows_for(model_name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        window = PREDICTION_WINDOWS[CHURN_MODELS.index(model_name)]
+        window = CHURN_WINDOWS_DAYS[CHURN_MODELS.index(model_name)]
         listed = risk.filter((pl.col("window_days") == window) & acted_on)["client_id"]
         # A window without a champion has no mart rows: its candidate explains a sample of all.
         clients = every_client.filter(pl.col("client_id").is_in(listed.implode()))
         return background, (clients if listed.len() else every_client).head(config.max_clients)
 
-    return _explain_models(CHURN_MODELS, rows_for, config, duckdb)
+    return _explain_models(CHURN_MODELS, rows_for, config, duckdb, registry)
 
 
 @dg.asset(
     key=["monitoring", "document_explanations"],
-    group_name="monitoring",
+    group_name=GROUP,
     kinds={"shap", "lightgbm", "duckdb"},
     ins={"corpus": dg.AssetIn(key=LABELLED_DOCUMENTS)},
-    deps=[document_classifier_promotion],
+    deps=[DOCUMENT_CLASSIFIER_PROMOTION],
     pool=WAREHOUSE_POOL,
 )
-def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.MaterializeResult:
+def document_explanations(
+    corpus: pl.DataFrame, duckdb: DuckDBResource, registry: ModelRegistry
+) -> dg.MaterializeResult:
     """Which words and page-image scores the document classifier's champion (its candidate while
     it has none) leans on: mean |SHAP|
     of its LightGBM (over the nine types) on at most 200 labelled archive documents, the top 30
     to monitoring.feature_importance, so a shift to scanning noise or boilerplate shows up."""
-    use_product_registry()
-    found = champion_or_candidate(DOCUMENT_CLASSIFIER)
+    found = champion_or_candidate(DOCUMENT_CLASSIFIER_MODEL, registry.client())
     if found is None:
         return dg.MaterializeResult(
-            metadata={"dagster/row_count": 0, "skipped": f"{DOCUMENT_CLASSIFIER} is not registered"}
+            metadata={
+                "dagster/row_count": 0,
+                "skipped": f"{DOCUMENT_CLASSIFIER_MODEL} is not registered",
+            }
         )
     alias, version = found
-    classifier = load_model_by_alias(DOCUMENT_CLASSIFIER, alias).unwrap_python_model().classifier
+    classifier = registry.load(DOCUMENT_CLASSIFIER_MODEL, alias).unwrap_python_model().classifier
     importance = corpus_importance(classifier, corpus)
     documents = min(corpus.height, MAX_DOCUMENTS)
-    title = f"{DOCUMENT_CLASSIFIER} v{version}: mean |SHAP| on {documents} documents"
+    title = f"{DOCUMENT_CLASSIFIER_MODEL} v{version}: mean |SHAP| on {documents} documents"
     png = importance_bar_png(importance, title)
     folder = settings.artifacts_dir() / "monitoring"
     folder.mkdir(parents=True, exist_ok=True)
-    plot_path = folder / f"shap_importance_{DOCUMENT_CLASSIFIER}_v{version}.png"
+    plot_path = folder / f"shap_importance_{DOCUMENT_CLASSIFIER_MODEL}_v{version}.png"
     plot_path.write_bytes(png)
     with duckdb.get_connection() as con:
         written = write_feature_importance(
             con,
             importance,
-            model_name=DOCUMENT_CLASSIFIER,
+            model_name=DOCUMENT_CLASSIFIER_MODEL,
             model_version=version,
-            computed_at=_now(),
+            computed_at=utc_now(),
         )
     top = importance.head(PLOTTED_FEATURES).to_pandas().to_markdown(index=False, floatfmt=".4f")
     return dg.MaterializeResult(
@@ -299,7 +305,7 @@ def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.Ma
             "version": f"{version} ({alias})",
             "documents_explained": documents,
             "importance": dg.MetadataValue.md(
-                top + "\n\n" + png_markdown(png, f"SHAP importance of {DOCUMENT_CLASSIFIER}")
+                top + "\n\n" + png_markdown(png, f"SHAP importance of {DOCUMENT_CLASSIFIER_MODEL}")
             ),
             "plot": dg.MetadataValue.path(str(plot_path)),
         }
@@ -307,12 +313,12 @@ def document_explanations(corpus: pl.DataFrame, duckdb: DuckDBResource) -> dg.Ma
 
 
 @dg.asset(
-    group_name="monitoring",
+    group_name=GROUP,
     kinds={"python", "duckdb"},
     ins={
         "risk": dg.AssetIn(key=CHURN_RISK),
-        "churn": dg.AssetIn(key=CHURN_FEATURES_TABLE),
-        "daily": dg.AssetIn(key=DAILY),
+        "churn": dg.AssetIn(key=CHURN_FEATURES),
+        "daily": dg.AssetIn(key=CLIENT_DAILY),
     },
     pool=WAREHOUSE_POOL,
 )
@@ -322,6 +328,7 @@ def churn_counterfactuals(
     churn: pl.DataFrame,
     daily: pl.DataFrame,
     duckdb: DuckDBResource,
+    registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """For the clients of marts.churn_risk someone is asked to act on, the riskiest first: the
     smallest realistic change in actionable features (logins, document use, support resolution,
@@ -331,8 +338,8 @@ def churn_counterfactuals(
     grids = value_grid(churn)
     metadata: dict[str, dg.RawMetadataValue] = {}
     frames = []
-    for window, model_name in zip(PREDICTION_WINDOWS, CHURN_MODELS, strict=True):
-        version = version_behind_alias(model_name, CHAMPION)
+    for window, model_name in zip(CHURN_WINDOWS_DAYS, CHURN_MODELS, strict=True):
+        version = registry.version(model_name, CHAMPION)
         targets = counterfactual_targets(
             risk.filter(pl.col("window_days") == window), config.max_clients
         )
@@ -359,7 +366,7 @@ def churn_counterfactuals(
             rows["snapshot_date"],
             pl.lit(model_name).alias("model_name"),
             pl.lit(version).alias("model_version"),
-            pl.lit(_now()).alias("computed_at"),
+            pl.lit(utc_now()).alias("computed_at"),
         )
         frames.append(frame)
         metadata[f"{model_name}_clients"] = frame.height

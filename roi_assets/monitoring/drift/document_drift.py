@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from roi_assets.monitoring.drift import (
+from roi_assets.monitoring.drift.feature_drift import (
     CURRENT_DAYS,
     PREDICTION_PREFIX,
     DriftReport,

@@ -24,9 +24,9 @@ from dataclasses import dataclass, replace
 import duckdb
 import polars as pl
 
-from roi_assets.monitoring.drift import PREDICTION_PREFIX
-from roi_assets.monitoring.health import ChampionHealth
-from roi_assets.monitoring.serving_health import ServingDay
+from roi_assets.monitoring.drift.feature_drift import PREDICTION_PREFIX
+from roi_assets.monitoring.health.champion_health import ChampionHealth
+from roi_assets.monitoring.health.serving_health import ServingDay
 from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.alerts"

@@ -12,10 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import mlflow
 from mlflow import MlflowClient
 
-from roi_assets import settings
 from roi_assets.resources.tracking import (
     CHAMPION,
     PREVIOUS_CHAMPION,
@@ -44,17 +42,8 @@ class Rollback:
         return f"champion rolled back from v{self.rolled_back_from} to v{self.rolled_back_to}"
 
 
-def _client() -> MlflowClient:
-    if not mlflow.is_tracking_uri_set():
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri())
-    return MlflowClient()
-
-
-def roll_back_champion(
-    model_name: str, reason: str, client: MlflowClient | None = None
-) -> Rollback:
+def roll_back_champion(model_name: str, reason: str, client: MlflowClient) -> Rollback:
     """Give `champion` back to `previous_champion` and mark the outgoing version."""
-    client = client or _client()
     current = version_behind_alias(model_name, CHAMPION, client)
     target = previous_champion(model_name, client)
     if current is None or target is None or target == current:
@@ -68,9 +57,7 @@ def roll_back_champion(
     return Rollback(model_name, rolled_back_from=current, rolled_back_to=target)
 
 
-def was_rolled_back(
-    model_name: str, model_version: str, client: MlflowClient | None = None
-) -> bool:
+def was_rolled_back(model_name: str, model_version: str, client: MlflowClient) -> bool:
     """Whether this version was once pulled from champion by a rollback."""
-    found = (client or _client()).get_model_version(model_name, str(model_version))
+    found = client.get_model_version(model_name, str(model_version))
     return ROLLED_BACK_AT_TAG in (found.tags or {})

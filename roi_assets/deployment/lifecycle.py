@@ -1,0 +1,280 @@
+"""The one lifecycle every registered model goes through, whatever its domain:
+
+    train → evaluate on a later window (model, oracle, baselines) → gate → `challenger`
+          → live evaluation (A/B test on landed outcomes, or shadow on matured labels)
+          → rollout 20 → 50 → 80 → 100 % (days 7/14/21/28) → `champion`
+    with `previous_champion` kept, and a rollback possible at every stage.
+
+Domains supply only what differs, as a `ModelFamily`: which live evaluation applies and, for a
+shadow test, how to score both versions on the rows whose labels matured. Everything else —
+aliases, the state machine (`deployment.rollout`), verdicts (`deployment.ab_test`,
+`deployment.shadow`), records (`deployment.state_store`) and the routing the marts serve by — is
+here, the same for every model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import duckdb
+import polars as pl
+from mlflow import MlflowClient
+
+from roi_assets.deployment.ab_test import SPECIFICATION_AB_TEST, ABTestConfig, ABTestResult
+from roi_assets.deployment.ab_test import decide_ab_test as _decide_ab_test
+from roi_assets.deployment.critical_alerts import critical_alerts
+from roi_assets.deployment.outcomes import landed_outcomes, read_outcomes, write_outcomes
+from roi_assets.deployment.rollout import (
+    AB_TEST,
+    FULL,
+    ROLLOUT,
+    SHADOW,
+    RolloutState,
+    Transition,
+    next_state,
+    roll_back,
+    start_experiment,
+)
+from roi_assets.deployment.shadow import ShadowConfig, decide_shadow
+from roi_assets.deployment.split import CHALLENGER_ARM, arm_for, experiment_salt
+from roi_assets.deployment.state_store import (
+    append_transitions,
+    read_states,
+    started_recorded_at,
+    write_decision,
+    write_state,
+)
+from roi_assets.resources.tracking import (
+    CHALLENGER,
+    CHAMPION,
+    promote_to_challenger,
+    promote_to_champion,
+    version_behind_alias,
+)
+
+LiveEvaluation = Literal["ab_test", "shadow"]
+NOTHING_TO_DEPLOY = "nothing to deploy"
+
+
+@dataclass(frozen=True)
+class ShadowRequest:
+    """What a shadow scorer is given: the warehouse, the registry, the two versions and the
+    rows to judge (those whose label matured since `since`, before `as_of`)."""
+
+    con: duckdb.DuckDBPyConnection
+    client: MlflowClient
+    model_name: str
+    champion_version: str
+    challenger_version: str
+    since: dt.date
+    as_of: dt.date
+
+
+# Returns the paired per-row losses: columns `loss_champion`, `loss_challenger`.
+ShadowScorer = Callable[[ShadowRequest], pl.DataFrame]
+
+
+@dataclass(frozen=True)
+class ModelFamily:
+    """What differs between models in the lifecycle.
+
+    `ab_test`: the model decides something the world acts on; its challenger serves a 20 % arm
+    and is judged on the `engagement` (`opened_at` / `clicked_at`) that lands for each arm.
+    `shadow`: both versions score, the champion serves, and `shadow_losses` compares them on
+    matured labels (`metric` names the loss)."""
+
+    model_name: str
+    live_evaluation: LiveEvaluation
+    engagement: str = "opened_at"
+    shadow_losses: ShadowScorer | None = None
+    metric: str = "engagement_rate"
+    shadow: ShadowConfig = field(default_factory=ShadowConfig)
+
+    def __post_init__(self) -> None:
+        if self.live_evaluation == "shadow" and self.shadow_losses is None:
+            raise ValueError(f"{self.model_name}: a shadow evaluation needs shadow_losses")
+
+    @property
+    def first_stage(self) -> str:
+        return AB_TEST if self.live_evaluation == "ab_test" else SHADOW
+
+
+@dataclass(frozen=True)
+class DeploymentDay:
+    """What a day did to one model's deployment."""
+
+    model_name: str
+    state: RolloutState | None
+    transitions: tuple[Transition, ...]
+    note: str
+
+
+def admit_candidate(
+    client: MlflowClient, model_name: str, version: str, passed: bool
+) -> tuple[str, ...]:
+    """The gate's consequence, the same for every model: a passing candidate becomes
+    `challenger` (and `champion` when the model has none yet); a failing one keeps only its
+    `candidate` alias. Returns the aliases set."""
+    if not passed:
+        return ()
+    return promote_to_challenger(model_name, str(version), client)
+
+
+def judge(
+    con: duckdb.DuckDBPyConnection,
+    client: MlflowClient,
+    family: ModelFamily,
+    state: RolloutState,
+    as_of: dt.date,
+    ab_config: ABTestConfig = SPECIFICATION_AB_TEST,
+) -> ABTestResult:
+    """The live evaluation's verdict of the day, from what landed (A/B) or matured (shadow),
+    recorded in monitoring.ab_test_decisions."""
+    key = experiment_salt(state.model_name, state.challenger_version)
+    start = state.started_at.date()
+    days_elapsed = (as_of - start).days
+    if family.live_evaluation == "ab_test":
+        # The marts publish the arms' decisions from the morning after the test started.
+        outcomes = landed_outcomes(
+            con,
+            key,
+            state.challenger_version,
+            ab_config.challenger_share,
+            start + dt.timedelta(days=1),
+            as_of,
+            family.engagement,
+        )
+        write_outcomes(con, outcomes)
+        result = _decide_ab_test(read_outcomes(con, key, before=as_of), days_elapsed, ab_config)
+    else:
+        request = ShadowRequest(
+            con,
+            client,
+            state.model_name,
+            state.champion_version,
+            state.challenger_version,
+            start,
+            as_of,
+        )
+        losses = family.shadow_losses(request)
+        result = decide_shadow(losses, days_elapsed, family.metric, family.shadow)
+    write_decision(con, key, state, as_of, result)
+    return result
+
+
+def _start_if_new_challenger(
+    con: duckdb.DuckDBPyConnection,
+    client: MlflowClient,
+    family: ModelFamily,
+    previous: RolloutState | None,
+    as_of: dt.date,
+) -> DeploymentDay:
+    name = family.model_name
+    champion = version_behind_alias(name, CHAMPION, client)
+    challenger = version_behind_alias(name, CHALLENGER, client)
+    if champion is None or challenger is None or challenger == champion:
+        note = f"{NOTHING_TO_DEPLOY}: no challenger distinct from the champion"
+        return DeploymentDay(name, previous, (), note)
+    if previous is not None and previous.challenger_version == challenger:
+        note = f"{NOTHING_TO_DEPLOY}: challenger v{challenger} already ended {previous.stage}"
+        return DeploymentDay(name, previous, (), note)
+    state, started = start_experiment(
+        name,
+        challenger,
+        champion,
+        as_of,
+        SPECIFICATION_AB_TEST.challenger_share,
+        family.first_stage,
+    )
+    write_state(con, state)
+    append_transitions(con, [started])
+    return DeploymentDay(name, state, (started,), f"{started.reason}: {state.stage} starts")
+
+
+def advance(
+    con: duckdb.DuckDBPyConnection,
+    client: MlflowClient,
+    family: ModelFamily,
+    as_of: dt.date,
+) -> DeploymentDay:
+    """Move one model's deployment to the day `as_of`: start a live evaluation for a new
+    challenger, judge a running one, step the rollout, make the challenger champion at the end,
+    or roll back on a critical alert raised since the deployment started. Running the same day
+    twice changes nothing the second time."""
+    state = read_states(con).get(family.model_name)
+    if state is None or not state.active:
+        return _start_if_new_challenger(con, client, family, state, as_of)
+    since = started_recorded_at(con, state) or state.started_at
+    alerts = critical_alerts(con, family.model_name, since)
+    if alerts:
+        after, transition = roll_back(state, alerts[0].describe(), as_of)
+    else:
+        decision = None
+        if state.stage in (AB_TEST, SHADOW) and as_of > state.updated_at.date():
+            decision = judge(con, client, family, state, as_of)
+        after, transition = next_state(state, as_of, decision, SPECIFICATION_AB_TEST.duration_days)
+        if after.stage == FULL and transition is not None:
+            promote_to_champion(family.model_name, after.challenger_version, client)
+    write_state(con, after)
+    transitions = () if transition is None else (transition,)
+    append_transitions(con, transitions)
+    note = transition.reason if transition else f"{after.stage} at {after.challenger_share:.0%}"
+    return DeploymentDay(family.model_name, after, transitions, note)
+
+
+@dataclass(frozen=True)
+class ServingPlan:
+    """Which version serves which client of one model today: the champion, except for the
+    clients the running A/B test or rollout gives to the challenger (the product's split)."""
+
+    model_name: str
+    champion_version: str | None
+    challenger_version: str | None = None
+    challenger_share: float = 0.0
+
+    def version_for(self, client_id: str) -> str | None:
+        if self.challenger_version is None or self.challenger_share <= 0:
+            return self.champion_version
+        salt = experiment_salt(self.model_name, self.challenger_version)
+        if arm_for(client_id, self.challenger_share, salt) == CHALLENGER_ARM:
+            return self.challenger_version
+        return self.champion_version
+
+    def versions(self, client_ids: pl.Series) -> pl.Series:
+        """The serving version of each client, in order."""
+        return pl.Series(
+            "model_version", [self.version_for(c) for c in client_ids], dtype=pl.String
+        )
+
+
+def serving_plan(
+    con: duckdb.DuckDBPyConnection, client: MlflowClient, model_name: str
+) -> ServingPlan:
+    """Today's plan for `model_name`: read from its deployment (monitoring.rollout_state) and the
+    registry's champion."""
+    champion = version_behind_alias(model_name, CHAMPION, client)
+    state = read_states(con).get(model_name)
+    if state is None or state.stage not in (AB_TEST, ROLLOUT) or champion is None:
+        return ServingPlan(model_name, champion)
+    return ServingPlan(model_name, champion, state.challenger_version, state.challenger_share)
+
+
+def score_by_version(
+    plan: ServingPlan,
+    rows: pl.DataFrame,
+    score: Callable[[str, pl.DataFrame], pl.DataFrame],
+    key: str = "client_id",
+) -> pl.DataFrame:
+    """Score each client's rows with the version serving it: `score(version, part)` once per
+    version in the plan, the parts concatenated. Rows keep their order within each part."""
+    if rows.is_empty() or plan.champion_version is None:
+        return score(str(plan.champion_version), rows)
+    versions = plan.versions(rows[key])
+    parts = [
+        score(version, rows.filter(versions == version))
+        for version in versions.unique(maintain_order=True).to_list()
+    ]
+    return pl.concat(parts, how="vertical_relaxed")

@@ -1,0 +1,72 @@
+"""The content bandit's posteriors at one moment, as a registered MLflow model.
+
+The posteriors keep learning in the warehouse (personalization.content_posteriors absorbs every
+day's labelled sends); what serves is a snapshot of them registered in the MLflow registry, one
+version per day, so that the bandit goes through the same lifecycle as every other model (gate,
+A/B test on landed clicks, rollout, champion, rollback). The snapshot travels as a parquet table
+of (family, segment, variant, alpha, beta, n_updates); `predict` answers the posterior-mean best
+variant of each family for each row's `segment`, and `personalizer()` rebuilds the sampler the
+marts draw from.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.models.model import ModelInfo
+
+from roi_assets.personalization.bandit import POSTERIOR_COLUMNS, ContentPersonalizer
+
+ARTIFACT_KEY = "posteriors"
+
+
+class PosteriorSnapshot(mlflow.pyfunc.PythonModel):
+    """Beta posteriors per segment × variant of each variant family."""
+
+    def load_context(self, context: Any) -> None:
+        self.posteriors = pd.read_parquet(context.artifacts[ARTIFACT_KEY])
+
+    def personalizer(
+        self,
+        families: Mapping[str, Sequence[str]],
+        segments: Sequence[str],
+        variant_columns: Mapping[str, str],
+    ) -> ContentPersonalizer:
+        """A personalizer over the catalogue holding this snapshot's posteriors."""
+        personalizer = ContentPersonalizer(families, segments, variant_columns)
+        personalizer.load_posteriors(self.posteriors[list(POSTERIOR_COLUMNS)])
+        return personalizer
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None):
+        return best_variants(self.posteriors, model_input["segment"])
+
+
+def best_variants(posteriors: pd.DataFrame, segments: Sequence[str]) -> pd.DataFrame:
+    """Per segment, the variant of each family with the highest posterior mean."""
+    mean = posteriors.assign(mean=posteriors["alpha"] / (posteriors["alpha"] + posteriors["beta"]))
+    best = mean.loc[mean.groupby(["family", "segment"])["mean"].idxmax()]
+    table = best.pivot(index="segment", columns="family", values="variant")
+    return table.reindex(list(segments)).reset_index(drop=True)
+
+
+def log_snapshot(personalizer: ContentPersonalizer, registered_model_name: str) -> ModelInfo:
+    """Log the personalizer's posteriors into the active MLflow run as a new registered version."""
+    posteriors, _ = personalizer.to_tables()
+    example = pd.DataFrame({"segment": sorted(posteriors["segment"].unique())[:2]})
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "posteriors.parquet"
+        posteriors.to_parquet(path)
+        return mlflow.pyfunc.log_model(
+            name="model",
+            python_model=PosteriorSnapshot(),
+            artifacts={ARTIFACT_KEY: str(path)},
+            signature=infer_signature(example, best_variants(posteriors, example["segment"])),
+            registered_model_name=registered_model_name,
+            pip_requirements=["pandas", "pyarrow"],
+        )
