@@ -17,8 +17,8 @@ from dagster_mlflow import end_mlflow_on_run_finished
 
 from roi_assets.ingestion.partitions import daily_partitions
 
-# The raw tables (group `ingestion`) and the dbt models, grouped by their schema.
-DAILY_INGESTION = dg.AssetSelection.groups("ingestion", "staging", "intermediate", "features")
+# The raw tables (group `ingestion`) and every dbt model and seed.
+DAILY_INGESTION = dg.AssetSelection.groups("ingestion") | dg.AssetSelection.kind("dbt")
 # What the document sensor's per-document runs and the BI publication own.
 NOT_RETRAINED = dg.AssetSelection.keys(
     ["raw", "document_ocr"], ["marts", "document_classifications"], "bi_warehouse_copy"
