@@ -36,7 +36,9 @@ from roi_assets.evaluation.calibration import decile_markdown, decile_metrics, d
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import base_rate_scores
 from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
-from roi_assets.evaluation.risk_metrics import compare_churn_risk
+from roi_assets.evaluation.risk_metrics import TARGETS as CHURN_TARGETS
+from roi_assets.evaluation.risk_metrics import UPPER_BOUND_TARGETS, compare_churn_risk
+from roi_assets.evaluation.targets import targets_markdown
 from roi_assets.evaluation.truth_tables import churn_probabilities
 from roi_assets.resources.tracking import (
     CANDIDATE,
@@ -294,6 +296,9 @@ def churn_evaluation(
             + decile_markdown(deciles)
             + "\n\n"
             + png_markdown(png, f"{model_name} reliability")
+        )
+        metadata[f"{window}d_customer_targets"] = dg.MetadataValue.md(
+            targets_markdown(comparison.value, CHURN_TARGETS, UPPER_BOUND_TARGETS)
         )
         metadata[f"{window}d_evaluation_rows"] = rows.height
         metadata[f"{window}d_auc_fraction_of_oracle"] = comparison.value("auc_roc_of_oracle")

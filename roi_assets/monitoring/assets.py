@@ -77,8 +77,13 @@ DOCUMENT_CLASSIFICATIONS = dg.AssetKey(["marts", "document_classifications"])
 ENGAGEMENT_TARGETS = {
     "opened_within_7d": "roi-engagement-open",
     "clicked_within_7d": "roi-engagement-click",
+    "acted_within_7d": "roi-engagement-action",
 }
-SCORE_COLUMNS = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
+SCORE_COLUMNS = {
+    "opened_within_7d": "p_open",
+    "clicked_within_7d": "p_click",
+    "acted_within_7d": "p_action",
+}
 DOCUMENT_CLASSIFIER = "roi-document-classifier"
 # Reading the registry and local files can fail for a moment (a locked sqlite store, a log file
 # being rotated); these assets upsert keyed rows, so running them again is harmless.

@@ -2,7 +2,8 @@
 
 Each send's open probability depends on a few features (the client's recent open rate, how
 personalised the email is, a morning hour, the weekend, the transaction stage), so a model can
-learn it and the true probability is the oracle. Clicks happen only after opens. Sends of the last
+learn it and the true probability is the oracle. Clicks happen only after opens, actions only after
+clicks (more often when the email's value proposition is strong). Sends of the last
 7 days are not label-complete and carry deliberately wrong labels, so a model that trained on
 them would be noticed.
 """
@@ -60,6 +61,8 @@ def synthetic_engagement_world(
     open_probability = _sigmoid(open_logit)
     opened = rng.random(n_rows) < open_probability
     clicked = opened & (rng.random(n_rows) < _sigmoid(-1.8 + 1.5 * personalization))
+    value_proposition = rng.uniform(size=n_rows)
+    acted = clicked & (rng.random(n_rows) < _sigmoid(-1.0 + 2.5 * value_proposition))
     label_complete = offsets <= (n_days - 7) * 86_400
     # Labels of incomplete rows are still unknown; make them misleading on purpose.
     opened = np.where(label_complete, opened, ~opened)
@@ -91,7 +94,7 @@ def synthetic_engagement_world(
             "subject_length": rng.integers(20, 90, n_rows),
             "personalization_score": personalization,
             "urgency_indicators": rng.random(n_rows) < 0.2,
-            "value_proposition_strength": rng.uniform(size=n_rows),
+            "value_proposition_strength": value_proposition,
             "call_to_action_count": rng.integers(0, 5, n_rows),
             "image_count": rng.integers(0, 7, n_rows),
             "login_frequency_weekly": rng.gamma(2.0, 1.5, n_rows),
@@ -113,6 +116,7 @@ def synthetic_engagement_world(
             "client_value_tier": rng.choice(VALUE_TIERS, n_rows),
             "opened_within_7d": opened.astype(np.int32),
             "clicked_within_7d": clicked.astype(np.int32),
+            "acted_within_7d": acted.astype(np.int32),
             "label_complete": label_complete,
         }
     )
