@@ -61,8 +61,6 @@ def synthetic_engagement_world(
     open_probability = _sigmoid(open_logit)
     opened = rng.random(n_rows) < open_probability
     clicked = opened & (rng.random(n_rows) < _sigmoid(-1.8 + 1.5 * personalization))
-    value_proposition = rng.uniform(size=n_rows)
-    acted = clicked & (rng.random(n_rows) < _sigmoid(-1.0 + 2.5 * value_proposition))
     label_complete = offsets <= (n_days - 7) * 86_400
     # Labels of incomplete rows are still unknown; make them misleading on purpose.
     opened = np.where(label_complete, opened, ~opened)
@@ -94,7 +92,7 @@ def synthetic_engagement_world(
             "subject_length": rng.integers(20, 90, n_rows),
             "personalization_score": personalization,
             "urgency_indicators": rng.random(n_rows) < 0.2,
-            "value_proposition_strength": value_proposition,
+            "value_proposition_strength": rng.uniform(size=n_rows),
             "call_to_action_count": rng.integers(0, 5, n_rows),
             "image_count": rng.integers(0, 7, n_rows),
             "login_frequency_weekly": rng.gamma(2.0, 1.5, n_rows),
@@ -116,8 +114,13 @@ def synthetic_engagement_world(
             "client_value_tier": rng.choice(VALUE_TIERS, n_rows),
             "opened_within_7d": opened.astype(np.int32),
             "clicked_within_7d": clicked.astype(np.int32),
-            "acted_within_7d": acted.astype(np.int32),
             "label_complete": label_complete,
         }
+    )
+    # drawn last, so the other columns stay what they were before actions were modelled
+    value_proposition = frame["value_proposition_strength"].to_numpy()
+    acted = clicked & (rng.random(n_rows) < _sigmoid(-1.0 + 2.5 * value_proposition))
+    frame = frame.with_columns(
+        pl.Series("acted_within_7d", acted.astype(np.int32)).alias("acted_within_7d")
     )
     return EngagementWorld(frame=frame, open_probability=open_probability)
