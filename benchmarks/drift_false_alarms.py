@@ -2,8 +2,8 @@
 
 For each seed, two worlds of the same size: one without the simulator's drift switch and one with
 it on for the last `DRIFT_DAYS` days. Each goes through ingestion and the dbt feature models, then
-through `roi_assets.monitoring.drift.feature_drift` exactly as the monitoring asset runs it (training window
-against the latest 28 days). Printed:
+through `roi_assets.monitoring.drift.feature_drift` exactly as the monitoring asset runs it
+(training window against the latest 28 days). Printed:
 
 - false-alarm rate: the share of monitored features flagged in the worlds without drift;
 - detection rate: the share of the shifted features (subject length, personalisation, logins)
@@ -28,7 +28,12 @@ import polars as pl
 
 from roi_assets.ingestion.contracts import CONTRACTS
 from roi_assets.ingestion.loader import ingest_source
-from roi_assets.monitoring.drift.feature_drift import CHURN_INPUTS, EMAIL_INPUTS, MonitoredInputs, feature_drift
+from roi_assets.monitoring.drift.feature_drift import (
+    CHURN_INPUTS,
+    EMAIL_INPUTS,
+    MonitoredInputs,
+    feature_drift,
+)
 from roi_assets.simulator import Drift, simulate_world, world_config
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"

@@ -44,7 +44,7 @@ from machine import load_average, machine_description
 
 from roi_assets.engagement.features import ENGAGEMENT_FEATURES, HEADLINE_TARGET
 from roi_assets.engagement.model import predict_proba, train_engagement_model
-from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.engagement.scoring import scoring_rows
 from roi_assets.resources.tracking import (
     configure_tracking,
     log_sklearn_model,
@@ -85,7 +85,8 @@ def prepare_world(scale: str, seed: int, data_dir: Path) -> tuple[pl.DataFrame, 
         )
     version = registered_version(info)
     promote_to_champion(MODEL_NAME, version)
-    rows = default_slot_rows(features, features["client_id"].unique())
+    scoring = read_feature_table(warehouse, "feat_email_scoring")
+    rows = scoring_rows(scoring, scoring["client_id"])
     scores = rows.select("client_id").with_columns(
         pl.Series("p_open", predict_proba(trained.estimator, rows)),
         pl.lit(version).alias("p_open_model_version"),

@@ -28,6 +28,7 @@ CONTENT_ASSIGNMENTS = dg.AssetKey(["marts", "content_assignments"])
 ENGAGEMENT_MODELS = {
     "opened_within_7d": "roi-engagement-open",
     "clicked_within_7d": "roi-engagement-click",
+    "acted_within_7d": "roi-engagement-action",
 }
 CHURN_WINDOWS_DAYS = (30, 60, 90)
 SEND_TIME_MODEL = "roi-send-time-dqn"

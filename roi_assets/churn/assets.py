@@ -13,7 +13,8 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
 from roi_assets.catalog import CHURN_FEATURES, CLIENT_DAILY, SUBSCRIPTIONS
-from roi_assets.churn.ensemble import ChurnEnsemble, registered_model_name
+from roi_assets.churn.calibration import DEFAULT_METHOD
+from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.folds import InsufficientHistory
 from roi_assets.churn.gate import window_decision
@@ -33,10 +34,13 @@ from roi_assets.churn.scoring import (
 from roi_assets.churn.splits import WindowSplit, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
-from roi_assets.evaluation.model_evaluations import write_model_evaluations
+from roi_assets.evaluation.calibration import decile_markdown, decile_metrics, decile_table
+from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import base_rate_scores
 from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
-from roi_assets.evaluation.risk_metrics import compare_churn_risk
+from roi_assets.evaluation.risk_metrics import TARGETS as CHURN_TARGETS
+from roi_assets.evaluation.risk_metrics import UPPER_BOUND_TARGETS, compare_churn_risk
+from roi_assets.evaluation.targets import targets_markdown
 from roi_assets.evaluation.truth_tables import churn_probabilities
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import (
@@ -49,7 +53,6 @@ from roi_assets.resources.tracking import (
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-STACK = "stack"
 MEMBERS = ("forest", "lstm")
 KEYS = ("client_id", "snapshot_date")
 FEATURES = CHURN_FEATURES
@@ -72,7 +75,9 @@ class ChurnTrainingConfig(dg.Config):
     - boundary_purge_days: gap between training snapshots and the evaluation window; empty means
       the window itself, so no training label reaches into the evaluation period (see `splits.py`).
       Only worlds shorter than about three label windows need less, at the cost of a flattered
-      evaluation.
+      evaluation;
+    - calibration_method: `platt` (default) or `isotonic`, fitted on the calibration window
+      between training and evaluation (see `churn.calibration`).
     """
 
     n_folds: int = TrainingBudget.n_folds
@@ -82,10 +87,13 @@ class ChurnTrainingConfig(dg.Config):
     lstm_batch_size: int = TrainingBudget.lstm_batch_size
     lstm_max_train_rows: int = TrainingBudget.lstm_max_train_rows
     boundary_purge_days: int | None = None
+    calibration_method: str = DEFAULT_METHOD
     seed: int = TrainingBudget.seed
 
     def budget(self) -> TrainingBudget:
-        return TrainingBudget(**self.model_dump(exclude={"boundary_purge_days"}))
+        return TrainingBudget(
+            **self.model_dump(exclude={"boundary_purge_days", "calibration_method"})
+        )
 
 
 def _log_and_register(
@@ -102,6 +110,10 @@ def _log_and_register(
             "last_training_snapshot": str(training["snapshot_date"].max()),
             "evaluation_window": split.evaluation_window.label,
             "boundary_purge_days": split.boundary_purge_days,
+            "calibration_window": split.calibration_window.label,
+            "calibration_purge_days": split.calibration_purge_days,
+            "calibration_rows": split.calibration.height,
+            "calibration_method": ensemble.calibrator_.method,
             "oof_purge_days": ensemble.purge_days,
             "n_folds": len(ensemble.folds_),
             **{f"forest_{k}": v for k, v in ensemble.rf_params.items()},
@@ -111,6 +123,7 @@ def _log_and_register(
     tracking.log_metrics(
         {
             "training_churn_rate": float(training[split.label].mean()),
+            "calibration_churn_rate": float(split.calibration[split.label].mean()),
             "lstm_epochs_trained": ensemble.lstm_.epochs_trained,
             **{f"{step}_fit_seconds": seconds for step, seconds in ensemble.fit_seconds_.items()},
         }
@@ -157,7 +170,9 @@ def churn_model(
         model_name = registered_model_name(window)
         try:
             split = split_window(churn, window, boundary_purge_days=config.boundary_purge_days)
-            ensemble, sequences = train_window(split, daily, config.budget())
+            ensemble, sequences = train_window(
+                split, daily, config.budget(), config.calibration_method
+            )
         except InsufficientHistory as too_short:
             context.log.warning("%s not trained: %s", model_name, too_short)
             metadata[f"{window}d_not_trained"] = str(too_short)
@@ -169,7 +184,12 @@ def churn_model(
         metadata[f"{window}d_version"] = version
         metadata[f"{window}d_training_rows"] = split.training.height
         metadata[f"{window}d_purge_days"] = (
-            f"evaluation boundary {split.boundary_purge_days}, out-of-fold {ensemble.purge_days}"
+            f"evaluation boundary {split.boundary_purge_days}, calibration "
+            f"{split.calibration_purge_days}, out-of-fold {ensemble.purge_days}"
+        )
+        metadata[f"{window}d_calibration"] = (
+            f"{ensemble.calibrator_.method} on {split.calibration_window.label} "
+            f"({split.calibration.height} rows, {ensemble.calibrator_.positives} churners)"
         )
         metadata[f"{window}d_fit_seconds"] = {
             step: round(seconds, 1) for step, seconds in ensemble.fit_seconds_.items()
@@ -177,6 +197,16 @@ def churn_model(
     if not any(key.endswith("_version") for key in metadata):
         raise dg.Failure("no churn window could be trained", metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _decile_rows(comparison: Any, table: pl.DataFrame, prefix: str) -> pl.DataFrame:
+    return evaluation_rows(
+        decile_metrics(table, prefix),
+        model_name=comparison.model_name,
+        model_version=comparison.model_version,
+        evaluated_at=comparison.evaluated_at,
+        evaluation_window=comparison.evaluation_window,
+    )
 
 
 def _candidate_run_values(model_name: str, version: str) -> tuple[dict[str, str], dict[str, float]]:
@@ -202,10 +232,11 @@ def churn_evaluation(
     context: dg.AssetExecutionContext, churn: pl.DataFrame, daily: pl.DataFrame
 ) -> dg.MaterializeResult:
     """Each window's candidate on the latest labelled snapshots it never saw: AUC-ROC, precision
-    at the high tier, alert accuracy and false-positive rate of the stack, the forest alone and the
-    LSTM alone, next to the oracle (true churn probabilities of the same client × snapshot rows),
-    the training base rate and the specification's targets; written to
-    monitoring.model_evaluations."""
+    at the high tier, alert accuracy, false-positive rate, calibration error (per decile) and the
+    clients in each tier, of the calibrated stack, the stack before calibration, the forest alone
+    and the LSTM alone, next to the oracle (true churn probabilities of the same client × snapshot
+    rows: its tier counts are the truth's), the training base rate and the specification's
+    targets; observed against predicted per decile; written to monitoring.model_evaluations."""
     duckdb: DuckDBResource = context.resources.duckdb
     metadata: dict[str, dg.RawMetadataValue] = {}
     frames = []
@@ -230,8 +261,9 @@ def churn_evaluation(
             rows, build_sequences(daily, rows)
         )
         oracle = rows["p_churn"].to_numpy()
+        outcomes = rows[split.label].to_numpy()
         comparison = compare_churn_risk(
-            rows[split.label].to_numpy(),
+            outcomes,
             {
                 **scores,
                 "base_rate": base_rate_scores([metrics["training_churn_rate"]], rows.height),
@@ -243,17 +275,38 @@ def churn_evaluation(
             model_version=version,
             evaluation_window=split.evaluation_window,
         )
-        frames.append(comparison.evaluation_rows())
+        deciles = {
+            name: decile_table(outcomes, scores[name], oracle) for name in (STACK, UNCALIBRATED)
+        }
+        frames += [
+            comparison.evaluation_rows(),
+            _decile_rows(comparison, deciles[STACK], ""),
+            _decile_rows(comparison, deciles[UNCALIBRATED], f"{UNCALIBRATED}_"),
+        ]
         png = reliability_plot_png(
-            rows[split.label].to_numpy(),
-            {STACK: scores[STACK], "oracle": oracle},
+            outcomes,
+            {STACK: scores[STACK], UNCALIBRATED: scores[UNCALIBRATED], "oracle": oracle},
             title=f"Reliability of {model_name} v{version}",
         )
         metadata[f"{window}d_evaluation"] = dg.MetadataValue.md(
-            comparison.markdown() + "\n\n" + png_markdown(png, f"{model_name} reliability")
+            comparison.markdown()
+            + "\n\nObserved against predicted per decile ("
+            + f"{params.get('calibration_method', 'no')} calibration on "
+            + f"{params.get('calibration_window', 'no window')}; the true mean in brackets):\n\n"
+            + decile_markdown(deciles)
+            + "\n\n"
+            + png_markdown(png, f"{model_name} reliability")
+        )
+        metadata[f"{window}d_customer_targets"] = dg.MetadataValue.md(
+            targets_markdown(comparison.value, CHURN_TARGETS, UPPER_BOUND_TARGETS)
         )
         metadata[f"{window}d_evaluation_rows"] = rows.height
         metadata[f"{window}d_auc_fraction_of_oracle"] = comparison.value("auc_roc_of_oracle")
+        metadata[f"{window}d_calibration_error"] = (
+            f"{comparison.value('decile_calibration_error'):.4f} calibrated, "
+            f"{comparison.value('decile_calibration_error', UNCALIBRATED):.4f} before, "
+            f"{comparison.value('decile_calibration_error', 'oracle'):.4f} oracle"
+        )
     with duckdb.get_connection() as con:
         written = sum(write_model_evaluations(con, frame) for frame in frames)
     context.log.info("wrote %d evaluation rows", written)

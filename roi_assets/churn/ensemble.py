@@ -13,7 +13,10 @@ Fitting, given rows whose label is observed:
 2. the meta-learner, `LogisticRegression()` as in the specification, is fitted on those out-of-fold
    scores alone, as logits so that its linear form matches how probabilities combine;
 3. the final forest and LSTM are refitted on all rows; at scoring time their outputs go through
-   the meta-learner.
+   the meta-learner;
+4. `calibrate` then fits a monotone map of the stack's probability on later rows the members
+   never saw (`churn.calibration`); `predict_proba` and the `stack` of `member_probabilities` are
+   the calibrated probabilities, `stack_uncalibrated` keeps the meta-learner's own.
 `oof_` keeps, per out-of-fold row, the scores, the fold and the latest training snapshot used, so
 the no-leakage property can be checked; `fit_seconds_` keeps the time each step took.
 """
@@ -32,6 +35,7 @@ import skops.io as sio
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
+from roi_assets.churn.calibration import DEFAULT_METHOD, ProbabilityCalibrator
 from roi_assets.churn.features import (
     CHURN_FEATURES,
     DAILY_METRICS,
@@ -49,7 +53,11 @@ FOREST_PARAMS: dict[str, Any] = {
     "class_weight": "balanced",
     "n_jobs": 1,
 }
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Format 1 had no calibrator: such an ensemble scores with the meta-learner's probabilities.
+READABLE_FORMATS = (1, 2)
+STACK = "stack"
+UNCALIBRATED = "stack_uncalibrated"
 # skops refuses unknown types on load; a fitted forest holds sklearn Tree objects and nothing else.
 TRUSTED_SKOPS_TYPES = frozenset({"sklearn.tree._tree.Tree"})
 _PROBABILITY_CLIP = 1e-6
@@ -123,6 +131,7 @@ class ChurnEnsemble:
         self.forest_: RandomForestClassifier | None = None
         self.lstm_: SequenceChurnModel | None = None
         self.meta_learner_: LogisticRegression | None = None
+        self.calibrator_: ProbabilityCalibrator | None = None
 
     def fit(
         self, tabular: Any, sequences: np.ndarray, labels: Any, snapshot_dates: Any
@@ -166,8 +175,20 @@ class ChurnEnsemble:
         self.fit_seconds_["lstm_final"] = time.perf_counter() - started
         return self
 
+    def calibrate(
+        self, tabular: Any, sequences: np.ndarray, labels: Any, method: str = DEFAULT_METHOD
+    ) -> ChurnEnsemble:
+        """Fit the calibrator on rows later than every training row, with matured labels."""
+        raw = self.member_probabilities(tabular, sequences)[UNCALIBRATED]
+        started = time.perf_counter()
+        self.calibrator_ = ProbabilityCalibrator.fit(raw, np.asarray(labels), method)
+        self.fit_seconds_["calibration"] = time.perf_counter() - started
+        return self
+
     def member_probabilities(self, tabular: Any, sequences: np.ndarray) -> dict[str, np.ndarray]:
-        """Probabilities of the forest, the LSTM and the stack, so each can be evaluated alone."""
+        """Probabilities of the forest, the LSTM, the stack as the meta-learner gives it
+        (`stack_uncalibrated`) and the calibrated stack (`stack`; the meta-learner's own while
+        the ensemble is not calibrated), so each can be evaluated alone."""
         if self.forest_ is None or self.lstm_ is None or self.meta_learner_ is None:
             raise RuntimeError("the ensemble is not fitted")
         features = tabular_matrix(tabular)
@@ -175,12 +196,13 @@ class ChurnEnsemble:
             raise ValueError("tabular and sequences differ in length")
         forest = self.forest_.predict_proba(features)[:, 1]
         lstm = self.lstm_.predict_proba(sequences)
-        stack = self.meta_learner_.predict_proba(stack_inputs(forest, lstm))[:, 1]
-        return {"forest": forest, "lstm": lstm, "stack": stack}
+        raw = self.meta_learner_.predict_proba(stack_inputs(forest, lstm))[:, 1]
+        calibrated = raw if self.calibrator_ is None else self.calibrator_.transform(raw)
+        return {"forest": forest, "lstm": lstm, UNCALIBRATED: raw, STACK: calibrated}
 
     def predict_proba(self, tabular: Any, sequences: np.ndarray) -> np.ndarray:
-        """Churn probability within `window_days` per row (the stack's output)."""
-        return self.member_probabilities(tabular, sequences)["stack"]
+        """Churn probability within `window_days` per row (the calibrated stack's output)."""
+        return self.member_probabilities(tabular, sequences)[STACK]
 
     def save(self, directory: str | Path) -> Path:
         """Write the fitted ensemble as plain files: settings (JSON), forest and meta-learner
@@ -197,6 +219,7 @@ class ChurnEnsemble:
             "lstm_params": asdict(self.lstm_params),
             "n_folds": self.n_folds,
             "purge_days": self.purge_days,
+            "calibrator": None if self.calibrator_ is None else self.calibrator_.to_dict(),
             "churn_features": list(CHURN_FEATURES),
             "daily_metrics": list(DAILY_METRICS),
             "folds": [
@@ -218,7 +241,7 @@ class ChurnEnsemble:
         """Read an ensemble written by `save`, ready to score (out-of-fold records are not kept)."""
         directory = Path(directory)
         settings = json.loads((directory / "ensemble.json").read_text())
-        if settings["format_version"] != FORMAT_VERSION:
+        if settings["format_version"] not in READABLE_FORMATS:
             raise ValueError(f"unsupported churn ensemble format {settings['format_version']}")
         if (
             tuple(settings["churn_features"]) != CHURN_FEATURES
@@ -241,6 +264,9 @@ class ChurnEnsemble:
             )
             for number, fold in enumerate(settings["folds"])
         ]
+        calibrator = settings.get("calibrator")
+        if calibrator is not None:
+            ensemble.calibrator_ = ProbabilityCalibrator.from_dict(calibrator)
         ensemble.forest_ = _load_skops(directory / "forest.skops")
         ensemble.meta_learner_ = _load_skops(directory / "meta_learner.skops")
         ensemble.lstm_ = SequenceChurnModel.load(

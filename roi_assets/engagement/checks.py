@@ -1,5 +1,5 @@
-"""The engagement validation gates: the headline model's blocks scoring, the click model's only
-its own promotion (see `engagement.gate`)."""
+"""The engagement validation gates: the headline model's blocks scoring, the click and action
+models' only their own promotion (see `engagement.gate`)."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
@@ -10,6 +10,7 @@ from roi_assets.engagement.gate import candidate_decision
 from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
 
 CLICK_TARGET = "clicked_within_7d"
+ACTION_TARGET = "acted_within_7d"
 
 
 def _judge(duckdb: DuckDBResource, target: str) -> dg.AssetCheckResult:
@@ -42,3 +43,11 @@ def engagement_click_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckRes
     promotion (the mart's p_click stays with the click champion, NULL while there is none) but
     does not hold back the open model's scores."""
     return _judge(duckdb, CLICK_TARGET)
+
+
+@dg.asset_check(asset=engagement_evaluation, blocking=False)
+def engagement_action_validation_gate(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    """The same rule for the action model's candidate (the email's call to action taken within
+    7 days); a failure keeps that candidate from promotion only (p_action stays with the action
+    champion, NULL while there is none)."""
+    return _judge(duckdb, ACTION_TARGET)

@@ -1,4 +1,5 @@
-"""The engagement model's inputs, taken from `features.feat_email_engagement` (docs/tables.md).
+"""The engagement model's inputs, taken from `features.feat_email_engagement` (docs/tables.md),
+and its three targets: an open, a click and the email's action within 7 days of the send.
 
 Features: the specification's 30 (booleans enter as 0/1 numbers), plus four the table offers that
 carry signal the 30 miss: `hour_of_week` (the client's local hour-of-week, where opening habits
@@ -73,7 +74,7 @@ ENGAGEMENT_FEATURES: tuple[str, ...] = (*NUMERIC_FEATURES, *CATEGORICAL_FEATURES
 # Columns after one-hot encoding with the first category of each feature dropped.
 ENCODED_FEATURE_COUNT = len(NUMERIC_FEATURES) + sum(len(v) - 1 for v in CATEGORIES.values())
 
-TARGETS: tuple[str, ...] = ("opened_within_7d", "clicked_within_7d")
+TARGETS: tuple[str, ...] = ("opened_within_7d", "clicked_within_7d", "acted_within_7d")
 HEADLINE_TARGET = "opened_within_7d"
 TIME_COLUMN = "sent_at"
 LABEL_COMPLETE = "label_complete"

@@ -2,9 +2,10 @@
 
 A row is predicted positive when its score is at or above the threshold. Metric names follow the
 specification (`precision`, `recall`, `f1_score`, `auc_roc`) so targets can be read off directly;
-the others are `pr_auc` (average precision), `brier_score` and `calibration_error` (expected
-calibration error over equal-width bins). Undefined values (one class only, no positive decision)
-are NaN rather than a misleading 0.
+the others are `pr_auc` (average precision), `brier_score`, `calibration_error` (expected
+calibration error over equal-width bins) and `decile_calibration_error` (the same over ten
+equal-count bins of the scores, see `evaluation.calibration`). Undefined values (one class only, no
+positive decision) are NaN rather than a misleading 0.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ METRIC_NAMES: tuple[str, ...] = (
     "pr_auc",
     "brier_score",
     "calibration_error",
+    "decile_calibration_error",
 )
 DEFAULT_CALIBRATION_BINS = 10
 
@@ -64,6 +66,32 @@ def expected_calibration_error(
     bin_ids = np.searchsorted(edges[1:-1], probabilities)
     score_sums = np.bincount(bin_ids, weights=probabilities, minlength=n_bins)
     outcome_sums = np.bincount(bin_ids, weights=outcomes, minlength=n_bins)
+    return float(np.abs(score_sums - outcome_sums).sum() / len(outcomes))
+
+
+def decile_groups(scores: ArrayLike, n_bins: int = DEFAULT_CALIBRATION_BINS) -> np.ndarray:
+    """Per row, its group 1 (lowest scores) … n_bins (highest): equal counts by score rank, ties
+    broken by position so that a constant score still gives equal groups."""
+    values = np.asarray(scores, dtype=np.float64)
+    if n_bins < 1:
+        raise ValueError("n_bins must be at least 1")
+    groups = np.zeros(len(values), dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    for number, members in enumerate(np.array_split(order, min(n_bins, max(len(values), 1))), 1):
+        groups[members] = number
+    return groups
+
+
+def decile_calibration_error(
+    y_true: ArrayLike, scores: ArrayLike, n_bins: int = DEFAULT_CALIBRATION_BINS
+) -> float:
+    """Row-weighted mean |mean score - observed frequency| over `n_bins` equal-count bins of the
+    scores (deciles by default): where scores crowd into a corner of [0, 1] (churn, below 0.1),
+    equal-width bins would pool nearly every row into one."""
+    outcomes, probabilities = binary_arrays(y_true, scores)
+    groups = decile_groups(probabilities, n_bins)
+    score_sums = np.bincount(groups, weights=probabilities)
+    outcome_sums = np.bincount(groups, weights=outcomes)
     return float(np.abs(score_sums - outcome_sums).sum() / len(outcomes))
 
 
@@ -109,4 +137,5 @@ def binary_metrics(
         ),
         "brier_score": float(brier_score_loss(outcomes, probabilities)),
         "calibration_error": expected_calibration_error(outcomes, probabilities, n_bins),
+        "decile_calibration_error": decile_calibration_error(outcomes, probabilities, n_bins),
     }

@@ -13,7 +13,13 @@ An alert is a client scored at the high tier or above (probability ≥ 0.6). Def
   WATCH_LIST_FRACTION of the scored clients, whatever their tier: on a world where churn is rare
   and hard to foresee, few clients (or none) reach the absolute tiers, yet an account team still
   wants the clients most worth a call. A random list's precision is the churn rate, the oracle's
-  is the best any list can do.
+  is the best any list can do;
+- decile_calibration_error: mean |predicted - observed| over the deciles of the scores
+  (`evaluation.calibration`); the oracle's value is the noise of the observed rates;
+- calibration_gap_to_truth (in comparisons): the same against the true probabilities of each
+  decile instead of its observed rate, free of that noise;
+- clients_<tier>: how many rows the scorer puts in each of the specification's tiers; the oracle's
+  count is the truth's, the clients whose true risk is that high.
 Undefined values (a single class, no alerts) are NaN rather than a misleading 0.
 
 `compare_churn_risk` puts a churn model, its ensemble members and baselines next to the oracle
@@ -33,6 +39,9 @@ import polars as pl
 from numpy.typing import ArrayLike
 from sklearn.metrics import confusion_matrix, roc_auc_score
 
+from roi_assets.churn.tiers import RISK_TIERS, tier_index
+from roi_assets.evaluation.binary_metrics import decile_calibration_error
+from roi_assets.evaluation.calibration import truth_gap
 from roi_assets.evaluation.oracle_comparison import AUC_OF_ORACLE, ORACLE, utc_naive
 from roi_assets.evaluation.windows import TimeWindow
 
@@ -82,6 +91,7 @@ def churn_risk_metrics(
     alerts = scores >= alert_threshold
     tn, fp, _fn, tp = confusion_matrix(y_true, alerts, labels=[0, 1]).ravel()
     both_classes = 0 < y_true.sum() < len(y_true)
+    tiers = np.bincount(tier_index(scores), minlength=len(RISK_TIERS)) if len(scores) else None
     return {
         "auc_roc": float(roc_auc_score(y_true, scores)) if both_classes else math.nan,
         "precision_at_high": _ratio(tp, tp + fp),
@@ -90,10 +100,22 @@ def churn_risk_metrics(
         "precision_at_watch_list": (
             float(y_true[watch_list_mask(scores)].mean()) if len(y_true) else math.nan
         ),
+        "decile_calibration_error": (
+            decile_calibration_error(y_true, scores) if len(y_true) else math.nan
+        ),
+        **{
+            tier_count(tier): float(tiers[i]) if tiers is not None else 0.0
+            for i, tier in enumerate(RISK_TIERS)
+        },
         "alerts": int(tp + fp),
         "clients": len(y_true),
         "churn_rate": float(y_true.mean()) if len(y_true) else math.nan,
     }
+
+
+def tier_count(tier: str) -> str:
+    """The metric name of a tier's client count, e.g. clients_medium."""
+    return f"clients_{tier}"
 
 
 def meets_targets(metrics: dict[str, float]) -> dict[str, bool]:
@@ -106,11 +128,15 @@ def meets_targets(metrics: dict[str, float]) -> dict[str, bool]:
 
 # What a churn comparison reports, per scorer: the four targets, then the alert count, the watch
 # list's precision and the AUC share.
+CALIBRATION_GAP = "calibration_gap_to_truth"
 COMPARED_METRICS: tuple[str, ...] = (
     *TARGETS,
     "alerts",
     "precision_at_watch_list",
     AUC_OF_ORACLE,
+    "decile_calibration_error",
+    CALIBRATION_GAP,
+    *(tier_count(tier) for tier in RISK_TIERS),
 )
 
 
@@ -209,7 +235,8 @@ def _nan_low(value: float) -> float:
 def _format_cell(metric: str, value: float | None) -> str:
     if value is None or math.isnan(value):
         return "–"
-    return f"{value:.0f}" if metric == "alerts" else f"{value:.3f}"
+    counts = metric == "alerts" or metric.startswith("clients_")
+    return f"{value:.0f}" if counts else f"{value:.3f}"
 
 
 def compare_churn_risk(
@@ -242,8 +269,10 @@ def compare_churn_risk(
     }
     columns[ORACLE] = churn_risk_metrics(churned, oracle_probabilities)
     oracle_auc = columns[ORACLE]["auc_roc"]
-    for values in columns.values():
+    for name, values in columns.items():
         values[AUC_OF_ORACLE] = values["auc_roc"] / oracle_auc
+        probabilities = oracle_probabilities if name == ORACLE else scores[name]
+        values[CALIBRATION_GAP] = truth_gap(probabilities, oracle_probabilities)
     table = pl.DataFrame(
         {
             "metric": list(COMPARED_METRICS),

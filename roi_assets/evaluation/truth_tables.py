@@ -12,14 +12,17 @@ import duckdb
 import polars as pl
 
 from roi_assets.resources.warehouse import table_exists
+from roi_assets.simulator.emails import ACTION_GIVEN_CLICK
 
 TRUTH_SCHEMA = "truth"
 
 
 def email_send_probabilities(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """send_id, p_open, p_click: the true probabilities every send was drawn from."""
+    """send_id, p_open, p_click, p_action: the true probabilities every send was drawn from (the
+    world draws an action after a click with a fixed probability, so p_action follows p_click)."""
     return con.execute(
-        f"select send_id, p_open, p_click from {TRUTH_SCHEMA}.email_send_probabilities"
+        f"select send_id, p_open, p_click, p_click * {ACTION_GIVEN_CLICK} as p_action "
+        f"from {TRUTH_SCHEMA}.email_send_probabilities"
     ).pl()
 
 

@@ -9,8 +9,8 @@
   requests with the same payload. A reload to a new version clears it.
 
 The same snapshot carries the running experiments (monitoring.rollout_state) and, for clients the
-mart cannot answer (e.g. routed to a challenger), their engagement feature row at the next default
-slot, built by the same `default_slot_rows` as the mart.
+mart cannot answer (e.g. routed to a challenger), their engagement feature row for an email sent
+at the scoring moment, the same `features.feat_email_scoring` rows the mart scored.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import duckdb
 import polars as pl
 from cachetools import TTLCache
 
-from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.engagement.scoring import SCORING_TABLE, scoring_rows
 from roi_assets.serving.routing import Experiment, read_experiments
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ MART_QUERIES: dict[str, str] = {
     ),
     CONTENT_BANDIT: "select * exclude (scored_at) from marts.content_assignments",
 }
-ENGAGEMENT_FEATURES_TABLE = "features.feat_email_engagement"
+ENGAGEMENT_FEATURES_TABLE = SCORING_TABLE
 
 FileStamp = tuple[int, int, int]
 
@@ -106,7 +106,7 @@ def read_snapshot(path: Path) -> BatchSnapshot:
         features = _query(con, f"select * from {ENGAGEMENT_FEATURES_TABLE}")
     rows = None
     if features is not None and features.height:
-        rows = default_slot_rows(features, features["client_id"].unique())
+        rows = scoring_rows(features, features["client_id"])
     index = {} if rows is None else {c: i for i, c in enumerate(rows["client_id"].to_list())}
     return BatchSnapshot(stamp, scores, experiments, rows, index)
 

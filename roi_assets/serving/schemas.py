@@ -68,7 +68,7 @@ class EngagementRequest(BaseModel):
     features: EngagementFeatures | None = Field(  # type: ignore[valid-type]
         default=None,
         description="Every feature of features.feat_email_engagement for the email to score; "
-        "without it the client's latest row at the next default slot is used.",
+        "without it the client's row of features.feat_email_scoring (an email sent now) is used.",
     )
 
 

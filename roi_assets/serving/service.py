@@ -157,7 +157,7 @@ class ScoringService:
             frame = self.edge.snapshot.engagement_row(request.client_id)
             if frame is None:
                 raise UnknownClient(f"no features for client {request.client_id}; send them")
-            key: tuple = ("default_slot", request.client_id)
+            key: tuple = ("scoring_row", request.client_id)
         else:
             values = request.features.model_dump()
             frame = pd.DataFrame([values])

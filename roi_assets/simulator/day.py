@@ -22,7 +22,12 @@ from roi_assets.simulator.behaviour import (
     sigmoid,
 )
 from roi_assets.simulator.clients import engagement_level
-from roi_assets.simulator.emails import BUSINESS_HOURS, LABEL_WINDOW_HOURS, UNIFORM_SHARE
+from roi_assets.simulator.emails import (
+    ACTION_GIVEN_CLICK,
+    BUSINESS_HOURS,
+    LABEL_WINDOW_HOURS,
+    UNIFORM_SHARE,
+)
 from roi_assets.simulator.policies import (
     RETENTION_DAYS,
     RETENTION_EFFECT,
@@ -367,7 +372,7 @@ def _sends(
     p_open, p_click = probabilities(taken_how, taken_variants)
     opened = d["u_open"] < p_open
     clicked = opened & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
-    acted = clicked & (d["u_action"] < 0.3)
+    acted = clicked & (d["u_action"] < ACTION_GIVEN_CLICK)
     _accumulate_content_ctr(state, segment, taken_how, taken_variants, probabilities)
     if decisions is None:  # the ε-greedy yardstick learns from the legacy logs, as it could
         state.epsilon_greedy.learn(segment, taken_variants, clicked)

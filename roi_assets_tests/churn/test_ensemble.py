@@ -1,3 +1,4 @@
+import json
 import pickle
 
 import numpy as np
@@ -53,13 +54,15 @@ def test_snapshots_without_purged_history_only_train(ensemble, world):
 def test_member_probabilities_give_stack_forest_and_lstm_in_zero_one(ensemble, world):
     scores = ensemble.member_probabilities(world.churn, world.sequences)
 
-    assert set(scores) == {"stack", "forest", "lstm"}
+    assert set(scores) == {"stack", "stack_uncalibrated", "forest", "lstm"}
     for values in scores.values():
         assert values.shape == (len(world.churn),)
         assert ((values >= 0) & (values <= 1)).all()
     np.testing.assert_array_equal(
         ensemble.predict_proba(world.churn, world.sequences), scores["stack"]
     )
+    # not calibrated yet: the stack is the meta-learner's own probability
+    np.testing.assert_array_equal(scores["stack"], scores["stack_uncalibrated"])
 
 
 def test_a_client_whose_activity_collapses_moves_to_a_higher_tier(ensemble, world):
@@ -123,4 +126,64 @@ def test_polars_and_pandas_frames_score_the_same(ensemble, world):
     np.testing.assert_array_equal(
         ensemble.predict_proba(pl.from_pandas(frame), world.sequences[rows]),
         ensemble.predict_proba(frame, world.sequences[rows]),
+    )
+
+
+@pytest.fixture(scope="module")
+def calibrated(world, tiny_lstm) -> tuple[ChurnEnsemble, np.ndarray]:
+    """An ensemble fitted on the first seven snapshots and calibrated on the last three."""
+    dates = world.churn["snapshot_date"]
+    later = (dates >= sorted(dates.unique())[7]).to_numpy()
+    fitted = ChurnEnsemble(
+        window_days=30, rf_params={"n_estimators": 25}, lstm_params=tiny_lstm, n_folds=2
+    ).fit(
+        world.churn[~later],
+        world.sequences[~later],
+        world.churn["churned_within_30d"][~later],
+        dates[~later],
+    )
+    return fitted.calibrate(
+        world.churn[later], world.sequences[later], world.churn["churned_within_30d"][later]
+    ), later
+
+
+def test_a_calibrated_stack_is_a_monotone_map_of_the_meta_learners_probability(calibrated, world):
+    ensemble, later = calibrated
+    scores = ensemble.member_probabilities(world.churn, world.sequences)
+
+    order = np.argsort(scores["stack_uncalibrated"])
+    assert not np.allclose(scores["stack"], scores["stack_uncalibrated"])
+    assert (np.diff(scores["stack"][order]) >= -1e-12).all()
+    on_calibration_rows = scores["stack"][later].mean()
+    assert on_calibration_rows == pytest.approx(
+        world.churn["churned_within_30d"][later].mean(), rel=0.05
+    )
+
+
+def test_a_saved_calibrated_ensemble_loads_with_its_calibrator(calibrated, world, tmp_path):
+    ensemble, _ = calibrated
+    ensemble.save(tmp_path / "model")
+
+    loaded = ChurnEnsemble.load(tmp_path / "model")
+
+    assert loaded.calibrator_ == ensemble.calibrator_
+    np.testing.assert_array_equal(
+        loaded.predict_proba(world.churn, world.sequences),
+        ensemble.predict_proba(world.churn, world.sequences),
+    )
+
+
+def test_an_ensemble_saved_before_calibration_existed_still_loads(ensemble, world, tmp_path):
+    saved = ensemble.save(tmp_path / "model")
+    settings = json.loads((saved / "ensemble.json").read_text())
+    settings["format_version"] = 1
+    del settings["calibrator"]
+    (saved / "ensemble.json").write_text(json.dumps(settings))
+
+    loaded = ChurnEnsemble.load(saved)
+
+    assert loaded.calibrator_ is None
+    np.testing.assert_array_equal(
+        loaded.predict_proba(world.churn, world.sequences),
+        ensemble.predict_proba(world.churn, world.sequences),
     )

@@ -13,7 +13,7 @@ SMALL = TrainingBudget(
 def test_a_90_day_window_on_a_short_history_trains_with_a_shorter_recorded_purge(world):
     churn = pl.from_pandas(world.churn).with_columns(pl.col("snapshot_date").cast(pl.Date))
     daily = pl.from_pandas(world.daily)
-    split = split_window(churn, 90, boundary_purge_days=0)  # eight weekly snapshots to train on
+    split = split_window(churn, 90, boundary_purge_days=0)  # six weekly snapshots to train on
 
     ensemble, sequences = train_window(split, daily, SMALL)
 

@@ -2,7 +2,8 @@
 
 Each send's open probability depends on a few features (the client's recent open rate, how
 personalised the email is, a morning hour, the weekend, the transaction stage), so a model can
-learn it and the true probability is the oracle. Clicks happen only after opens. Sends of the last
+learn it and the true probability is the oracle. Clicks happen only after opens, actions only after
+clicks (more often when the email's value proposition is strong). Sends of the last
 7 days are not label-complete and carry deliberately wrong labels, so a model that trained on
 them would be noticed.
 """
@@ -115,5 +116,11 @@ def synthetic_engagement_world(
             "clicked_within_7d": clicked.astype(np.int32),
             "label_complete": label_complete,
         }
+    )
+    # drawn last, so the other columns stay what they were before actions were modelled
+    value_proposition = frame["value_proposition_strength"].to_numpy()
+    acted = clicked & (rng.random(n_rows) < _sigmoid(-1.0 + 2.5 * value_proposition))
+    frame = frame.with_columns(
+        pl.Series("acted_within_7d", acted.astype(np.int32)).alias("acted_within_7d")
     )
     return EngagementWorld(frame=frame, open_probability=open_probability)

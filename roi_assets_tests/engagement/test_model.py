@@ -1,6 +1,7 @@
 import numpy as np
 import polars as pl
 import pytest
+from sklearn.metrics import roc_auc_score
 
 from roi_assets.engagement.model import (
     SPECIFICATION_PARAM_GRID,
@@ -123,6 +124,16 @@ def test_the_click_target_trains_too(train_and_evaluation):
 
     assert model.target == "clicked_within_7d"
     assert model.validation_metrics["auc_roc"] > 0.55
+
+
+def test_the_action_target_trains_and_ranks_the_later_window(train_and_evaluation):
+    training, evaluation = train_and_evaluation
+    model = train_engagement_model(training, "acted_within_7d", param_grid=TINY_GRID, n_splits=2)
+
+    assert model.target == "acted_within_7d"
+    outcomes = evaluation["acted_within_7d"].to_numpy()
+    assert 0 < outcomes.sum() < len(outcomes)
+    assert roc_auc_score(outcomes, predict_proba(model, evaluation)) > 0.6
 
 
 def test_the_search_reports_every_grid_point(trained):

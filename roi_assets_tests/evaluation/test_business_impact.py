@@ -5,7 +5,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from roi_assets.evaluation.business_impact import daily_impact, uplift_table
+from roi_assets.evaluation.business_impact import daily_impact, record_tier_counts, uplift_table
 
 DAY = dt.date(2025, 10, 3)
 
@@ -75,3 +75,85 @@ def test_before_the_first_live_day_there_is_no_impact():
     con = duckdb.connect()
     assert daily_impact(con).is_empty()
     assert uplift_table(daily_impact(con)).is_empty()
+
+
+def test_saves_are_also_counted_per_100_clients_contacted(warehouse):
+    uplift = uplift_table(daily_impact(warehouse))
+    per_100 = uplift.filter(pl.col("metric") == "saves_per_100_contacted").row(0, named=True)
+
+    assert per_100["against"] == "random_list"
+    assert per_100["product"] == pytest.approx(100 * 0.24 / 2)
+    assert per_100["baseline"] == pytest.approx(100 * 0.02 / 2)
+
+
+def test_the_customers_targets_stand_next_to_the_product_and_the_oracle(warehouse):
+    uplift = uplift_table(daily_impact(warehouse))
+    legacy = uplift.filter((pl.col("metric") == "open_rate") & (pl.col("against") == "legacy"))
+
+    row = legacy.row(0, named=True)
+    assert row["target"] == pytest.approx(0.25)
+    assert row["oracle_uplift"] == pytest.approx(0.40 / 0.20 - 1)
+    others = uplift.filter((pl.col("metric") == "open_rate") & (pl.col("against") != "legacy"))
+    assert others["target"].null_count() == others.height
+
+
+def _mart_and_truth(con, probabilities, true_probabilities, snapshot):
+    con.execute("create schema if not exists marts")
+    scored = pd.DataFrame(
+        {
+            "client_id": [f"C{i}" for i in range(len(probabilities))],
+            "window_days": 30,
+            "snapshot_date": snapshot,
+            "probability": probabilities,
+            "p_churn": true_probabilities,
+        }
+    )
+    con.register("scored", scored)
+    con.execute(
+        "create or replace table marts.churn_risk as "
+        "select client_id, window_days, snapshot_date, probability from scored"
+    )
+    con.execute(
+        "create or replace table truth.churn_probabilities as "
+        "select client_id, snapshot_date, window_days, p_churn from scored"
+    )
+    con.unregister("scored")
+
+
+def test_each_tier_of_the_mart_is_counted_next_to_the_truths_count(warehouse):
+    _mart_and_truth(warehouse, [0.05, 0.35, 0.40, 0.65, 0.1], [0.02, 0.5, 0.2, 0.9, 0.35], DAY)
+
+    assert record_tier_counts(warehouse) == 4
+
+    uplift = uplift_table(daily_impact(warehouse)).filter(pl.col("against") == "truth")
+    counts = {
+        row["metric"]: (row["product"], row["baseline"]) for row in uplift.iter_rows(named=True)
+    }
+    assert counts == {
+        "clients_low_30d": (2, 2),
+        "clients_medium_30d": (2, 2),
+        "clients_high_30d": (1, 0),
+        "clients_critical_30d": (0, 1),
+    }
+
+
+def test_a_rescored_snapshot_replaces_its_counts_and_the_latest_snapshot_is_shown(warehouse):
+    _mart_and_truth(warehouse, [0.05, 0.35], [0.02, 0.5], DAY)
+    record_tier_counts(warehouse)
+    _mart_and_truth(warehouse, [0.05, 0.05], [0.02, 0.5], DAY)
+    record_tier_counts(warehouse)
+    later = DAY + dt.timedelta(days=7)
+    _mart_and_truth(warehouse, [0.65, 0.05, 0.05], [0.02, 0.02, 0.02], later)
+    record_tier_counts(warehouse)
+
+    stored = warehouse.execute(
+        "select snapshot_date, tier, clients from monitoring.churn_tier_counts "
+        "where tier = 'low' order by snapshot_date"
+    ).fetchall()
+    assert stored == [(DAY, "low", 2), (later, "low", 2)]
+    latest = uplift_table(daily_impact(warehouse)).filter(pl.col("metric") == "clients_high_30d")
+    assert latest.row(0, named=True)["product"] == 1
+
+
+def test_without_a_mart_no_tier_is_recorded(warehouse):
+    assert record_tier_counts(warehouse) == 0

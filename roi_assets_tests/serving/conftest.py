@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from roi_assets.churn.features import CHURN_FEATURES, DAILY_METRICS, SEQUENCE_DAYS
 from roi_assets.engagement.baseline import train_logistic_baseline
 from roi_assets.engagement.model import predict_proba
-from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.engagement.scoring import SCORING_TABLE, scoring_rows
 from roi_assets.resources.tracking import (
     configure_tracking,
     log_sklearn_model,
@@ -165,7 +165,7 @@ def write_bi_copy(
             ("marts.churn_risk", churn),
             ("marts.send_time_recommendations", send_time),
             ("marts.content_assignments", content),
-            ("features.feat_email_engagement", features),
+            (SCORING_TABLE, scoring_stand_in(features)),
         ):
             con.register("frame", frame.to_arrow())
             con.execute(f"create table {table} as select * from frame")
@@ -227,6 +227,12 @@ def churn_payload(first_feature: float) -> dict:
     return {"features": features, "daily": daily}
 
 
-def default_slot_p_open(registry: Registry, model, client_id: str) -> float:
-    rows = default_slot_rows(registry.features, registry.features["client_id"].unique())
-    return float(predict_proba(model, rows.filter(pl.col("client_id") == client_id))[0])
+def scoring_stand_in(features: pl.DataFrame) -> pl.DataFrame:
+    """features.feat_email_scoring's shape (one row per client with every feature), made of each
+    synthetic client's latest send: this registry runs no dbt."""
+    return features.sort("sent_at").group_by("client_id").last().sort("client_id")
+
+
+def scoring_p_open(registry: Registry, model, client_id: str) -> float:
+    rows = scoring_rows(scoring_stand_in(registry.features), pl.Series([client_id]))
+    return float(predict_proba(model, rows)[0])

@@ -9,7 +9,7 @@ import pytest
 from roi_assets.deployment.split import arm_for, experiment_salt
 from roi_assets.resources.tracking import promote_to_champion, set_alias
 
-from .conftest import ENGAGEMENT, KNOWN_CLIENTS, MART_P_OPEN, default_slot_p_open, write_bi_copy
+from .conftest import ENGAGEMENT, KNOWN_CLIENTS, MART_P_OPEN, scoring_p_open, write_bi_copy
 
 UNKNOWN_TO_MARTS = [f"c{i:04d}" for i in range(10, 70)]
 
@@ -20,7 +20,7 @@ def test_the_champion_answers_with_its_version(client, registry):
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["model_version"], body["arm"], body["source"]) == ("1", "champion", "model")
-    assert body["p_open"] == pytest.approx(default_slot_p_open(registry, model, "c0042"))
+    assert body["p_open"] == pytest.approx(scoring_p_open(registry, model, "c0042"))
     assert client.get("/healthz").json()["models"][ENGAGEMENT]["champion"] == "1"
 
 

@@ -1,6 +1,7 @@
 -- One row per email send. Every feature is computed from what had happened strictly before the
 -- send: email history from opens/clicks whose webhook time precedes sent_at, platform behaviour
--- from whole days before the send's day. Labels (opened/clicked within 7 days) look forward.
+-- from whole days before the send's day (the expressions are macros/email_send_features.sql,
+-- shared with feat_email_scoring). Labels (opened/clicked/acted within 7 days) look forward.
 {{ config(materialized='incremental', unique_key='send_id', incremental_strategy='delete+insert') }}
 {% set window = rebuild_window() %}
 with
@@ -14,6 +15,7 @@ rebuilt as (
     union
     select send_id from {{ ref('int_email_outcomes') }}
     where {{ in_rebuilt_days('opened_at') }} or {{ in_rebuilt_days('clicked_at') }}
+        or {{ in_rebuilt_days('acted_at') }}
     union
     select send_id from {{ this }}
     where not label_complete
@@ -137,57 +139,12 @@ select
     sends.send_id,
     sends.client_id,
     sends.sent_at,
-    -- temporal (client's local time)
-    hour(sends.sent_at_local) as hour_of_day,
-    isodow(sends.sent_at_local) - 1 as day_of_week,
-    dayofmonth(sends.sent_at_local) as day_of_month,
-    isodow(sends.sent_at_local) >= 6 as is_weekend,
-    cast(sends.sent_at_local as date) in (select holiday_date from {{ ref('us_holidays') }}) as is_holiday,
-    least(coalesce(date_diff('second', h.last_open_at, sends.sent_at) / 86400.0, 365), 365)
-        as days_since_last_open,
-    least(coalesce(date_diff('second', h.last_click_at, sends.sent_at) / 86400.0, 365), 365)
-        as days_since_last_click,
-    -- engagement history
-    coalesce(h.cum_opens / nullif(h.cum_sends, 0), 0.0) as lifetime_open_rate,
-    coalesce((h.cum_opens - coalesce(h.opens_7, 0)) / nullif(h.cum_sends - coalesce(h.sends_7, 0), 0), 0.0)
-        as recent_open_rate_7d,
-    coalesce((h.cum_opens - coalesce(h.opens_30, 0)) / nullif(h.cum_sends - coalesce(h.sends_30, 0), 0), 0.0)
-        as recent_open_rate_30d,
-    coalesce(h.cum_clicks / nullif(h.cum_sends, 0), 0.0) as click_through_rate,
-    coalesce(h.cum_open_delay_hours / nullif(h.cum_opens, 0), 0.0) as avg_time_to_open_hours,
-    -- sends in the last 30 days relative to two a week
-    least(coalesce(h.cum_sends - coalesce(h.sends_30, 0), 0) / 8.0, 1.0) as email_frequency_score,
-    -- client context
-    cast(date_diff('day', sends.signup_date, cast(sends.sent_at as date)) as double) as account_age_days,
-    sends.property_value_bracket,
-    sends.transaction_stage,
-    sends.client_type,
-    sends.geographic_region,
-    sends.preferred_communication,
-    -- content
-    sends.subject_length,
-    sends.personalization_score,
-    sends.urgency_indicators,
-    sends.value_proposition_strength,
-    sends.call_to_action_count,
-    sends.image_count,
-    -- behaviour (whole days before the send's day)
-    {{ trailing('logins', 'c1', 'c29') }} / 4.0 as login_frequency_weekly,
-    {{ trailing('document_view_days', 'c1', 'c31') }} / 30.0 as document_access_rate,
-    coalesce(c1.cum_new_features_used, 0) / 12.0 as feature_adoption_score,
-    cast({{ trailing('support_tickets', 'c1', 'c91') }} as integer) as support_ticket_count,
-    coalesce(c1.cum_referrals, 0) > 0 as referral_generated,
-    -- extras
-    (isodow(sends.sent_at_local) - 1) * 24 + hour(sends.sent_at_local) as hour_of_week,
-    sends.segment,
-    sends.subject_line_variant,
-    sends.email_template,
-    sends.cta_style,
-    sends.age_group,
-    sends.client_value_tier,
+    {{ email_send_features() }},
     -- labels
     cast(coalesce(o.opened_at < sends.sent_at + interval 7 day, false) as integer) as opened_within_7d,
     cast(coalesce(o.clicked_at < sends.sent_at + interval 7 day, false) as integer) as clicked_within_7d,
+    -- the "action" the email asks for (a viewing booked, a document signed), after a click
+    cast(coalesce(o.acted_at < sends.sent_at + interval 7 day, false) as integer) as acted_within_7d,
     sends.sent_at + interval 7 day <= cast(cal.data_end as timestamp) as label_complete
 from sends
 cross join {{ ref('int_world_calendar') }} as cal

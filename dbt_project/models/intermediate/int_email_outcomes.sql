@@ -1,5 +1,5 @@
 {{ config(materialized='incremental', unique_key='send_id', incremental_strategy='delete+insert') }}
--- First open and first click of every send. A window recomputes the sends of its rebuilt days,
+-- First open, first click and first action of every send. A window recomputes the sends of its rebuilt days,
 -- the sends with an event in them (a late open of an older send) and the changed clients' sends.
 with sends as (
     select send_id, client_id, sent_at
@@ -17,7 +17,8 @@ select
     sends.client_id,
     sends.sent_at,
     min(events.occurred_at) filter (where events.event_type = 'open') as opened_at,
-    min(events.occurred_at) filter (where events.event_type = 'click') as clicked_at
+    min(events.occurred_at) filter (where events.event_type = 'click') as clicked_at,
+    min(events.occurred_at) filter (where events.event_type = 'action') as acted_at
 from sends
 left join {{ ref('stg_email_events') }} as events using (send_id)
 group by all

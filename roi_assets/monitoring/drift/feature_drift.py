@@ -135,6 +135,7 @@ CHURN_INPUTS = MonitoredInputs(
 MODEL_INPUTS: dict[str, MonitoredInputs] = {
     "roi-engagement-open": EMAIL_INPUTS,
     "roi-engagement-click": EMAIL_INPUTS,
+    "roi-engagement-action": EMAIL_INPUTS,
     "roi-send-time-dqn": EMAIL_INPUTS,
     "roi-content-bandit": EMAIL_INPUTS,
     "roi-churn-30d": CHURN_INPUTS,

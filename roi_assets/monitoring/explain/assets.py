@@ -32,7 +32,7 @@ from roi_assets.catalog import (
 from roi_assets.churn.features import build_sequences
 from roi_assets.churn.scoring import latest_snapshot_rows
 from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
-from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.engagement.scoring import read_scoring_rows
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.explain.counterfactual import (
     counterfactual_row,
@@ -207,12 +207,14 @@ def engagement_explanations(
     """Why the engagement champions (roi-engagement-open / -click; a model without one: its
     candidate) score what they score: mean
     |SHAP| per feature of the XGBoost step (encoded, selected features, log-odds) with a summary
-    plot, to monitoring.feature_importance; the top contributions of every scored client at the
-    next default slot (SHAP) and of a sample of clients (LIME), to monitoring.client_explanations.
+    plot, to monitoring.feature_importance; the top contributions of every scored client for an
+    email sent at the scoring moment (SHAP) and of a sample of clients (LIME), to
+    monitoring.client_explanations.
     """
     history = labelled_history(features, HEADLINE_TARGET)
     background = _sample(history, config.background_rows, config.seed)
-    clients = default_slot_rows(features, scores["client_id"]).head(config.max_clients)
+    with duckdb.get_connection() as con:
+        clients = read_scoring_rows(con, scores["client_id"]).head(config.max_clients)
     return _explain_models(
         tuple(ENGAGEMENT_MODELS.values()),
         lambda _: (background, clients),

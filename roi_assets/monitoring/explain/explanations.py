@@ -34,7 +34,7 @@ from sklearn.pipeline import Pipeline
 
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
-from roi_assets.engagement.scoring import default_slot_rows
+from roi_assets.engagement.scoring import read_scoring_rows
 from roi_assets.resources.tracking import CHAMPION, load_model_by_alias
 from roi_assets.resources.warehouse import upsert_rows
 
@@ -283,12 +283,11 @@ def load_explainable_model(model_name: str, alias: str = CHAMPION) -> Any:
 def client_feature_rows(
     con: duckdb.DuckDBPyConnection, model_name: str, client_ids: Sequence[str]
 ) -> pl.DataFrame:
-    """The rows the marts score these clients on: the next default send slot for engagement
-    (`engagement.scoring`), the latest snapshot for churn."""
+    """The rows the marts score these clients on: an email sent at the scoring moment for
+    engagement (`engagement.scoring`), the latest snapshot for churn."""
     ids = pl.Series("client_id", list(client_ids), dtype=pl.String)
     if model_name.startswith("roi-engagement-"):
-        features = con.sql("select * from features.feat_email_engagement").pl()
-        return default_slot_rows(features, ids)
+        return read_scoring_rows(con, ids)
     if model_name.startswith("roi-churn-"):
         con.register("wanted_clients", ids.to_frame().to_arrow())
         try:

@@ -2,8 +2,8 @@
 
 Columns (the deployment side reads them): alert_id (primary key), raised_at (UTC), model_name,
 model_version, alert_type ('accuracy_drop' | 'latency_increase' | 'error_rate' | 'feature_drift' |
-'prediction_drift'), severity ('warning' | 'critical'), observed, threshold, message,
-rolled_back_from, rolled_back_to (NULL unless the alert rolled the champion back).
+'prediction_drift' | 'calibration_error'), severity ('warning' | 'critical'), observed, threshold,
+message, rolled_back_from, rolled_back_to (NULL unless the alert rolled the champion back).
 
 An alert's id is derived from (model_name, alert_type, window), so the same breach seen by a re-run
 is the same row: writing it again changes nothing, and its first raised_at and rollback stay.
@@ -12,7 +12,9 @@ Thresholds are the specification's (accuracy drop 0.05, latency increase 100 ms,
 Severity: an accuracy drop or an error rate over its threshold is critical (the champion is rolled
 back); a latency increase is a warning, critical from twice the threshold; drift (of features or of
 scores) is a warning, critical when a distance reaches twice the drift threshold, which is what
-launches a retrain.
+launches a retrain. A champion whose probabilities stopped meaning what they say (decile
+calibration error of its latest evaluated window above 0.02) is a warning, critical from twice
+that; it rolls nothing back (the ranking may be fine), it tells whoever reads the tiers.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ LATENCY_INCREASE = "latency_increase"
 ERROR_RATE = "error_rate"
 FEATURE_DRIFT = "feature_drift"
 PREDICTION_DRIFT = "prediction_drift"
+CALIBRATION_ERROR = "calibration_error"
+CALIBRATION_METRIC = "decile_calibration_error"
 DRIFT_TYPES = (FEATURE_DRIFT, PREDICTION_DRIFT)
 ROLLBACK_TYPES = (ACCURACY_DROP, ERROR_RATE)
 WARNING = "warning"
 CRITICAL = "critical"
 CRITICAL_DRIFT_FACTOR = 2.0
 CRITICAL_LATENCY_FACTOR = 2.0
+CRITICAL_CALIBRATION_FACTOR = 2.0
 _ALERT_NAMESPACE = uuid.UUID("6f1d4c2e-8a57-4d0b-9a43-2f0c5e7b9d11")
 
 SCHEMA: dict[str, pl.DataType] = {
@@ -75,11 +80,14 @@ create table if not exists {TABLE} (
 
 @dataclass(frozen=True)
 class AlertThresholds:
-    """The specification's alert thresholds; drift thresholds belong to the drift methods."""
+    """The specification's alert thresholds; drift thresholds belong to the drift methods. The
+    calibration error's is the product's: two points of probability on average over the deciles,
+    about four times the sampling noise of a 28-day churn window at the default scale."""
 
     accuracy_drop: float = 0.05
     latency_increase_ms: float = 100.0
     error_rate: float = 0.01
+    calibration_error: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,45 @@ def accuracy_drop_alert(health: ChampionHealth, thresholds: AlertThresholds) -> 
             f"({health.reference_window}) to {health.current_value:.3f} ({health.current_window})"
         ),
         window=health.current_window,
+    )
+
+
+def calibration_alert(
+    con: duckdb.DuckDBPyConnection,
+    model_name: str,
+    model_version: str,
+    thresholds: AlertThresholds,
+) -> Alert | None:
+    """The version's decile calibration error on its latest evaluated window (the gate's
+    evaluation, then champion health's windows), when above the threshold."""
+    if not _table_exists(con, "model_evaluations"):
+        return None
+    latest = con.execute(
+        "select value, evaluation_window from monitoring.model_evaluations "
+        "where model_name = ? and model_version = ? and metric = ? and value is not null "
+        "order by split_part(evaluation_window, '/', 2) desc, evaluated_at desc limit 1",
+        [model_name, str(model_version), CALIBRATION_METRIC],
+    ).fetchone()
+    if latest is None or latest[0] <= thresholds.calibration_error:
+        return None
+    observed, window = latest
+    severity = (
+        CRITICAL
+        if observed >= CRITICAL_CALIBRATION_FACTOR * thresholds.calibration_error
+        else WARNING
+    )
+    return Alert(
+        model_name=model_name,
+        model_version=str(model_version),
+        alert_type=CALIBRATION_ERROR,
+        severity=severity,
+        observed=observed,
+        threshold=thresholds.calibration_error,
+        message=(
+            f"probabilities of v{model_version} are off by {observed:.3f} on average over the "
+            f"deciles of {window}: observed rates no longer match them"
+        ),
+        window=window,
     )
 
 
@@ -211,11 +258,12 @@ def drift_alerts(drift: pl.DataFrame) -> list[Alert]:
     return found
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection) -> bool:
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str = "alerts") -> bool:
     return (
         con.execute(
             "select count(*) from information_schema.tables "
-            "where table_schema = 'monitoring' and table_name = 'alerts'"
+            "where table_schema = 'monitoring' and table_name = ?",
+            [table],
         ).fetchone()[0]
         > 0
     )

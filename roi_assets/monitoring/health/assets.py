@@ -44,6 +44,7 @@ from roi_assets.monitoring.health.alerts import (
     AlertThresholds,
     accuracy_drop_alert,
     alerts_frame,
+    calibration_alert,
     drift_alerts,
     known_alert_ids,
     serving_alerts,
@@ -68,16 +69,21 @@ from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHAMPION
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-SCORE_COLUMNS = {"opened_within_7d": "p_open", "clicked_within_7d": "p_click"}
+SCORE_COLUMNS = {
+    "opened_within_7d": "p_open",
+    "clicked_within_7d": "p_click",
+    "acted_within_7d": "p_action",
+}
 
 
 class AlertThresholdsConfig(dg.Config):
     """The specification's alert thresholds: accuracy (AUC-ROC) drop, increase of the median
-    latency in ms, share of 5xx answers."""
+    latency in ms, share of 5xx answers; and the decile calibration error of a champion."""
 
     accuracy_drop: float = AlertThresholds.accuracy_drop
     latency_increase_ms: float = AlertThresholds.latency_increase_ms
     error_rate: float = AlertThresholds.error_rate
+    calibration_error: float = AlertThresholds.calibration_error
 
     def thresholds(self) -> AlertThresholds:
         return AlertThresholds(**self.model_dump())
@@ -266,7 +272,8 @@ def model_alerts(
     registry: ModelRegistry,
 ) -> dg.MaterializeResult:
     """Breaches of the alert thresholds (accuracy drop 0.05, latency increase 100 ms, error rate
-    0.01) and critical drift, written once each to monitoring.alerts. A new critical accuracy
+    0.01, decile calibration error 0.02) and critical drift, written once each to
+    monitoring.alerts. A new critical accuracy
     drop or error rate rolls the model's `champion` back to `previous_champion`, recorded in the
     alert; without a previous champion the alert says so."""
     thresholds = config.thresholds()
@@ -279,6 +286,10 @@ def model_alerts(
             health = champion_health(con, model_name, version) if version else None
             alert = accuracy_drop_alert(health, thresholds) if health else None
             found += [alert] if alert else []
+            miscalibrated = (
+                calibration_alert(con, model_name, version, thresholds) if version else None
+            )
+            found += [miscalibrated] if miscalibrated else []
         for day in latest_serving_days(read_serving_health(con)):
             found += serving_alerts(day, thresholds)
         seen = known_alert_ids(con, [a.alert_id for a in found])

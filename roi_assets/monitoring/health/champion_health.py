@@ -26,7 +26,13 @@ from roi_assets.evaluation.windows import TimeWindow
 
 ACCURACY_METRIC = "auc_roc"
 # Metrics that need no decision threshold, kept for a model that serves probabilities only.
-THRESHOLD_FREE_METRICS = ("auc_roc", "pr_auc", "brier_score", "calibration_error")
+THRESHOLD_FREE_METRICS = (
+    "auc_roc",
+    "pr_auc",
+    "brier_score",
+    "calibration_error",
+    "decile_calibration_error",
+)
 LATEST_LABELLED_DAYS = 28
 MIN_WINDOW_ROWS = 200
 MIN_EACH_OUTCOME = 20

@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.evaluation.business_impact import daily_impact, uplift_table
+from roi_assets.evaluation.business_impact import daily_impact, record_tier_counts, uplift_table
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.health.impact_plot import impact_plot_png
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
@@ -16,15 +16,19 @@ IMPACT_TABLE = "monitoring.business_impact"
     key=["monitoring", "business_impact"],
     group_name="monitoring",
     kinds={"duckdb"},
-    deps=[dg.AssetKey(["raw", "email_events"])],
+    deps=[dg.AssetKey(["raw", "email_events"]), dg.AssetKey(["marts", "churn_risk"])],
     pool=WAREHOUSE_POOL,
 )
 def business_impact(duckdb: DuckDBResource) -> dg.MaterializeResult:
     """One row per live day, policy and metric: expected open and click rate of the product's
     decisions and of the policies they must beat (legacy, random hour, population-best hour,
     oracle hour; uniform, ε-greedy and oracle content) on the same sends, the realised rates that
-    landed, and the expected churn saves of the watch list against a random list of its size."""
+    landed, the expected churn saves of the watch list against a random list of its size, and the
+    churn mart's clients per tier next to the truth's (recorded per snapshot in
+    monitoring.churn_tier_counts). The uplift table puts the customer's targets and the oracle's
+    uplift next to the product's."""
     with duckdb.get_connection() as con:
+        record_tier_counts(con)
         impact = daily_impact(con)
         con.execute("create schema if not exists monitoring")
         con.register("impact_rows", impact.to_arrow())
