@@ -4,6 +4,7 @@ import dagster as dg
 
 from roi_assets.send_time.assets import (
     send_time_client_states,
+    send_time_engagement_hours,
     send_time_evaluation,
     send_time_logged_sends,
     send_time_model,
@@ -15,6 +16,7 @@ defs = dg.Definitions(
     assets=[
         send_time_client_states,
         send_time_logged_sends,
+        send_time_engagement_hours,
         send_time_model,
         send_time_evaluation,
         send_time_recommendations,
