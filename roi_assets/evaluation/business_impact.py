@@ -2,10 +2,11 @@
 
 For every live send the world records the probability of an open and of a click under the
 decision taken and under each counterfactual policy (legacy habits, a random hour, the
-population's best hour, the oracle's hour; uniform random, ε-greedy and oracle variants). The
-expected rates compare policies on the very same sends, free of sampling noise; the realised
-rates are what landed in the warehouse for the product's sends. Churn: the expected saves of the
-retention actions on the watch list against a random list of the same size.
+population's best hour, each client's most frequent engagement hour, the oracle's hour; uniform
+random, ε-greedy and oracle variants). The expected rates compare policies on the very same
+sends, free of sampling noise; the realised rates are what landed in the warehouse for the
+product's sends. Churn: the expected saves of the retention actions on the watch list against a
+random list of the same size.
 
 This module, with the rest of `evaluation`, is the only reader of `truth`.
 """
@@ -18,7 +19,13 @@ import polars as pl
 from roi_assets.resources.warehouse import table_exists
 
 PRODUCT = "product"
-OPEN_BASELINES = ("legacy", "random_hour", "population_best_hour", "oracle_hour")
+OPEN_BASELINES = (
+    "legacy",
+    "random_hour",
+    "population_best_hour",
+    "engagement_hour",
+    "oracle_hour",
+)
 CONTENT_BASELINES = ("uniform_random_content", "epsilon_greedy_content", "oracle_content")
 IMPACT_COLUMNS = (
     "impact_date",
