@@ -1,4 +1,5 @@
-"""Send-time optimizer assets: states, train + register, evaluate against the oracle, recommend."""
+"""Send-time optimizer assets: states, engagement hours, train (or update) + register, evaluate
+against the oracle and the baselines, recommend."""
 
 import dataclasses
 import datetime as dt
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 import mlflow
+import pandas as pd
 import polars as pl
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
@@ -29,12 +31,17 @@ from roi_assets.resources.tracking import (
     version_behind_alias,
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
-from roi_assets.send_time.dqn import DQNConfig, TrainingHistory
-from roi_assets.send_time.evaluation import DQN, evaluate_send_time
+from roi_assets.send_time.dqn import DQNAgent, DQNConfig, TrainingHistory
+from roi_assets.send_time.engagement_hours import engagement_counts, engagement_hour_table
+from roi_assets.send_time.environment import STATE_FEATURES
+from roi_assets.send_time.evaluation import DQN, ENGAGEMENT_HOUR, evaluate_send_time
+from roi_assets.send_time.gate import gate_verdict
 from roi_assets.send_time.held_out import HELD_OUT_FRACTION
+from roi_assets.send_time.off_policy import MAX_WEIGHT
 from roi_assets.send_time.plots import training_curve_png
+from roi_assets.send_time.policies import population_best_hour
 from roi_assets.send_time.pyfunc import log_send_time_model
-from roi_assets.send_time.recommendations import recommendation_rows
+from roi_assets.send_time.recommendations import explore, recommendation_rows
 from roi_assets.send_time.states import client_states, latest_moment, logged_send_states
 from roi_assets.send_time.training import state_matrix, torch_threads, train_send_time_dqn
 
@@ -43,10 +50,15 @@ CHECKPOINTS_ARTIFACT = "checkpoints/held_out_recommendations.parquet"
 CURVE_METRIC_EVERY = 10  # iterations between learning-curve points logged to MLflow
 CLIENT_STATES = dg.AssetKey(["features", "feat_send_time_state"])
 LOGGED_SENDS = dg.AssetKey(["features", "feat_send_time_logged_sends"])
+ENGAGEMENT_HOURS = dg.AssetKey(["features", "feat_send_time_engagement_hours"])
+# Registry tags of a version: the last logged send it learned from, and its state's contract.
+TRAINED_THROUGH_TAG = "trained_through"
+STATE_CONTRACT_TAG = "state_features"
 SUBSCRIPTIONS = dg.AssetKey(["staging", "stg_subscriptions"])
 STATE_SOURCES = [
     dg.AssetKey(["staging", "stg_email_sends"]),
     dg.AssetKey(["staging", "stg_email_events"]),
+    dg.AssetKey(["staging", "stg_user_events"]),
     dg.AssetKey(["staging", "stg_clients"]),
     dg.AssetKey(["features", "feat_email_engagement"]),
 ]
@@ -56,16 +68,27 @@ class SendTimeTrainingConfig(dg.Config):
     """Training budget and the DQN's minibatch settings; the network, Adam's learning rate, the
     10,000-send replay and the target-network schedule stay the specification's (`DQNConfig`).
 
-    One gradient step on 256 sends per iteration: on the default world it reached the same open
-    rate as two steps on 64 (the `DQNConfig` default, tuned on a toy world) with less
-    iteration-to-iteration wobble of the greedy hours, at the same cost.
+    Pre-training (no earlier version, or `warm_start` off) runs `iterations`; a daily update
+    continues the latest version for `update_iterations`, the sends landed since it learned
+    entering its replay first. One gradient step on 256 sends per iteration: each logged send
+    teaches all 168 outputs (doubly robust targets), so larger minibatches beat more steps.
     """
 
-    iterations: int = 1000
+    iterations: int = 600
+    update_iterations: int = 150
+    warm_start: bool = True
     checkpoint_every: int = 25
     batch_size: int = 256
     gradient_steps_per_iteration: int = 1
     open_model_iterations: int = 200
+    seed: int = 0
+
+
+class SendTimeRecommendationConfig(dg.Config):
+    """Share of clients sent at a random hour instead of the decision's (ε-greedy exploration in
+    the live loop, so the logs keep covering every hour), seeded by the scoring day."""
+
+    exploration_rate: float = 0.02
     seed: int = 0
 
 
@@ -111,6 +134,38 @@ def send_time_logged_sends(
     return sends
 
 
+@dg.asset(
+    key=ENGAGEMENT_HOURS,
+    group_name="send_time",
+    kinds={"duckdb", "polars"},
+    ins={"logged_sends": dg.AssetIn(key=LOGGED_SENDS), "states": dg.AssetIn(key=CLIENT_STATES)},
+    required_resource_keys={"duckdb"},
+    pool=WAREHOUSE_POOL,
+)
+def send_time_engagement_hours(
+    context: dg.AssetExecutionContext, logged_sends: pl.DataFrame, states: pl.DataFrame
+) -> pl.DataFrame:
+    """The industry's send time for every client: its most frequent engagement hour (opens,
+    logins and document views, local hour of week) as of the states' moment, or the population's
+    best hour in the logs for clients with little history."""
+    fallback = population_best_hour(
+        logged_sends["hour_of_week"].to_numpy(), logged_sends["opened"].to_numpy()
+    )
+    ids = states["client_id"].to_list()
+    with context.resources.duckdb.get_connection() as con:
+        counts = engagement_counts(con, states["as_of"].max(), ids)
+    table = engagement_hour_table(counts, ids, fallback)
+    context.add_output_metadata(
+        {
+            "dagster/row_count": table.height,
+            "population_best_hour_of_week": fallback,
+            "clients_on_fallback": int(table["fallback"].sum()),
+            "distinct_hours": table["engagement_hour_of_week"].n_unique(),
+        }
+    )
+    return table
+
+
 def _dqn_config(config: SendTimeTrainingConfig) -> DQNConfig:
     return DQNConfig(
         batch_size=config.batch_size,
@@ -132,6 +187,19 @@ def _log_learning_curve(history: TrainingHistory) -> None:
     MlflowClient().log_batch(mlflow.active_run().info.run_id, metrics=metrics)
 
 
+def _previous_agent(config: SendTimeTrainingConfig) -> tuple[DQNAgent, str, dt.datetime] | None:
+    """The latest version to continue (agent, version, last send it learned from), or None to
+    pre-train: no version yet, warm start off, or a version built on another state contract."""
+    version = version_behind_alias(MODEL_NAME, CANDIDATE)
+    if not config.warm_start or version is None:
+        return None
+    tags = MlflowClient().get_model_version(MODEL_NAME, version).tags
+    if tags.get(STATE_CONTRACT_TAG) != ",".join(STATE_FEATURES) or TRAINED_THROUGH_TAG not in tags:
+        return None
+    agent = load_model_by_alias(MODEL_NAME, CANDIDATE).unwrap_python_model().agent
+    return agent, version, dt.datetime.fromisoformat(tags[TRAINED_THROUGH_TAG])
+
+
 @dg.asset(
     group_name="send_time",
     kinds={"pytorch", "scikitlearn", "mlflow"},
@@ -144,44 +212,53 @@ def send_time_model(
     logged_sends: pl.DataFrame,
     states: pl.DataFrame,
 ) -> dg.MaterializeResult:
-    """The specification's DQN over the 168 hours of the week, trained on the clients outside the
-    held-out share against an environment learned from their logged sends (see
-    `send_time.open_model` for why not on the raw logs, and why no simulator truth is read);
-    logged to MLflow with its learning curve and registered as a new `candidate` version of
-    roi-send-time-dqn. The curve here is the reward the learned environment gives the training
-    sends; the evaluation measures convergence on true open rates."""
+    """The specification's DQN over the 168 hours of the week, learning off-policy from the
+    logged sends of the clients outside the held-out share (doubly robust targets with the
+    logging policy's propensities, bootstrapped from each client's next send: `off_policy`,
+    `dqn`). The first run pre-trains; each later run (the daily refit) continues the latest
+    version with the outcomes landed since it learned. Logged to MLflow with its learning curve
+    and registered as a new `candidate` version of roi-send-time-dqn."""
     tracking = context.resources.mlflow
     dqn_config = _dqn_config(config)
+    previous = _previous_agent(config)
+    agent, continued_from, new_since = previous or (None, None, None)
+    iterations = config.update_iterations if previous else config.iterations
     with torch_threads(1):
         trained = train_send_time_dqn(
             logged_sends,
             states,
             config=dqn_config,
-            iterations=config.iterations,
+            iterations=iterations,
             checkpoint_every=config.checkpoint_every,
             open_model_iterations=config.open_model_iterations,
+            agent=agent,
+            new_since=new_since,
         )
     history = trained.history
     curve_png = training_curve_png(history, title=f"{MODEL_NAME} training")
+    trained_through = logged_sends["sent_at"].max()
     with tracking.start_run(run_name=MODEL_NAME, nested=True):
         tracking.log_params(
             {
                 **{k: v for k, v in dataclasses.asdict(dqn_config).items() if k != "device"},
-                "iterations": config.iterations,
+                "iterations": iterations,
                 "checkpoint_every": config.checkpoint_every,
                 "reward": "open within 7 days",
-                "environment": "learned from logged sends (open_model)",
+                "targets": "doubly robust (reward model + importance-weighted residual)",
+                "max_importance_weight": MAX_WEIGHT,
+                "continued_from_version": continued_from or "none (pre-training)",
                 "open_model_max_iterations": config.open_model_iterations,
                 "held_out_fraction": HELD_OUT_FRACTION,
                 "training_sends": trained.n_training_sends,
+                "new_sends": trained.n_new_sends,
                 "training_clients": trained.n_training_clients,
             }
         )
         tracking.log_metrics(
             {
                 "iterations_to_convergence_training_curve": history.iterations_to_convergence,
-                "final_moving_average_reward": float(history.moving_average_reward[-1]),
-                "open_model_boosting_iterations": trained.open_model.boosting_iterations,
+                "final_loss": float(history.loss[-1]),
+                "open_model_boosting_iterations": trained.reward_model.boosting_iterations,
                 "training_seconds": trained.seconds,
             }
         )
@@ -194,16 +271,20 @@ def send_time_model(
         version = registered_version(
             log_send_time_model(trained.agent, name="model", registered_model_name=MODEL_NAME)
         )
+    client = MlflowClient()
+    client.set_model_version_tag(MODEL_NAME, version, TRAINED_THROUGH_TAG, str(trained_through))
+    client.set_model_version_tag(MODEL_NAME, version, STATE_CONTRACT_TAG, ",".join(STATE_FEATURES))
     set_alias(MODEL_NAME, CANDIDATE, version)
     context.log.info("%s: registered version %s", MODEL_NAME, version)
     return dg.MaterializeResult(
         metadata={
             "version": version,
+            "continued_from_version": continued_from or "none (pre-training)",
             "training_sends": trained.n_training_sends,
+            "new_sends": trained.n_new_sends,
             "training_clients": trained.n_training_clients,
             "training_seconds": round(trained.seconds, 1),
-            "iterations": config.iterations,
-            "iterations_to_convergence_training_curve": history.iterations_to_convergence,
+            "iterations": iterations,
             "learning_curve": dg.MetadataValue.md(png_markdown(curve_png, "training curve")),
         }
     )
@@ -224,24 +305,34 @@ def _checkpoints(version: str) -> pl.DataFrame:
     group_name="send_time",
     kinds={"python", "duckdb"},
     deps=[send_time_model],
-    ins={"logged_sends": dg.AssetIn(key=LOGGED_SENDS), "states": dg.AssetIn(key=CLIENT_STATES)},
+    ins={
+        "logged_sends": dg.AssetIn(key=LOGGED_SENDS),
+        "states": dg.AssetIn(key=CLIENT_STATES),
+        "engagement_hours": dg.AssetIn(key=ENGAGEMENT_HOURS),
+    },
     required_resource_keys={"mlflow", "duckdb"},
     pool=WAREHOUSE_POOL,
 )
 def send_time_evaluation(
-    context: dg.AssetExecutionContext, logged_sends: pl.DataFrame, states: pl.DataFrame
+    context: dg.AssetExecutionContext,
+    logged_sends: pl.DataFrame,
+    states: pl.DataFrame,
+    engagement_hours: pl.DataFrame,
 ) -> dg.MaterializeResult:
     """The candidate on the held-out clients: expected open and click rate at its hour vs a
-    random hour, the client's historical best hour and the oracle's best hour (true
-    probabilities), uplift against the specification's +25 % / +30 %, iterations to convergence
-    and the learning curve; written to monitoring.model_evaluations."""
+    random hour, the client's historical best hour, its most frequent engagement hour, the
+    population's best hour and the oracle's best hour (true probabilities), uplift against the
+    specification's +25 % / +30 %, iterations to convergence and the learning curve; written to
+    monitoring.model_evaluations."""
     duckdb: DuckDBResource = context.resources.duckdb
     version = str(version_behind_alias(MODEL_NAME, CANDIDATE))
     agent = load_model_by_alias(MODEL_NAME, CANDIDATE).unwrap_python_model().agent
     with duckdb.get_connection() as con:
         truth = send_hour_probabilities(con)
     with torch_threads(1):
-        evaluation = evaluate_send_time(agent, states, logged_sends, truth, _checkpoints(version))
+        evaluation = evaluate_send_time(
+            agent, states, logged_sends, truth, _checkpoints(version), engagement_hours
+        )
     window = TimeWindow(logged_sends["sent_at"].min(), states["as_of"].max())
     rows = evaluation.metrics(MODEL_NAME, version, window.label, utc_naive(dt.datetime.now(dt.UTC)))
     with duckdb.get_connection() as con:
@@ -255,6 +346,7 @@ def send_time_evaluation(
                 png_markdown(evaluation.learning_curve_png(), "DQN learning curve")
             ),
             "expected_open_rate": evaluation.value(DQN),
+            "engagement_hour_open_rate": evaluation.value(ENGAGEMENT_HOUR),
             "open_uplift_vs_random_pct": evaluation.value(DQN, "open_uplift_vs_random_pct"),
             "click_uplift_vs_random_pct": evaluation.value(DQN, "click_uplift_vs_random_pct"),
             "iterations_to_convergence": evaluation.iterations_to_convergence,
@@ -267,46 +359,84 @@ def send_time_evaluation(
     group_name="send_time",
     kinds={"python", "duckdb"},
     deps=[send_time_evaluation],
-    ins={"states": dg.AssetIn(key=CLIENT_STATES), "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS)},
+    ins={
+        "states": dg.AssetIn(key=CLIENT_STATES),
+        "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
+        "engagement_hours": dg.AssetIn(key=ENGAGEMENT_HOURS),
+    },
     pool=WAREHOUSE_POOL,
 )
 def send_time_recommendations(
     context: dg.AssetExecutionContext,
+    config: SendTimeRecommendationConfig,
     states: pl.DataFrame,
     subscriptions: pl.DataFrame,
+    engagement_hours: pl.DataFrame,
     duckdb: DuckDBResource,
     registry: ModelRegistry,
 ) -> pl.DataFrame:
-    """For every active client, the best hour of the week to send at, in local time and in
-    UTC, with the expected open probability there, from the version serving the client (the
-    champion, or the challenger for the clients its A/B test or rollout reaches). Runs only
-    after the validation gate passed: the gated candidate becomes `challenger` (and `champion`
-    when there is none)."""
+    """For every active client, the hour of the week to send at, in local time and in UTC, with
+    the expected open rate there; `model_version` names what decided. Runs when the validation
+    gate passed (the gated candidate becomes `challenger`, and `champion` when there is none; each
+    client gets the version serving it: the champion, or the challenger for the clients its A/B
+    test or rollout reaches) or when it failed with a warning: the DQN fell short but the
+    engagement-hour baseline beats the population's best hour offline, so the baseline decides and
+    nothing is promoted. A share of clients (`exploration_rate`) gets a random hour."""
     client = registry.client()
-    aliases = admit_candidate(client, MODEL_NAME, registry.version(MODEL_NAME, CANDIDATE), True)
-    context.log.info("%s candidate is now %s", MODEL_NAME, ", ".join(aliases) or "unchanged")
+    candidate = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:
-        plan = serving_plan(con, client, MODEL_NAME)
+        verdict = gate_verdict(con, MODEL_NAME, str(candidate))
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"].unique()
     clients = states.filter(pl.col("client_id").is_in(active.implode())).sort("client_id")
     scored_at = utc_naive(dt.datetime.now(dt.UTC))
+    seed = [config.seed, clients["as_of"].max().toordinal()]
+    if verdict.publishes_fallback:
+        context.log.info(
+            "%s v%s failed its gate: the engagement hour decides", MODEL_NAME, candidate
+        )
+        predictions = _engagement_hour_predictions(clients, engagement_hours, verdict)
+        explored = explore(predictions, config.exploration_rate, seed)
+        recommendations = recommendation_rows(clients, explored, ENGAGEMENT_HOUR, scored_at)
+        decided_by, share = ENGAGEMENT_HOUR, 0.0
+    else:
+        aliases = admit_candidate(client, MODEL_NAME, candidate, verdict.passed)
+        context.log.info("%s v%s: %s", MODEL_NAME, candidate, ", ".join(aliases) or "unchanged")
+        with duckdb.get_connection() as con:
+            plan = serving_plan(con, client, MODEL_NAME)
+        if plan.champion_version is None:
+            raise RuntimeError(f"{MODEL_NAME} has no champion and v{candidate} failed its gate")
 
-    def recommend(version: str, part: pl.DataFrame) -> pl.DataFrame:
-        model = registry.load_version(MODEL_NAME, version)
-        with torch_threads(1):
-            predictions = model.predict(state_matrix(part))
-        return recommendation_rows(part, predictions, version, scored_at)
+        def recommend(version: str, part: pl.DataFrame) -> pl.DataFrame:
+            model = registry.load_version(MODEL_NAME, version)
+            with torch_threads(1):
+                chosen = explore(model.predict(state_matrix(part)), config.exploration_rate, seed)
+            return recommendation_rows(part, chosen, version, scored_at)
 
-    recommendations = score_by_version(plan, clients, recommend).sort("client_id")
+        recommendations = score_by_version(plan, clients, recommend).sort("client_id")
+        decided_by, share = str(plan.champion_version), plan.challenger_share
     context.add_output_metadata(
         {
             "dagster/row_count": recommendations.height,
+            "decided_by": decided_by,
             "mean_expected_open_probability": float(
                 recommendations["expected_open_probability"].mean()
             ),
             "distinct_hours": recommendations["best_hour_of_week_local"].n_unique(),
-            "champion_version": str(plan.champion_version),
-            "challenger_share": plan.challenger_share,
+            "challenger_share": share,
         }
     )
     return recommendations
+
+
+def _engagement_hour_predictions(clients: pl.DataFrame, engagement_hours: pl.DataFrame, verdict):
+    """The baseline's hours shaped like the pyfunc's predictions; its expected reward is its
+    offline open rate (no per-client estimate exists for it)."""
+    hours = clients.select("client_id").join(
+        engagement_hours, on="client_id", how="left", maintain_order="left"
+    )
+    return pd.DataFrame(
+        {
+            "best_hour_of_week": hours["engagement_hour_of_week"].to_numpy(),
+            "expected_reward": verdict.fallback.model_value,
+        }
+    )

@@ -4,17 +4,29 @@ Network (SPEC.md section 4): Linear(state→128) ReLU, Dropout(0.2), Linear(128�
 Dropout(0.2), Linear(64→32) ReLU, Linear(32→168); Adam (lr 0.001), MSE loss, an experience
 replay of 10,000 transitions, a target network and ε-greedy exploration with decay.
 
-How the Q target is formed. Every send is a one-step episode (a contextual bandit whose reward,
-the open and click, arrives without a follow-up decision), so the target for the taken action is
+How the Q target is formed. A client receives email after email, and how one send goes changes
+the next one's state (an open resets the client's fatigue and recency, and moves its rates), so a
+send is one step of the client's episode and the target of the taken hour bootstraps from the
+target network at the client's next send:
 
-    y = r + γ · (1 − terminal) · max_a' Q_target(s', a')
+    y = r                                              at the last send (terminal)
+    y = (1 − γ) · r + γ · max_a' Q_target(s', a')      otherwise
 
-and every transition our sources produce is terminal: y = r, whatever γ is. With the default
-γ = 0 the network therefore regresses the expected reward of each (state, hour) pair and the
-target network never enters the loss; it is kept, synced by hard copy every
-`target_sync_interval` training steps, because the specification asks for it and because it
-bootstraps the target as soon as a source supplies non-terminal transitions (`next_states`) and
-γ > 0, e.g. a future model of send fatigue across consecutive emails.
+The (1 − γ) weighting keeps Q in the reward's units: the discounted average open probability of
+this email and the client's following ones, so the served value reads as an open rate. Sources of
+one-step sends (a known-truth environment) give terminal transitions: y = r.
+
+Learning from logs (`off_policy`): a logged send only shows the outcome of the hour the logging
+policy chose. Its transitions carry a reward model's estimate at every hour and the logged hour's
+importance weight w (relative to uniform logging, clipped); every one of the 168 outputs then gets
+a doubly robust target (Dudík, Langford and Li, 2011): the model's estimate, plus for the logged
+hour the importance-weighted residual of the observed reward,
+
+    r_DR(s, h) = r̂(s, h) + 1[h = a] · w · (r − r̂(s, a)),
+
+in place of r above. The next state is the logged one for every hour: an hour changes it only
+through whether this email was opened, and that difference is left to the bootstrapped value of the
+hour actually taken.
 
 Exploration: ε is a function of the training iteration (one batch of sends per iteration), see
 `epsilon_at`. Reproducibility: the same config (seed included) and the same source give the same
@@ -64,7 +76,7 @@ class DQNConfig:
     n_actions: int = HOURS_PER_WEEK
     dropout: float = 0.2
     learning_rate: float = 1e-3
-    gamma: float = 0.0
+    gamma: float = 0.5
     replay_capacity: int = 10_000
     batch_size: int = 64
     sends_per_iteration: int = 64
@@ -118,8 +130,23 @@ def build_q_network(state_dim: int, n_actions: int, dropout: float) -> nn.Sequen
 def q_targets(
     rewards: torch.Tensor, next_max_q: torch.Tensor, terminal: torch.Tensor, gamma: float
 ) -> torch.Tensor:
-    """One-step Q-learning targets r + γ·(1 − terminal)·max Q_target(s'); = r for one-step sends."""
-    return rewards + gamma * (1.0 - terminal) * next_max_q
+    """Q-learning targets in reward units: r at a terminal send, else
+    (1 − γ)·r + γ·max Q_target(s'). Broadcasts: `rewards` may hold one column per hour."""
+    if rewards.dim() > next_max_q.dim():
+        next_max_q, terminal = next_max_q.unsqueeze(-1), terminal.unsqueeze(-1)
+    bootstrapped = (1.0 - gamma) * rewards + gamma * next_max_q
+    return terminal * rewards + (1.0 - terminal) * bootstrapped
+
+
+def doubly_robust_rewards(
+    model_rewards: torch.Tensor, actions: torch.Tensor, rewards: torch.Tensor, weights: torch.Tensor
+) -> torch.Tensor:
+    """(n, 168) r̂(s, h) + 1[h = a]·w·(r − r̂(s, a)): the model everywhere, corrected at the
+    logged hour by its importance-weighted residual."""
+    taken = model_rewards.gather(1, actions.unsqueeze(1)).squeeze(1)
+    correction = torch.zeros_like(model_rewards)
+    correction.scatter_(1, actions.unsqueeze(1), (weights * (rewards - taken)).unsqueeze(1))
+    return model_rewards + correction
 
 
 class ReplayBuffer:
@@ -131,13 +158,16 @@ class ReplayBuffer:
     Python object per transition.
     """
 
-    def __init__(self, capacity: int, state_dim: int) -> None:
+    def __init__(self, capacity: int, state_dim: int, n_actions: int = HOURS_PER_WEEK) -> None:
         self.capacity = capacity
         self.states = np.zeros((capacity, state_dim), dtype=np.float32)
         self.next_states = np.zeros((capacity, state_dim), dtype=np.float32)
         self.actions = np.zeros(capacity, dtype=np.int64)
         self.rewards = np.zeros(capacity, dtype=np.float32)
         self.terminal = np.ones(capacity, dtype=np.float32)
+        self.model_rewards = np.zeros((capacity, n_actions), dtype=np.float32)
+        self.weights = np.ones(capacity, dtype=np.float32)
+        self.doubly_robust = np.zeros(capacity, dtype=np.float32)
         self._next = 0
         self._size = 0
 
@@ -156,7 +186,16 @@ class ReplayBuffer:
             self.terminal[slots] = 1.0
         else:
             self.next_states[slots] = batch.next_states[keep]
-            self.terminal[slots] = 0.0
+            terminal = np.zeros(len(batch)) if batch.terminal is None else batch.terminal
+            self.terminal[slots] = np.asarray(terminal, dtype=np.float32)[keep]
+        if batch.model_rewards is None:
+            self.doubly_robust[slots] = 0.0
+            self.weights[slots] = 1.0
+        else:
+            self.model_rewards[slots] = batch.model_rewards[keep]
+            weights = np.ones(len(batch)) if batch.weights is None else batch.weights
+            self.weights[slots] = np.asarray(weights, dtype=np.float32)[keep]
+            self.doubly_robust[slots] = 1.0
         self._next = (self._next + len(batch)) % self.capacity
         self._size = min(self.capacity, self._size + len(batch))
 
@@ -169,6 +208,9 @@ class ReplayBuffer:
             "rewards": self.rewards[rows],
             "next_states": self.next_states[rows],
             "terminal": self.terminal[rows],
+            "model_rewards": self.model_rewards[rows],
+            "weights": self.weights[rows],
+            "doubly_robust": self.doubly_robust[rows],
         }
 
 
@@ -263,7 +305,9 @@ class DQNAgent:
         self.sync_target()
         self.target_network.eval()
         self.optimizer = torch.optim.Adam(self.q_network.parameters(), lr=self.config.learning_rate)
-        self.replay = ReplayBuffer(self.config.replay_capacity, self.config.state_dim)
+        self.replay = ReplayBuffer(
+            self.config.replay_capacity, self.config.state_dim, self.config.n_actions
+        )
         self._rng = np.random.default_rng(self.config.seed)
         self._iterations = 0
         self._training_steps = 0
@@ -318,7 +362,8 @@ class DQNAgent:
 
     def learn_step(self) -> float:
         """One gradient step on a replay minibatch; syncs the target network every
-        `target_sync_interval` steps. Returns the minibatch MSE loss.
+        `target_sync_interval` steps. Returns the minibatch MSE loss: over every hour for logged
+        transitions (doubly robust targets), over the taken hour for the others.
 
         Dropout draws from torch's global generator, which `train` seeds; call it directly only
         where that reproducibility is not needed (or seed torch yourself).
@@ -327,16 +372,23 @@ class DQNAgent:
         if len(self.replay) == 0:
             raise RuntimeError("the replay is empty: remember() transitions before learning")
         sample = self.replay.sample(config.batch_size, self._rng)
-        tensors = {k: torch.as_tensor(v, device=self.device) for k, v in sample.items()}
+        t = {k: torch.as_tensor(v, device=self.device) for k, v in sample.items()}
         self.q_network.train()
-        predicted = self.q_network(tensors["states"])
-        predicted = predicted.gather(1, tensors["actions"].unsqueeze(1)).squeeze(1)
+        predicted = self.q_network(t["states"])
         with torch.no_grad():
-            next_max_q = torch.zeros_like(tensors["rewards"])
+            next_max_q = torch.zeros_like(t["rewards"])
             if config.gamma > 0:
-                next_max_q = self.target_network(tensors["next_states"]).max(dim=1).values
-            targets = q_targets(tensors["rewards"], next_max_q, tensors["terminal"], config.gamma)
-        loss = nn.functional.mse_loss(predicted, targets)
+                next_max_q = self.target_network(t["next_states"]).max(dim=1).values
+            taken_rewards = torch.nn.functional.one_hot(t["actions"], config.n_actions)
+            rewards = torch.where(
+                t["doubly_robust"].unsqueeze(1) > 0,
+                doubly_robust_rewards(t["model_rewards"], t["actions"], t["rewards"], t["weights"]),
+                taken_rewards * t["rewards"].unsqueeze(1),
+            )
+            targets = q_targets(rewards, next_max_q, t["terminal"], config.gamma)
+            # a transition without a reward model teaches only the hour it took
+            mask = torch.maximum(t["doubly_robust"].unsqueeze(1), taken_rewards.float())
+        loss = ((predicted - targets) ** 2 * mask).sum() / mask.sum()
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()

@@ -1,19 +1,17 @@
 """Where the send-time optimizer gets its experience: a known-truth environment and logged sends.
 
-Each email send is a one-step episode: observe a client's state, pick one of the 168 hours of the
-week (the client's local time, 0 = Monday 00:00), observe an open and maybe a click. Two sources
-provide such transitions through the same `TransitionSource` protocol, so the DQN trains on
-either without knowing which:
+Each email send is a step: observe a client's state, pick one of the 168 hours of the week (the
+client's local time, 0 = Monday 00:00), observe an open and maybe a click, and the client's next
+send starts from a state this one changed. Sources provide such transitions through the same
+`TransitionSource` protocol, so the DQN trains on any without knowing which:
 
 - `SendTimeEnvironment`: built from arrays of client states and the TRUE open (and click)
-  probability of every client at every hour. The simulator supplies those arrays, but this module
-  does not import it, so any known-truth world (a test fixture, a notebook) works the same way.
-- `LoggedSendsReplay`: logged sends chosen by some logging policy. In production the product learns
-  from these logs, not from a simulator; it also estimates a new policy's open rate from them
-  (rejection replay and inverse propensity scoring).
-
-The product trains on a third: a `SendTimeEnvironment` whose probabilities come from a model
-fitted on the logs (`open_model.learned_environment`, which explains why).
+  probability of every client at every hour; its sends are one-step episodes. Any known-truth
+  world (a test fixture, a notebook) works; this module imports no simulator.
+- `LoggedSendsReplay`: logged sends chosen by some logging policy, as (state, hour, outcome); it
+  estimates a new policy's open rate from them (rejection replay and inverse propensity scoring).
+- `off_policy.LoggedTransitionSource`: what the product learns from: logged sends chained into
+  each client's episode, with importance weights and a reward model's estimates.
 
 State layout contract
 ---------------------
@@ -23,17 +21,25 @@ states in the order of `STATE_FEATURES`, each scaled to roughly [0, 1] or [-1, 1
 ====== ============================================================================
 index  meaning
 ====== ============================================================================
-0-3    engagement history: lifetime_open_rate, recent_open_rate_30d,
-       click_through_rate, email_frequency_score
-4-5    recency: log1p(days_since_last_open) / log(366), same for clicks
-6-13   compressed hour-of-week activity profile: share of the client's past opens in
-       four day-parts (night 0-6, morning 6-12, afternoon 12-18, evening 18-24),
-       separately for weekdays (6-9) and weekends (10-13); an open counts at the local
-       time of the send it opened (`states.py` builds the states)
-14     time zone: UTC offset of the client's region in hours / 12
-15-19  transaction stage one-hot: prospecting, searching, under_contract, closing,
-       post_close
+0-3    email history: lifetime_open_rate, recent_open_rate_30d, click_through_rate,
+       email_frequency_score (sends in 30 days / 8)
+4-5    what the last sends did: sends in the last 7 days / 4, emails sent since the
+       last open / 10 (fatigue; both capped at 1)
+6-8    recency: log1p(days since the last open, click, platform session) / log(366)
+9      how much engagement there is to read hours from: log1p(opens, logins and
+       document views so far) / log(1001), capped at 1
+10-11  when the client engages: its most frequent local hour of day for those events
+       (each open counted when it was opened) as sine and cosine (zeros: none yet)
+12     the share of its events within an hour of that peak
+13     1 when the peak is a weekend habit (more events per day there at weekends)
+14-17  share of its events at night (0-6), morning (6-12), afternoon (12-18),
+       evening (18-24)
+18     share of them at weekends
+19     time zone: UTC offset of the client's region in hours / 12
 ====== ============================================================================
+
+A send changes the next send's state (its open resets the fatigue count and the recency, and
+moves the rates), which is why the DQN bootstraps from the next state (`off_policy`).
 """
 
 from __future__ import annotations
@@ -46,27 +52,25 @@ import numpy as np
 
 HOURS_PER_WEEK = 168
 DEFAULT_STATE_DIM = 20
+DAY_PARTS = ("night", "morning", "afternoon", "evening")  # local hours 0-6, 6-12, 12-18, 18-24
 STATE_FEATURES = (
     "lifetime_open_rate",
     "recent_open_rate_30d",
     "click_through_rate",
     "email_frequency_score",
+    "sends_last_7d_scaled",
+    "unopened_since_last_open_scaled",
     "days_since_last_open_scaled",
     "days_since_last_click_scaled",
-    "weekday_night_open_share",
-    "weekday_morning_open_share",
-    "weekday_afternoon_open_share",
-    "weekday_evening_open_share",
-    "weekend_night_open_share",
-    "weekend_morning_open_share",
-    "weekend_afternoon_open_share",
-    "weekend_evening_open_share",
+    "days_since_last_activity_scaled",
+    "engagement_events_scaled",
+    "engagement_peak_hour_sin",
+    "engagement_peak_hour_cos",
+    "engagement_peak_share",
+    "engagement_peak_at_weekends",
+    *(f"engagement_share_{part}" for part in DAY_PARTS),
+    "weekend_engagement_share",
     "utc_offset_scaled",
-    "stage_prospecting",
-    "stage_searching",
-    "stage_under_contract",
-    "stage_closing",
-    "stage_post_close",
 )
 
 # Either a full (n_clients, 168) array or a function from client indices to their rows, so a large
@@ -77,12 +81,15 @@ Policy = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class Transitions:
-    """A batch of one-step send experiences.
+    """A batch of send experiences.
 
-    `next_states` is None for one-step episodes (every send here): the transition is terminal and
-    the Q target is the reward alone. `expected_rewards` is the true expected reward of each taken
-    action when the source knows it (a known-truth environment), None for logs; it only feeds the
-    learning curve, never the learning.
+    `next_states` is None for one-step episodes (a known-truth environment's sends): the
+    transition is terminal and the Q target is the reward alone. Logged sends carry the state of
+    the client's next send (`terminal` True where there is none to come: the client left).
+    `expected_rewards` is the true expected reward of each taken action when the source knows it
+    (a known-truth environment), None for logs; it only feeds the learning curve, never the
+    learning. `model_rewards` (n, 168), a reward model's estimate at every hour, and `weights`, the
+    logged hour's importance weight, make the learner use doubly robust targets (`dqn`).
     """
 
     states: np.ndarray
@@ -90,6 +97,9 @@ class Transitions:
     rewards: np.ndarray
     expected_rewards: np.ndarray | None = None
     next_states: np.ndarray | None = None
+    terminal: np.ndarray | None = None
+    model_rewards: np.ndarray | None = None
+    weights: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.actions)
@@ -275,9 +285,9 @@ class LoggedSendsReplay:
     """Logged sends as a source of off-policy transitions and of policy value estimates.
 
     Rows are (client state, hour of week sent, opened, clicked) with the probability the logging
-    policy had of choosing that hour (`propensities`; uniform 1/168 when omitted). A one-step
-    Q-learner may learn from every logged row whatever policy chose it (with γ = 0 the target is
-    the observed reward of the logged action), so `transitions` ignores the policy it is given.
+    policy had of choosing that hour (`propensities`; uniform 1/168 when omitted). As a source it
+    hands out one-step transitions of the logged hours (`transitions` ignores the policy it is
+    given); the product learns from `off_policy.LoggedTransitionSource` instead.
     """
 
     def __init__(

@@ -2,12 +2,12 @@
 
 Policies compared (DESIGN.md section 5), all on the same held-out clients and scored exactly from
 the true probabilities (`policies.evaluate_policies`): the DQN's greedy hour, a uniformly random
-hour, the client's historically best hour (from every client's logged sends) and the oracle's best
-hour; and, as a reference outside the gate, the population's best hour for everyone, which says
-how much of the DQN's gain is personal. Also: the DQN's learning curve (true open rate of the
-hours each training checkpoint would have recommended) with the iteration from which it settled,
-and the off-policy replay estimate of the DQN on the held-out clients' logged sends, the figure a
-product without a simulator would see.
+hour, the client's historically best hour (from every client's logged sends), the client's most
+frequent engagement hour (`engagement_hours`, the industry's baseline), the population's best hour
+for everyone (which says how much of a gain is personal) and the oracle's best hour. Also: the
+DQN's learning curve (true open rate of the hours each training checkpoint would have recommended)
+with the iteration from which it settled, and the off-policy replay estimate of the DQN on the
+held-out clients' logged sends, the figure a product without a simulator would see.
 
 The truth arrives as data from the evaluation asset; this module reads no warehouse.
 """
@@ -47,6 +47,7 @@ DQN = "dqn"
 RANDOM = "uniform_random_hour"
 HISTORICAL_BEST = "historical_best_hour"
 POPULATION_BEST = "population_best_hour"
+ENGAGEMENT_HOUR = "engagement_hour"
 ORACLE = "oracle_best_hour"
 # SPEC.md "Timing Optimizer": +25 % engagement (opens), +30 % clicks and convergence in
 # fewer than 1,000 iterations.
@@ -57,6 +58,7 @@ SPECIFICATION_TARGETS = {
 }
 DEFAULT_CONVERGENCE_TOLERANCE = 0.05
 Z_95 = 1.959964  # two-sided 95 % normal quantile
+ENGAGEMENT_HOUR_VS_POPULATION = "engagement_hour_vs_population"
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ class SendTimeEvaluation:
     logged_open_rate: float
     n_clients: int
     # Per baseline: half-width of the 95 % interval of the DQN's mean per-client gain in expected
-    # open rate over that baseline. The rates are exact for each client, so what remains
-    # uncertain is which clients happened to be held out.
+    # open rate over that baseline (and, under ENGAGEMENT_HOUR_VS_POPULATION, of the engagement
+    # hour's gain over the population's best hour). The rates are exact for each client, so what
+    # remains uncertain is which clients happened to be held out.
     noise_margins: dict[str, float]
 
     def value(self, policy: str, column: str = "expected_open_rate") -> float:
@@ -92,6 +95,7 @@ class SendTimeEvaluation:
             ("", HISTORICAL_BEST),
             ("_vs_random", RANDOM),
             ("_vs_population", POPULATION_BEST),
+            ("_vs_engagement_hour", ENGAGEMENT_HOUR),
         )
         for rate in ("expected_open_rate", "expected_click_rate"):
             for suffix, baseline in references:
@@ -126,6 +130,24 @@ class SendTimeEvaluation:
             ("held_out_clients", float(self.n_clients), None, None),
             ("expected_open_rate_noise_margin", self.noise_margins[HISTORICAL_BEST], None, None),
             ("expected_open_rate_vs_random_noise_margin", self.noise_margins[RANDOM], None, None),
+            (
+                "expected_open_rate_vs_engagement_hour_noise_margin",
+                self.noise_margins[ENGAGEMENT_HOUR],
+                None,
+                None,
+            ),
+            (
+                "engagement_hour_open_rate",
+                self.value(ENGAGEMENT_HOUR),
+                self.value(ORACLE),
+                self.value(POPULATION_BEST),
+            ),
+            (
+                "engagement_hour_vs_population_noise_margin",
+                self.noise_margins[ENGAGEMENT_HOUR_VS_POPULATION],
+                None,
+                None,
+            ),
         ]
         return evaluation_rows(
             rows,
@@ -153,7 +175,10 @@ class SendTimeEvaluation:
                 f"| {row.expected_open_rate / oracle_open:.1%} |"
             )
         targets = SPECIFICATION_TARGETS
-        gain = {name: self.value(DQN) - self.value(name) for name in (HISTORICAL_BEST, RANDOM)}
+        gain = {
+            name: self.value(DQN) - self.value(name)
+            for name in (HISTORICAL_BEST, RANDOM, ENGAGEMENT_HOUR)
+        }
         lines += [
             "",
             f"Specification: opens +{targets['open_uplift_vs_random_pct']:.0f} % "
@@ -164,8 +189,12 @@ class SendTimeEvaluation:
             f"(DQN settled at {self.iterations_to_convergence}).",
             "",
             f"Gain over the historical best hour {gain[HISTORICAL_BEST]:+.4f} "
-            f"± {self.noise_margins[HISTORICAL_BEST]:.4f}, over a random hour "
-            f"{gain[RANDOM]:+.4f} ± {self.noise_margins[RANDOM]:.4f} "
+            f"± {self.noise_margins[HISTORICAL_BEST]:.4f}, over the engagement hour "
+            f"{gain[ENGAGEMENT_HOUR]:+.4f} ± {self.noise_margins[ENGAGEMENT_HOUR]:.4f}, over a "
+            f"random hour {gain[RANDOM]:+.4f} ± {self.noise_margins[RANDOM]:.4f}; the engagement "
+            f"hour over the population's best "
+            f"{self.value(ENGAGEMENT_HOUR) - self.value(POPULATION_BEST):+.4f} "
+            f"± {self.noise_margins[ENGAGEMENT_HOUR_VS_POPULATION]:.4f} "
             "(95 % intervals over the held-out clients).",
             "",
             f"Replay on the held-out clients' logged sends: the DQN's hour matched "
@@ -181,7 +210,8 @@ class SendTimeEvaluation:
             self.learning_curve["expected_open_rate"].to_list(),
             {
                 "oracle": self.value(ORACLE),
-                "historical best": self.value(HISTORICAL_BEST),
+                "engagement hour": self.value(ENGAGEMENT_HOUR),
+                "population best": self.value(POPULATION_BEST),
                 "random": self.value(RANDOM),
             },
             converged_at=self.iterations_to_convergence,
@@ -211,7 +241,9 @@ def evaluate_send_time(
     logged_sends: pl.DataFrame,
     hour_probabilities: pl.DataFrame,
     checkpoints: pl.DataFrame,
+    engagement_hours: pl.DataFrame,
     *,
+    extra_hours: dict[str, pl.DataFrame] | None = None,
     held_out_fraction: float = HELD_OUT_FRACTION,
     convergence_tolerance: float = DEFAULT_CONVERGENCE_TOLERANCE,
 ) -> SendTimeEvaluation:
@@ -219,7 +251,9 @@ def evaluate_send_time(
 
     `client_states`: every client's current state; `logged_sends`: `states.logged_send_states`
     of every client; `hour_probabilities`: client_id, hour_of_week_local, p_open, p_click (truth);
-    `checkpoints`: `training.SendTimeTraining.checkpoints` of the agent's training.
+    `checkpoints`: `training.SendTimeTraining.checkpoints` of the agent's training;
+    `engagement_hours`: `engagement_hours.engagement_hour_table` of every client; `extra_hours`:
+    more policies to put in the table, by name (client_id, hour; e.g. a ceiling study's).
     """
     with_truth = set(hour_probabilities["client_id"].unique().to_list())
     held_out = client_states.filter(is_held_out(client_states["client_id"], held_out_fraction))
@@ -235,6 +269,13 @@ def evaluate_send_time(
     )
     clients = np.arange(len(ids))
     historical_best = _historical_best(logged_sends, ids)
+    engagement = RecommendedHoursPolicy(
+        _hours_of(engagement_hours.rename({"engagement_hour_of_week": "hour"}), ids)
+    )
+    extra = {
+        name: RecommendedHoursPolicy(_hours_of(frame, ids))
+        for name, frame in (extra_hours or {}).items()
+    }
     policies = evaluate_policies(
         environment,
         clients,
@@ -243,6 +284,8 @@ def evaluate_send_time(
             RANDOM: UniformRandomPolicy(),
             HISTORICAL_BEST: historical_best,
             POPULATION_BEST: PopulationBestHourPolicy(historical_best.population_open_rate),
+            ENGAGEMENT_HOUR: engagement,
+            **extra,
             ORACLE: OracleBestHourPolicy(environment),
         },
     )
@@ -268,18 +311,37 @@ def evaluate_send_time(
             environment.open_probabilities(clients),
             agent.best_hours(environment.states),
             historical_best.best_hour[clients],
+            engagement.hours,
+            PopulationBestHourPolicy(historical_best.population_open_rate).best_hour,
         ),
     )
 
 
+def _hours_of(frame: pl.DataFrame, ids: list[str]) -> np.ndarray:
+    """The `hour` of each of `ids` in a (client_id, hour) frame."""
+    hours = pl.DataFrame({"client_id": ids}).join(
+        frame.select("client_id", "hour"), on="client_id", how="left", maintain_order="left"
+    )["hour"]
+    if hours.null_count():
+        raise ValueError("an hour policy misses some held-out clients")
+    return hours.to_numpy().astype(np.int64)
+
+
 def _noise_margins(
-    open_probability: np.ndarray, dqn_hours: np.ndarray, historical_hours: np.ndarray
+    open_probability: np.ndarray,
+    dqn_hours: np.ndarray,
+    historical_hours: np.ndarray,
+    engagement_hours: np.ndarray,
+    population_hour: int,
 ) -> dict[str, float]:
     rows = np.arange(len(open_probability))
     dqn = open_probability[rows, dqn_hours]
+    engagement = open_probability[rows, engagement_hours]
     gains = {
         HISTORICAL_BEST: dqn - open_probability[rows, historical_hours],
         RANDOM: dqn - open_probability.mean(axis=1),
+        ENGAGEMENT_HOUR: dqn - engagement,
+        ENGAGEMENT_HOUR_VS_POPULATION: engagement - open_probability[:, population_hour],
     }
     return {
         name: Z_95 * float(gain.std(ddof=1)) / math.sqrt(len(gain)) if len(gain) > 1 else math.inf

@@ -99,6 +99,13 @@ class HistoricalBestHourPolicy:
         return one_hot_hours(self.best_hour[np.asarray(clients, dtype=np.int64)])
 
 
+def population_best_hour(hours: np.ndarray, opened: np.ndarray) -> int:
+    """The hour of week with the best (shrunk) open rate over all logged sends: the one hour a
+    product without personalization sends everyone at."""
+    logs = HistoricalBestHourPolicy.from_logs(np.zeros(len(hours)), hours, opened, n_clients=1)
+    return PopulationBestHourPolicy(logs.population_open_rate).best_hour
+
+
 class PopulationBestHourPolicy:
     """Sends every client at the one hour with the best population open rate in the logs (the
     historical baseline's shrunk population curve): what a product without personalization does."""

@@ -32,6 +32,18 @@ def utc_hour_of_week(local_hour_of_week: np.ndarray, utc_offset_hours: np.ndarra
     return (np.floor(local - offset).astype(np.int64)) % HOURS_PER_WEEK
 
 
+def explore(predictions: pd.DataFrame, rate: float, seed: int | list[int]) -> pd.DataFrame:
+    """The predictions with a `rate` share of rows sent at a uniformly random hour instead
+    (ε-greedy in the live loop); their expected reward stays the decision's hour's."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"the exploration rate must lie in [0, 1], got {rate}")
+    rng = np.random.default_rng(seed)
+    explored = rng.random(len(predictions)) < rate
+    hours = predictions["best_hour_of_week"].to_numpy().astype(np.int64).copy()
+    hours[explored] = rng.integers(0, HOURS_PER_WEEK, int(explored.sum()))
+    return predictions.assign(best_hour_of_week=hours)
+
+
 def recommendation_rows(
     clients: pl.DataFrame,
     predictions: pd.DataFrame,
@@ -41,8 +53,9 @@ def recommendation_rows(
     """One row per client of `clients` (client_id, utc_offset_hours, in the order the model was
     given their states) from the pyfunc's `best_hour_of_week` and `expected_reward`.
 
-    The DQN's reward is the open, so its value at the best hour is the expected open
-    probability; a regression output may stray just outside [0, 1], hence the clip.
+    The DQN's value is in open-rate units (the discounted average open probability of this
+    email and the client's next ones, `dqn`), read as the expected open probability; a
+    regression output may stray just outside [0, 1], hence the clip.
     """
     if len(predictions) != clients.height:
         raise ValueError("one prediction per client is needed")

@@ -1,15 +1,17 @@
 """Training the send-time DQN from the warehouse's logged sends, with checkpoints to judge it by.
 
-Steps: hold out a fixed share of clients (`held_out`), fit the open-probability model on the other
-clients' logged sends (`open_model`), train the DQN against the environment it defines over those
-clients' current states, and after every `checkpoint_every` iterations record the greedy hour the
-DQN would recommend to each held-out client. The checkpoints carry no outcome and no truth; the
-evaluation turns them into a learning curve of true open rates, which says how many iterations the
-DQN needed to converge.
+Steps: hold out a fixed share of clients (`held_out`), chain the other clients' logged sends into
+transitions and fit the reward model on them (`off_policy`), then let the DQN learn from those
+transitions with doubly robust targets. From scratch (pre-training), or continuing an earlier
+agent (the daily update): the sends since that agent last learned enter its replay first. After
+every `checkpoint_every` iterations the greedy hour the DQN would recommend to each held-out
+client is recorded; the checkpoints carry no outcome and no truth, the evaluation turns them into
+a learning curve of true open rates, which says how many iterations the DQN needed to converge.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +24,12 @@ import torch
 from roi_assets.send_time.dqn import DQNAgent, DQNConfig, TrainingHistory
 from roi_assets.send_time.environment import STATE_FEATURES
 from roi_assets.send_time.held_out import HELD_OUT_FRACTION, is_held_out
-from roi_assets.send_time.open_model import OpenProbabilityModel, learned_environment
+from roi_assets.send_time.off_policy import (
+    LoggedTransitionSource,
+    chain_transitions,
+    fit_reward_model,
+)
+from roi_assets.send_time.open_model import OpenProbabilityModel
 
 CHECKPOINT_COLUMNS = ("iteration", "client_id", "best_hour_of_week")
 
@@ -46,18 +53,20 @@ def state_matrix(frame: pl.DataFrame) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SendTimeTraining:
-    """A trained agent, the open model behind its environment and the record of its training.
+    """A trained agent, the reward model of its targets and the record of its training.
 
     `checkpoints` has one row per (checkpoint iteration, held-out client) with the hour the agent
-    would have recommended at that point (`CHECKPOINT_COLUMNS`).
+    would have recommended at that point (`CHECKPOINT_COLUMNS`). `n_new_sends` counts the sends
+    after `new_since` that a continued agent learned from first.
     """
 
     agent: DQNAgent
-    open_model: OpenProbabilityModel
+    reward_model: OpenProbabilityModel
     history: TrainingHistory
     checkpoints: pl.DataFrame
     n_training_sends: int
     n_training_clients: int
+    n_new_sends: int
     seconds: float
 
 
@@ -70,11 +79,14 @@ def train_send_time_dqn(
     checkpoint_every: int,
     open_model_iterations: int = 200,
     held_out_fraction: float = HELD_OUT_FRACTION,
+    agent: DQNAgent | None = None,
+    new_since: dt.datetime | None = None,
 ) -> SendTimeTraining:
-    """Train on the clients outside the held-out share.
+    """Train on the clients outside the held-out share: a new agent, or `agent` continued with
+    the sends after `new_since` first.
 
-    `logged_sends` is `states.logged_send_states` (state as of each send, hour of week, opened);
-    `client_states` is `states.client_states` (each client's state now).
+    `logged_sends` is `states.logged_send_states` (state as of each send, hour of week, opened,
+    logging propensity); `client_states` is `states.client_states` (each client's state now).
     """
     if iterations < 1 or checkpoint_every < 1:
         raise ValueError("iterations and checkpoint_every must be positive")
@@ -86,23 +98,22 @@ def train_send_time_dqn(
     if sends.is_empty() or training_clients.is_empty() or watched.is_empty():
         raise ValueError("training needs logged sends, training clients and held-out clients")
 
-    open_model = OpenProbabilityModel.fit(
-        state_matrix(sends),
-        sends["hour_of_week"].to_numpy(),
-        sends["opened"].to_numpy(),
-        max_iter=open_model_iterations,
-        seed=config.seed,
+    transitions = chain_transitions(sends, training_clients)
+    reward_model = fit_reward_model(transitions, open_model_iterations, config.seed)
+    source = LoggedTransitionSource(
+        transitions, reward_model, new_since=new_since, seed=config.seed
     )
-    environment = learned_environment(open_model, state_matrix(training_clients), config.seed)
-    agent = DQNAgent(config)
+    agent = agent or DQNAgent(config)
     watched_states = state_matrix(watched)
     parts, checkpoints = [], []
     for start in range(0, iterations, checkpoint_every):
-        parts.append(agent.train(environment, min(checkpoint_every, iterations - start)))
+        parts.append(agent.train(source, min(checkpoint_every, iterations - start)))
         checkpoints.append(
             pl.DataFrame(
                 {
-                    "iteration": np.full(watched.height, agent.iterations, dtype=np.int64),
+                    "iteration": np.full(
+                        watched.height, start + len(parts[-1].reward), dtype=np.int64
+                    ),
                     "client_id": watched["client_id"],
                     "best_hour_of_week": agent.best_hours(watched_states),
                 }
@@ -110,10 +121,11 @@ def train_send_time_dqn(
         )
     return SendTimeTraining(
         agent=agent,
-        open_model=open_model,
+        reward_model=reward_model,
         history=TrainingHistory.concatenate(parts),
         checkpoints=pl.concat(checkpoints),
-        n_training_sends=sends.height,
+        n_training_sends=len(transitions),
         n_training_clients=training_clients.height,
+        n_new_sends=source.n_new,
         seconds=time.perf_counter() - started,
     )

@@ -5,6 +5,15 @@ sampled landing data come from the same formulas. Effects are in logit space for
 log space for churn hazards. The hour-of-week effect is a shared population curve in the client's
 local time plus a bump at the client's own preferred window (their chronotype), which is what the
 send-time optimizer can personalise on.
+
+The same window is when the client is around: platform sessions (logins, document views and
+uploads, feature use) cluster in it, and an email is opened the next time the client checks, so
+opens cluster there too (`activity_hour_density`). How strongly a client keeps to its window
+varies (`habit`), and everyone is also active now and then across the waking day; what a platform
+observes therefore reveals a client's hours with noise, as real behaviour does.
+
+Fatigue: each email left unopened in a row lowers the next one's open logit (capped), so a send
+opened at a good hour also makes the client's next email likelier to be opened.
 """
 
 from __future__ import annotations
@@ -21,6 +30,17 @@ CHRONOTYPES = (
     ("night_owl", False, (21, 22, 23)),
 )
 CHRONOTYPE_BUMP = 0.9
+WEEKEND_CHRONOTYPE = 3
+# Waking hours (local) of the background activity everyone has, whatever their window.
+WAKING_HOURS = (7, 23)
+# Relative volume of a day's platform activity: most clients use the platform on weekdays, the
+# weekend chronotype mostly at weekends.
+WEEKEND_VOLUME = 0.4
+WEEKEND_CHRONOTYPE_WEEKDAY_VOLUME = 0.7
+NIGHT_CHECKING = 0.05  # how often, relative to a waking hour, a client checks email at night
+OPEN_PROMPTNESS_HOURS = 12.0  # an open's delay decays with this time constant, active hours aside
+FATIGUE_PER_UNOPENED = 0.06
+FATIGUE_CAP = 5
 
 OPEN_INTERCEPT = -1.1
 CLICK_INTERCEPT = -2.35
@@ -51,6 +71,77 @@ def chronotype_hour_effect() -> np.ndarray:
             if on_day and hod in hours:
                 bumps[k, how] = CHRONOTYPE_BUMP
     return bumps
+
+
+def chronotype_windows() -> tuple[np.ndarray, np.ndarray]:
+    """(n_chronotypes, 7) first local hour and length (0: none) of each type's window per day."""
+    start = np.zeros((len(CHRONOTYPES), 7), dtype=np.int64)
+    length = np.zeros((len(CHRONOTYPES), 7), dtype=np.int64)
+    for k, (_, weekdays, hours) in enumerate(CHRONOTYPES):
+        for day in range(7):
+            on_day = day >= 5 if weekdays is None else (day < 5 if weekdays else True)
+            if on_day:
+                start[k, day], length[k, day] = hours[0], len(hours)
+    return start, length
+
+
+def day_volume(chronotype: np.ndarray, weekday: int) -> np.ndarray:
+    """Relative platform activity of each client on a weekday (0 = Monday)."""
+    weekend_type = np.asarray(chronotype) == WEEKEND_CHRONOTYPE
+    if weekday >= 5:
+        return np.where(weekend_type, 1.0, WEEKEND_VOLUME)
+    return np.where(weekend_type, WEEKEND_CHRONOTYPE_WEEKDAY_VOLUME, 1.0)
+
+
+def activity_hour_density(chronotype: np.ndarray, habit: np.ndarray) -> np.ndarray:
+    """(n_clients, 168) expected share of a week's platform activity in each local hour of the
+    week: each day's volume spread over the waking hours, a `habit` share of it inside the
+    client's window when the window falls on that day."""
+    chronotype = np.asarray(chronotype, dtype=np.int64)
+    habit = np.asarray(habit, dtype=np.float64)[:, None]
+    start, length = chronotype_windows()
+    hour = np.arange(24)
+    waking = ((hour >= WAKING_HOURS[0]) & (hour < WAKING_HOURS[1])) / (
+        WAKING_HOURS[1] - WAKING_HOURS[0]
+    )
+    days = []
+    for day in range(7):
+        first, hours = start[chronotype, day][:, None], length[chronotype, day][:, None]
+        window = ((hour >= first) & (hour < first + hours)) / np.maximum(hours, 1)
+        share = np.where(hours > 0, habit, 0.0)
+        days.append(day_volume(chronotype, day)[:, None] * ((1 - share) * waking + share * window))
+    density = np.concatenate(days, axis=1)
+    return density / density.sum(axis=1, keepdims=True)
+
+
+def email_checking_weights(chronotype: np.ndarray, habit: np.ndarray) -> np.ndarray:
+    """(n_clients, 168) relative chance that a client checks email in each local hour of the
+    week: where it is active, and rarely at night."""
+    density = activity_hour_density(chronotype, habit)
+    return density + NIGHT_CHECKING * density.mean(axis=1, keepdims=True)
+
+
+def open_delay_hours(
+    checking: np.ndarray, sent_hour_of_week: np.ndarray, uniforms: np.ndarray
+) -> np.ndarray:
+    """Hours from a send to its open: the open falls in a later hour of the week with chance
+    proportional to how much the client checks email then, decaying with the wait (the client
+    opens at the first checks after the send). `checking` (m, 168) rows of the sends' clients,
+    `uniforms` (m, 2): which hour, and where inside it."""
+    offsets = np.arange(HOURS_PER_WEEK)
+    hours = (np.asarray(sent_hour_of_week)[:, None] + offsets[None, :]) % HOURS_PER_WEEK
+    weights = checking[np.arange(len(hours))[:, None], hours] * np.exp(
+        -offsets / OPEN_PROMPTNESS_HOURS
+    )
+    cumulative = np.cumsum(weights, axis=1)
+    target = uniforms[:, 0] * cumulative[:, -1]
+    chosen = np.minimum((cumulative < target[:, None]).sum(axis=1), HOURS_PER_WEEK - 1)
+    return chosen + uniforms[:, 1]
+
+
+def fatigue_logit(unopened_in_a_row: np.ndarray) -> np.ndarray:
+    """Open-logit penalty of the emails a client left unopened in a row."""
+    return -FATIGUE_PER_UNOPENED * np.minimum(unopened_in_a_row, FATIGUE_CAP)
 
 
 def hour_effect_matrix(chronotype: np.ndarray, hour_shift: int = 0) -> np.ndarray:
@@ -85,8 +176,10 @@ def open_logit(
     content: np.ndarray,
     subject_taste: np.ndarray,
     is_holiday: np.ndarray,
+    fatigue: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Logit of the probability that a send is opened within 7 days."""
+    """Logit of the probability that a send is opened within 7 days (`fatigue`: see
+    `fatigue_logit`)."""
     return (
         OPEN_INTERCEPT
         + 0.85 * propensity
@@ -96,6 +189,7 @@ def open_logit(
         + content
         + subject_taste
         - 0.45 * is_holiday
+        + fatigue
     )
 
 

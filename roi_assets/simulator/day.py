@@ -13,11 +13,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from roi_assets.send_time.engagement_hours import most_frequent_engagement_hour
 from roi_assets.simulator import catalog
 from roi_assets.simulator.behaviour import (
+    WAKING_HOURS,
+    chronotype_windows,
     click_given_open_logit,
     content_logit,
+    day_volume,
+    email_checking_weights,
+    fatigue_logit,
     hour_effect_matrix,
+    open_delay_hours,
     open_logit,
     sigmoid,
 )
@@ -25,7 +32,6 @@ from roi_assets.simulator.clients import engagement_level
 from roi_assets.simulator.emails import (
     ACTION_GIVEN_CLICK,
     BUSINESS_HOURS,
-    LABEL_WINDOW_HOURS,
     UNIFORM_SHARE,
 )
 from roi_assets.simulator.policies import (
@@ -41,6 +47,11 @@ HOURS_PER_WEEK = 168
 SNAPSHOT_FIRST_DAY = 28  # weekly churn snapshots: Mondays from day 28 on (day 0 is a Monday)
 CHURN_WINDOWS = (30, 60, 90)
 FAMILIES = tuple(catalog.CONTENT_VARIANTS)
+# Platform sessions: they happen when the client is around (its window, `behaviour`); the rest
+# (support, surveys, market signals) at any waking hour. Logins and document views are what the
+# engagement-hour yardstick counts, with opens.
+SESSION_EVENTS = ("login", "document_view", "document_upload", "feature_use")
+ENGAGEMENT_EVENTS = ("login", "document_view")
 
 
 @dataclass
@@ -79,12 +90,13 @@ def draw_day(
     alive = was_alive & ~churned
 
     events_rng = np.random.default_rng([world.config.seed, 1, day])
-    user_events, logins = _user_events(world, day, alive, events_rng)
+    user_events, logins, engagement = _user_events(world, day, alive, events_rng)
     sends_rng = np.random.default_rng([world.config.seed, 2, day])
     sends, email_events, send_truth, policy_truth = _sends(
         world, state, day, alive, decisions, sends_rng
     )
     state.last_login_day[logins > 0] = day
+    state.engagement_counts += engagement
 
     if day == 0:
         new = np.flatnonzero(clients.signup_day <= 0)
@@ -166,12 +178,14 @@ def _expected_saves(hazard: np.ndarray, eligible: np.ndarray) -> np.ndarray:
 
 def _user_events(
     world: Population, day: int, alive: np.ndarray, rng: np.random.Generator
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Platform events of the day (logins, documents, support, market signals) and login counts."""
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Platform events of the day (logins, documents, support, market signals), login counts and
+    the (n_clients, 168) count of logins and document views per local hour of the week."""
     config, clients = world.config, world.clients
     level = world_level(world, day)
     renewing = renewal_soon(world, day)
-    weekly = 0.4 if day % 7 >= 5 else 1.0
+    weekly = day_volume(clients.chronotype, day % 7)
+    window_start, window_length = (w[clients.chronotype, day % 7] for w in chronotype_windows())
     scale = config.scale.activity_scale
     login_factor = (
         config.drift.login_rate_factor
@@ -199,13 +213,21 @@ def _user_events(
         "price_comparison_search": 0.008 * searching,
     }
     frames, logins = [], np.zeros(world.n_clients, dtype=np.int64)
+    engagement = np.zeros((world.n_clients, HOURS_PER_WEEK), dtype=np.float32)
     offsets = world.utc_offsets[clients.region_index, day]
     for event_type, rate in rates.items():
         # drawn for every client, then kept for the active ones: the day's luck does not depend
         # on who churned
         counts = rng.poisson(rate)
         idx_all = np.repeat(np.arange(world.n_clients), counts)
-        minutes_all = rng.integers(7 * 60, 23 * 60, len(idx_all))
+        minutes_all = rng.integers(WAKING_HOURS[0] * 60, WAKING_HOURS[1] * 60, len(idx_all))
+        if event_type in SESSION_EVENTS:
+            in_window = rng.random(len(idx_all)) < world.habit[idx_all]
+            in_window &= window_length[idx_all] > 0
+            window_minute = window_start[idx_all] * 60 + (
+                rng.random(len(idx_all)) * window_length[idx_all] * 60
+            ).astype(np.int64)
+            minutes_all = np.where(in_window, window_minute, minutes_all)
         details = _event_details(event_type, world, idx_all, level, rng)
         keep = alive[idx_all]
         if event_type == "login":
@@ -213,6 +235,9 @@ def _user_events(
         if not keep.any():
             continue
         idx = idx_all[keep]
+        if event_type in ENGAGEMENT_EVENTS:
+            local_hour = (day % 7) * 24 + minutes_all[keep] // 60
+            np.add.at(engagement, (idx, local_hour), 1.0)
         frame = pd.DataFrame(
             {
                 "client_idx": idx,
@@ -229,9 +254,10 @@ def _user_events(
             frame[column] = values[keep]
         frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["client_idx", "event_type", "occurred_at"]), logins
+        empty = pd.DataFrame(columns=["client_idx", "event_type", "occurred_at"])
+        return empty, logins, engagement
     events = pd.concat(frames, ignore_index=True).sort_values("occurred_at", kind="stable")
-    return events.reset_index(drop=True), logins
+    return events.reset_index(drop=True), logins, engagement
 
 
 def _event_details(
@@ -305,7 +331,7 @@ def _sends(
         "u_open": rng.random(m_all),
         "u_click": rng.random(m_all),
         "u_action": rng.random(m_all),
-        "open_delay": np.minimum(rng.lognormal(1.2, 1.3, m_all), LABEL_WINDOW_HOURS - 1),
+        "u_open_delay": rng.random((m_all, 2)),
         "click_delay": rng.exponential(0.1, m_all),
         "action_delay": rng.exponential(2.0, m_all),
         **{f"legacy_{f}": rng.integers(0, 5, m_all) for f in FAMILIES},
@@ -340,6 +366,7 @@ def _sends(
         d["image_count"],
     )
     level = world_level(world, day)[idx]
+    fatigue = fatigue_logit(state.unopened_in_a_row[idx])
     holiday = float(np.isin(day, world.holiday_days))
     segment = world.segment_index[idx]
     legacy_variants = {f: d[f"legacy_{f}"] for f in FAMILIES}
@@ -354,6 +381,7 @@ def _sends(
                 content,
                 world.taste.subject_line[segment, variants["subject_line"]],
                 holiday,
+                fatigue,
             )
         )
         p_click = sigmoid(
@@ -373,6 +401,8 @@ def _sends(
     opened = d["u_open"] < p_open
     clicked = opened & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
     acted = clicked & (d["u_action"] < ACTION_GIVEN_CLICK)
+    checking = email_checking_weights(clients.chronotype[idx], world.habit[idx])
+    d["open_delay"] = open_delay_hours(checking, taken_how, d["u_open_delay"])
     _accumulate_content_ctr(state, segment, taken_how, taken_variants, probabilities)
     if decisions is None:  # the ε-greedy yardstick learns from the legacy logs, as it could
         state.epsilon_greedy.learn(segment, taken_variants, clicked)
@@ -416,9 +446,22 @@ def _sends(
     policy_truth = pd.DataFrame()
     if decisions is not None:
         policy_truth = _policy_truth(
-            world, day, send_ids, ids, choices, probabilities, hour_effect, segment, state, d
+            world, day, send_ids, ids, idx, choices, probabilities, hour_effect, segment, state, d
         )
+    _remember_outcomes(state, idx, opened, taken_how, d)
     return sends, email_events, send_truth, policy_truth
+
+
+def _remember_outcomes(state: WorldState, idx, opened, taken_how, d) -> None:
+    """Fatigue after the day's sends (reset by an open, else one more per unopened email) and the
+    local hour of week of each open for the engagement-hour yardstick. Opens are counted when
+    drawn, a few hours to days before they land: over a history of months that lead is noise."""
+    n = len(state.unopened_in_a_row)
+    opened_today = np.bincount(idx, opened, minlength=n) > 0
+    unopened_today = np.bincount(idx, ~opened, minlength=n).astype(np.int64)
+    state.unopened_in_a_row = np.where(opened_today, 0, state.unopened_in_a_row + unopened_today)
+    open_hour = (taken_how + (d["minute"] / 60.0 + d["open_delay"]).astype(np.int64)) % 168
+    np.add.at(state.engagement_counts, (idx[opened], open_hour[opened]), 1.0)
 
 
 def _accumulate_content_ctr(state, segment, how, variants, probabilities) -> None:
@@ -432,7 +475,7 @@ def _accumulate_content_ctr(state, segment, how, variants, probabilities) -> Non
 
 
 def _policy_truth(
-    world, day, send_ids, ids, choices, probabilities, hour_effect, segment, state, d
+    world, day, send_ids, ids, idx, choices, probabilities, hour_effect, segment, state, d
 ):
     """Each send's probabilities under the decision taken and under every policy it is judged
     against: hour policies keep the variants taken, content policies keep the hour taken."""
@@ -442,12 +485,14 @@ def _policy_truth(
     oracle_variants = {f: getattr(world.taste, f)[segment].argmax(axis=1) for f in FAMILIES}
     uniform_variants = {f: d[f"uniform_{f}"] for f in FAMILIES}
     greedy_variants = state.epsilon_greedy.choose(segment, d["u_explore"])
+    engagement_hour = most_frequent_engagement_hour(state.engagement_counts[idx], population_best)
     policies = {
         "product": (taken_how, taken_variants),
         "legacy": (choices.legacy_hour_of_week, choices.legacy_variants),
         "random_hour": (d["random_hour_of_week"], taken_variants),
         "population_best_hour": (np.full(m, population_best), taken_variants),
         "oracle_hour": (hour_effect.argmax(axis=1), taken_variants),
+        "engagement_hour": (engagement_hour, taken_variants),
         "uniform_random_content": (taken_how, uniform_variants),
         "epsilon_greedy_content": (taken_how, greedy_variants),
         "oracle_content": (taken_how, oracle_variants),

@@ -1,5 +1,7 @@
 """How the world turns decisions into sends: the product's where it decided, the legacy policy's
-elsewhere, and the ε-greedy yardstick the content bandit is judged against."""
+elsewhere, and the ε-greedy yardstick the content bandit is judged against (the engagement-hour
+send time, the industry's yardstick, is the product's own baseline:
+`send_time.engagement_hours`)."""
 
 from __future__ import annotations
 

@@ -38,6 +38,7 @@ class Population:
     segment_index: np.ndarray
     favourite_feature: np.ndarray
     feature_focus: np.ndarray
+    habit: np.ndarray  # share of a client's activity inside its preferred window (behaviour.py)
 
     @property
     def n_clients(self) -> int:
@@ -106,6 +107,7 @@ def draw_population(config: WorldConfig) -> Population:
         segment_index=segments,
         favourite_feature=traits.integers(0, len(catalog.PLATFORM_FEATURES), len(clients)),
         feature_focus=traits.uniform(0.25, 0.7, len(clients)),
+        habit=traits.beta(4.0, 5.0, len(clients)),
     )
 
 

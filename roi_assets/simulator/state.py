@@ -19,6 +19,7 @@ import pandas as pd
 from roi_assets.simulator.policies import RETENTION_EFFECT, EpsilonGreedy
 
 CLOCK_FILE = "clock.json"
+HOURS_PER_WEEK = 168
 KEEP_DAYS = 3  # older day folders are removed once a newer one is complete
 
 
@@ -36,6 +37,11 @@ class WorldState:
     # and sends per segment; their ratio is truth.content_ctr
     ctr_sums: np.ndarray
     segment_counts: np.ndarray
+    # emails each client left unopened since its last open (fatigue, behaviour.fatigue_logit)
+    unopened_in_a_row: np.ndarray
+    # per client and local hour of week, the opens, logins and document views seen so far: what
+    # the engagement-hour yardstick reads
+    engagement_counts: np.ndarray
     next_send_id: int = 0
     next_event_id: int = 0
     # sends and webhook events already drawn whose time (or delivery) falls on a later day
@@ -52,6 +58,8 @@ class WorldState:
             epsilon_greedy=EpsilonGreedy.empty(),
             ctr_sums=np.zeros(EpsilonGreedy.empty().trials.shape),
             segment_counts=np.zeros(EpsilonGreedy.empty().trials.shape[1]),
+            unopened_in_a_row=np.zeros(n_clients, dtype=np.int64),
+            engagement_counts=np.zeros((n_clients, HOURS_PER_WEEK), dtype=np.float32),
             pending={},
         )
 
@@ -75,6 +83,8 @@ class WorldState:
             clicks=self.epsilon_greedy.clicks,
             ctr_sums=self.ctr_sums,
             segment_counts=self.segment_counts,
+            unopened_in_a_row=self.unopened_in_a_row,
+            engagement_counts=self.engagement_counts,
         )
         for name, frame in (self.pending or {}).items():
             frame.to_parquet(partial / f"pending_{name}.parquet", index=False)
@@ -111,6 +121,8 @@ class WorldState:
             epsilon_greedy=EpsilonGreedy(arrays["trials"], arrays["clicks"]),
             ctr_sums=arrays["ctr_sums"],
             segment_counts=arrays["segment_counts"],
+            unopened_in_a_row=arrays["unopened_in_a_row"],
+            engagement_counts=arrays["engagement_counts"],
             pending=pending,
             **counters,
         )

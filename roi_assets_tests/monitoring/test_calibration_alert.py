@@ -4,6 +4,8 @@ import datetime as dt
 
 import duckdb
 import pytest
+
+from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.monitoring.health.alerts import (
     CALIBRATION_ERROR,
     CRITICAL,
@@ -11,8 +13,6 @@ from roi_assets.monitoring.health.alerts import (
     AlertThresholds,
     calibration_alert,
 )
-
-from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 
 MODEL = "roi-churn-30d"
 GATE_WINDOW = "2025-06-02/2025-07-07"

@@ -1,5 +1,5 @@
-"""A hand-made email history in a DuckDB warehouse, shaped like the staging and feature tables the
-send-time state builder reads (only the columns it uses)."""
+"""A hand-made email and platform history in a DuckDB warehouse, shaped like the staging and
+feature tables the send-time state builder reads (only the columns it uses)."""
 
 import duckdb
 
@@ -24,6 +24,12 @@ SENDS = [
     # too recent to be labelled
     ("s5", "B", "2025-01-20 17:00", 9, None, None, False),
 ]
+# client, event type, occurred at (UTC)
+USER_EVENTS = [
+    ("A", "login", "2025-01-07 13:00"),  # Tuesday 08:00 New York
+    ("A", "document_view", "2025-01-12 16:00"),  # Sunday 11:00 New York
+    ("A", "support_ticket", "2025-01-08 15:00"),  # not engagement with the platform's content
+]
 
 
 def build_email_history(con: duckdb.DuckDBPyConnection) -> None:
@@ -47,10 +53,15 @@ def build_email_history(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.execute(
         "create table staging.stg_email_events as "
-        "select send_id, 'open' as event_type, opened_at as occurred_at from sends "
-        "where opened_at is not null "
-        "union all select send_id, 'click', clicked_at from sends where clicked_at is not null"
+        "select send_id, client_id, 'open' as event_type, opened_at as occurred_at from sends "
+        "where opened_at is not null union all "
+        "select send_id, client_id, 'click', clicked_at from sends where clicked_at is not null"
     )
+    con.execute(
+        "create table staging.stg_user_events "
+        "(client_id varchar, event_type varchar, occurred_at timestamp)"
+    )
+    con.executemany("insert into staging.stg_user_events values (?, ?, ?)", USER_EVENTS)
     con.execute(
         "create table features.feat_email_engagement as "
         "select send_id, client_id, sent_at, hour_of_week, "

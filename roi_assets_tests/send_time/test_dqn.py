@@ -8,6 +8,7 @@ from roi_assets.send_time.dqn import (
     DQNConfig,
     ReplayBuffer,
     TrainingHistory,
+    doubly_robust_rewards,
     epsilon_at,
     q_targets,
     settling_index,
@@ -106,12 +107,47 @@ def test_training_follows_the_epsilon_schedule_across_calls(world):
     assert second.to_frame()["iteration"].tolist() == [4, 5]
 
 
-def test_the_q_target_of_a_one_step_send_is_its_reward_and_bootstraps_only_when_non_terminal():
+def test_the_q_target_of_a_last_send_is_its_reward_and_others_bootstrap_in_reward_units():
     rewards = torch.tensor([1.0, 0.0, 1.0])
     next_max_q = torch.tensor([0.5, 0.5, 0.5])
     terminal = torch.tensor([1.0, 1.0, 0.0])
     assert q_targets(rewards, next_max_q, terminal, 0.0).tolist() == [1.0, 0.0, 1.0]
-    assert q_targets(rewards, next_max_q, terminal, 0.9).tolist() == pytest.approx([1, 0, 1.45])
+    # (1 - γ)·r + γ·max Q_target(s'): a weighted average of this open and the next ones
+    assert q_targets(rewards, next_max_q, terminal, 0.9).tolist() == pytest.approx([1, 0, 0.55])
+
+
+def test_doubly_robust_rewards_correct_the_model_only_at_the_logged_hour():
+    model = torch.full((2, 168), 0.2)
+    actions = torch.tensor([5, 7])
+    observed = torch.tensor([1.0, 0.0])
+    weights = torch.tensor([0.5, 2.0])
+    rewards = doubly_robust_rewards(model, actions, observed, weights)
+    assert rewards[0, 5].item() == pytest.approx(0.2 + 0.5 * 0.8)
+    assert rewards[1, 7].item() == pytest.approx(0.2 - 2.0 * 0.2)
+    untouched = torch.ones(2, 168, dtype=torch.bool)
+    untouched[0, 5] = untouched[1, 7] = False
+    assert torch.all(rewards[untouched] == 0.2)
+
+
+def test_the_target_network_enters_learning_on_non_terminal_transitions():
+    config = DQNConfig(gamma=0.5, learning_starts=1, batch_size=8, device="cpu")
+    states = np.zeros((8, 20), dtype=np.float32)
+    batch = Transitions(
+        states,
+        np.zeros(8, dtype=np.int64),
+        np.zeros(8),
+        next_states=states,
+        terminal=np.zeros(8),
+    )
+    losses = {}
+    for bias in (0.0, 10.0):
+        agent = DQNAgent(config)
+        with torch.no_grad():
+            agent.target_network[-1].bias.fill_(bias)
+        agent.remember(batch)
+        losses[bias] = agent.learn_step()
+    # the same online network and rewards: only the bootstrapped value differs
+    assert losses[10.0] > losses[0.0] + 10
 
 
 def test_iterations_to_convergence_is_the_first_iteration_from_which_the_curve_stays_near_its_end():

@@ -7,22 +7,37 @@ import pytest
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS
 from roi_assets.send_time.evaluation import (
     DQN,
+    ENGAGEMENT_HOUR,
     HISTORICAL_BEST,
     ORACLE,
+    POPULATION_BEST,
     RANDOM,
     SPECIFICATION_TARGETS,
     evaluate_send_time,
 )
 from roi_assets.send_time.held_out import is_held_out
 
-from .worlds import hour_probability_frame
+from .worlds import PEAK_HOURS, hour_probability_frame
+
+ENGAGEMENT_OFFSET = 3  # the test's engagement hours lie 3 hours after each type's peak
+
+
+def engagement_hours(world, states) -> pl.DataFrame:
+    """An engagement-hour baseline that knows each client's type but misses its peak."""
+    peak = np.array(PEAK_HOURS)[world.states[:, :3].argmax(axis=1)]
+    return pl.DataFrame({"client_id": states["client_id"], "engagement_hour_of_week": peak + 3})
 
 
 @pytest.fixture(scope="module")
 def evaluation(trained_on_logs):
     world, states, sends, training = trained_on_logs
     return evaluate_send_time(
-        training.agent, states, sends, hour_probability_frame(world), training.checkpoints
+        training.agent,
+        states,
+        sends,
+        hour_probability_frame(world),
+        training.checkpoints,
+        engagement_hours(world, states),
     )
 
 
@@ -37,6 +52,10 @@ def test_every_policy_is_scored_on_the_held_out_clients_from_the_true_probabilit
     assert evaluation.value(ORACLE) == pytest.approx(probabilities.max(axis=1).mean())
     assert evaluation.value(RANDOM) < evaluation.value(HISTORICAL_BEST) < evaluation.value(ORACLE)
     assert evaluation.value(RANDOM) < evaluation.value(DQN) <= evaluation.value(ORACLE)
+    peaks = np.array(PEAK_HOURS)[world.states[held_out, :3].argmax(axis=1)]
+    engagement = probabilities[np.arange(len(held_out)), peaks + ENGAGEMENT_OFFSET].mean()
+    assert evaluation.value(ENGAGEMENT_HOUR) == pytest.approx(engagement)
+    assert evaluation.value(POPULATION_BEST) < evaluation.value(ENGAGEMENT_HOUR)
 
 
 def test_the_learning_curve_has_one_true_open_rate_per_checkpoint_and_ends_at_the_agents(
@@ -56,9 +75,10 @@ def test_the_noise_margin_shrinks_with_more_held_out_clients(trained_on_logs, ev
         sends,
         hour_probability_frame(world).filter(pl.col("client_id") < "C0150"),
         training.checkpoints,
+        engagement_hours(world, states),
     )
     assert fewer.n_clients < evaluation.n_clients
-    for baseline in (HISTORICAL_BEST, RANDOM):
+    for baseline in (HISTORICAL_BEST, RANDOM, ENGAGEMENT_HOUR):
         assert 0 < evaluation.noise_margins[baseline] < fewer.noise_margins[baseline]
 
 
@@ -74,13 +94,26 @@ def test_the_evaluation_rows_put_the_dqn_next_to_the_oracle_and_a_baseline(evalu
         evaluation.value(RANDOM)
     )
     assert open_rate["oracle_value"] == pytest.approx(evaluation.value(ORACLE))
+    assert by_metric["expected_open_rate_vs_engagement_hour"]["baseline_value"] == pytest.approx(
+        evaluation.value(ENGAGEMENT_HOUR)
+    )
+    fallback = by_metric["engagement_hour_open_rate"]
+    assert fallback["value"] == pytest.approx(evaluation.value(ENGAGEMENT_HOUR))
+    assert fallback["baseline_value"] == pytest.approx(evaluation.value(POPULATION_BEST))
 
 
 def test_a_checkpoint_missing_held_out_clients_is_refused(trained_on_logs):
     world, states, sends, training = trained_on_logs
     partial = training.checkpoints.filter(pl.col("client_id") != pl.col("client_id").min())
     with pytest.raises(ValueError, match="misses some held-out clients"):
-        evaluate_send_time(training.agent, states, sends, hour_probability_frame(world), partial)
+        evaluate_send_time(
+            training.agent,
+            states,
+            sends,
+            hour_probability_frame(world),
+            partial,
+            engagement_hours(world, states),
+        )
 
 
 def test_the_report_and_plot_render(evaluation):

@@ -40,24 +40,52 @@ def test_a_state_counts_sends_before_its_moment_and_only_opens_whose_webhook_arr
     )
 
 
-def test_the_open_profile_attributes_each_open_to_the_local_day_part_of_the_opened_send(con):
+def test_the_engagement_profile_counts_opens_when_opened_and_platform_sessions_in_local_time(con):
     before_second_open = state_of(con, "A", "2025-01-12 00:30")
     after_second_open = state_of(con, "A", "2025-01-12 02:00")
-    assert before_second_open["weekday_morning_open_share"] == pytest.approx(1.0)
-    assert before_second_open["weekend_evening_open_share"] == 0.0
-    assert after_second_open["weekday_morning_open_share"] == pytest.approx(0.5)
-    assert after_second_open["weekend_evening_open_share"] == pytest.approx(0.5)
-    profile = [name for name in STATE_FEATURES if name.endswith("_open_share")]
-    assert sum(after_second_open[name] for name in profile) == pytest.approx(1.0)
+    after_document_view = state_of(con, "A", "2025-01-12 17:00")
+    # s1 opened Monday 11:00 New York, a login Tuesday 08:00: two weekday mornings
+    assert before_second_open["engagement_share_morning"] == pytest.approx(1.0)
+    assert before_second_open["weekend_engagement_share"] == 0.0
+    # s2 opened Saturday 20:00 New York, a weekend evening
+    assert after_second_open["engagement_share_evening"] == pytest.approx(1 / 3)
+    assert after_second_open["weekend_engagement_share"] == pytest.approx(1 / 3)
+    # a document view Sunday 11:00 makes 11:00 the peak, a weekend habit (per day); the support
+    # ticket is not counted
+    state = after_document_view
+    angle = 2 * math.pi * 11 / 24
+    assert state["engagement_peak_hour_sin"] == pytest.approx(math.sin(angle), abs=1e-6)
+    assert state["engagement_peak_hour_cos"] == pytest.approx(math.cos(angle), abs=1e-6)
+    assert state["engagement_peak_share"] == pytest.approx(2 / 4)
+    assert state["engagement_peak_at_weekends"] == 1.0
+    assert state["engagement_share_morning"] == pytest.approx(3 / 4)
+    assert state["weekend_engagement_share"] == pytest.approx(2 / 4)
+    parts = [f"engagement_share_{part}" for part in ("night", "morning", "afternoon", "evening")]
+    assert sum(state[name] for name in parts) == pytest.approx(1.0)
+    assert state["engagement_events_scaled"] == pytest.approx(math.log(5) / math.log(1001))
 
 
-def test_the_utc_offset_and_stage_come_from_the_clients_time_zone_and_crm_record(con):
+def test_recent_sends_and_the_emails_unopened_since_the_last_open_change_between_sends(con):
+    waiting = state_of(con, "A", "2025-01-11 23:30")  # s2 just sent, s1 opened
+    opened = state_of(con, "A", "2025-01-12 02:00")  # s2's open arrived
+    a_week_on = state_of(con, "A", "2025-01-14 00:00")
+    assert waiting["unopened_since_last_open_scaled"] == pytest.approx(1 / 10)
+    assert opened["unopened_since_last_open_scaled"] == 0.0
+    assert waiting["sends_last_7d_scaled"] == pytest.approx(2 / 4)
+    assert a_week_on["sends_last_7d_scaled"] == pytest.approx(1 / 4)  # s1 left the week
+    days_since_login = (
+        dt.datetime(2025, 1, 11, 23, 30) - dt.datetime(2025, 1, 7, 13)
+    ).total_seconds()
+    assert waiting["days_since_last_activity_scaled"] == pytest.approx(
+        math.log1p(days_since_login / 86400) / LOG_366, rel=1e-5
+    )
+
+
+def test_the_utc_offset_comes_from_the_clients_time_zone(con):
     new_york = state_of(con, "A", "2025-01-12 00:30")
     los_angeles_in_summer = state_of(con, "B", "2025-07-01 12:00")
     assert new_york["utc_offset_scaled"] == pytest.approx(-5 / 12)
     assert los_angeles_in_summer["utc_offset_scaled"] == pytest.approx(-7 / 12)
-    assert new_york["stage_searching"] == 1.0
-    assert sum(new_york[f] for f in STATE_FEATURES if f.startswith("stage_")) == 1.0
 
 
 def test_a_client_never_emailed_has_an_empty_history_and_the_longest_recency(con):
@@ -66,6 +94,8 @@ def test_a_client_never_emailed_has_an_empty_history_and_the_longest_recency(con
     assert state["email_frequency_score"] == 0.0
     assert state["days_since_last_open_scaled"] == pytest.approx(1.0)
     assert state["days_since_last_click_scaled"] == pytest.approx(1.0)
+    assert state["engagement_events_scaled"] == 0.0
+    assert state["engagement_peak_hour_sin"] == state["engagement_peak_hour_cos"] == 0.0
 
 
 def test_client_states_hold_every_client_with_the_twenty_state_features(con):
@@ -84,8 +114,8 @@ def test_logged_sends_are_the_labelled_ones_each_with_its_state_as_of_the_send(c
     assert second["hour_of_week"] == 138 and second["opened"] == 1
 
 
-def test_the_logging_propensity_is_each_hours_share_of_the_logged_sends(con):
+def test_the_logging_propensity_is_each_hours_share_of_the_same_weeks_logged_sends(con):
     sends = logged_send_states(con)
     share = dict(zip(sends["send_id"], sends["logging_propensity"], strict=True))
-    assert share["s1"] == share["s6"] == pytest.approx(2 / 5)
-    assert share["s2"] == share["s3"] == share["s4"] == pytest.approx(1 / 5)
+    assert share["s1"] == share["s2"] == share["s4"] == pytest.approx(1 / 3)  # week of Jan 6
+    assert share["s6"] == share["s3"] == pytest.approx(1 / 2)  # week of Jan 13

@@ -153,7 +153,7 @@ def test_every_live_send_carries_the_counterfactual_policies(bootstrapped, tmp_p
             "select avg(p_open) filter (policy = 'oracle_hour') "
             "> avg(p_open) filter (policy = 'random_hour') from truth.send_policy_probabilities"
         ).fetchone()[0]
-    assert {n for n, _, _ in per_send} == {8}
+    assert {n for n, _, _ in per_send} == {9}  # with the engagement-hour yardstick
     assert all(0 < low <= high < 1 for _, low, high in per_send)
     assert oracle_beats_random
 
