@@ -8,6 +8,7 @@ from roi_assets.documents.assets import (
     document_classifier,
     document_classifier_evaluation,
     document_classifier_promotion,
+    document_entity_evaluation,
     document_ocr,
     labelled_documents,
 )
@@ -20,6 +21,7 @@ defs = dg.Definitions(
         document_classifier,
         document_classifier_evaluation,
         document_classifier_promotion,
+        document_entity_evaluation,
         document_ocr,
         document_classifications,
     ],
