@@ -44,8 +44,10 @@ def churn_model_name(window_days: int) -> str:
 CHURN_MODELS = tuple(churn_model_name(window) for window in CHURN_WINDOWS_DAYS)
 
 # The labelled document archive's held-out share, fixed so that training and monitoring agree
-# on which documents the classifier never saw.
-DOCUMENT_HELD_OUT_FRACTION = 0.25
+# on which documents the classifier never saw. Half the archive: at the default scale's 104
+# documents per type that is 52 per type, enough for a per-class F1 whose 95 % interval is about
+# ±0.07 wide.
+DOCUMENT_HELD_OUT_FRACTION = 0.5
 DOCUMENT_SPLIT_SEED = 7
 # Share of the latest sends the engagement models are evaluated on (never trained on).
 ENGAGEMENT_EVALUATION_FRACTION = 0.2

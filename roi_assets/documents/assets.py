@@ -45,6 +45,7 @@ from roi_assets.documents.classifier_evaluation import (
     MAJORITY_CLASS,
     TFIDF_ALONE,
     ClassifierEvaluation,
+    bootstrap_intervals,
     evaluation_window,
 )
 from roi_assets.documents.classifier_pyfunc import (
@@ -55,6 +56,11 @@ from roi_assets.documents.classifier_pyfunc import (
 )
 from roi_assets.documents.document_reading import ReadingCache, first_page_thumbnail, read_documents
 from roi_assets.documents.entities import entities_json, extract_entities
+from roi_assets.documents.entity_evaluation import (
+    ENTITY_MODEL_NAME,
+    EXTRACTOR_VERSION,
+    evaluate_entities,
+)
 from roi_assets.documents.image_features import CnnConfig, torch_threads
 from roi_assets.documents.intake import content_sha256, validate_document
 from roi_assets.documents.labelled_corpus import (
@@ -75,7 +81,7 @@ from roi_assets.documents.pages import DEFAULT_DPI
 from roi_assets.documents.quarantine import quarantine_document, quarantine_reason
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
-from roi_assets.evaluation.truth_tables import document_clean_texts
+from roi_assets.evaluation.truth_tables import document_clean_texts, document_true_entities
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.tracking import (
@@ -301,6 +307,8 @@ def document_classifier_evaluation(
             for name, scores in baselines.items()
         },
         clean_text=clean,
+        intervals=bootstrap_intervals(labels, predicted, DOCUMENT_TYPES, seed=SPLIT_SEED),
+        support=dict(sorted(Counter(labels).items())),
     )
     rows = evaluation.rows(
         model_name=MODEL_NAME,
@@ -326,6 +334,53 @@ def document_classifier_evaluation(
     if clean is not None:
         metadata[f"accuracy_on_{CLEAN_TEXT}"] = clean.accuracy
     return dg.MaterializeResult(metadata=metadata)
+
+
+@dg.asset(
+    group_name="documents",
+    kinds={"python", "duckdb"},
+    ins={"corpus": dg.AssetIn(key=labelled_documents.key)},
+    pool=WAREHOUSE_POOL,
+)
+def document_entity_evaluation(
+    context: dg.AssetExecutionContext, corpus: pl.DataFrame, duckdb: DuckDBResource
+) -> dg.MaterializeResult:
+    """The entity extractor (after text cleaning) judged on the labelled archive against the
+    simulator's true entities: precision and recall per entity type on the OCR text, next to the
+    same rules on the documents' true text; written to monitoring.model_evaluations as
+    roi-document-entities. Documents without truth (a real archive) are skipped."""
+    hashes = corpus["content_sha256"].to_list()
+    with duckdb.get_connection() as con:
+        truth = document_true_entities(con, hashes)
+        true_texts = document_clean_texts(con, hashes)
+    judged = corpus.filter(
+        pl.col("content_sha256").is_in(
+            [sha for sha in hashes if sha in truth and sha in true_texts]
+        )
+    )
+    if judged.is_empty():
+        context.log.warning("no labelled document has true entities: nothing to evaluate")
+        return dg.MaterializeResult(metadata={"documents": 0})
+    judged_hashes = judged["content_sha256"].to_list()
+    evaluation = evaluate_entities(
+        judged["text"].to_list(),
+        [true_texts[sha] for sha in judged_hashes],
+        [truth[sha] for sha in judged_hashes],
+    )
+    rows = evaluation.rows(evaluated_at=_now(), evaluation_window=evaluation_window(judged_hashes))
+    with duckdb.get_connection() as con:
+        written = write_model_evaluations(con, rows)
+    context.log.info("wrote %d evaluation rows for %s", written, ENTITY_MODEL_NAME)
+    metrics = {metric: value for metric, value, _, _ in evaluation.metrics()}
+    return dg.MaterializeResult(
+        metadata={
+            "documents": judged.height,
+            "extractor_version": EXTRACTOR_VERSION,
+            "precision_all": metrics["precision_all"],
+            "recall_all": metrics["recall_all"],
+            "evaluation": dg.MetadataValue.md(evaluation.markdown()),
+        }
+    )
 
 
 @dg.asset(group_name="documents", kinds={"mlflow"}, deps=[document_classifier_evaluation])

@@ -8,8 +8,9 @@ price, loan amount, or any other amount); interest rates by a percentage next to
 "rate"; dates by dateparser on date-shaped spans. Confidence reflects how the entity was found:
 a labelled field is surer than a pattern in running text.
 
-Lines are joined before matching (OCR breaks lines where the page did), so an address or a name
-split across two lines is still found.
+The text is first cleaned of recognition artefacts and line-break hyphenation
+(`text_cleaning.text_for_entities`), and lines are joined before matching (OCR breaks lines where
+the page did), so an address or a name split across two lines is still found.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from dataclasses import asdict, dataclass
 import dateparser
 import usaddress
 from price_parser import Price
+
+from roi_assets.documents.text_cleaning import text_for_entities
 
 ENTITY_TYPES: tuple[str, ...] = (
     "buyer",
@@ -268,7 +271,9 @@ def _dates(flat: str) -> list[Entity]:
 
 
 def extract_entities(text: str) -> list[Entity]:
-    """Every entity found in `text`, in order of appearance (a value may appear more than once)."""
+    """Every entity found in `text`, in order of appearance in the cleaned text (a value may
+    appear more than once)."""
+    text = text_for_entities(text)
     flat = text.replace("\n", " ")
     found = (
         _parties(text, flat)

@@ -1,13 +1,16 @@
 """Page clean-up before OCR: deskew, denoise, contrast enhancement, binarisation, form furniture.
 
 Each step is a plain function on an 8-bit grayscale page (white paper, dark ink) so it can be
-timed and judged on its own; `preprocess` chains a preset's steps and reports the time each took.
+timed and judged on its own. Which steps a page gets is decided by the page's own measurements
+(`plan_clean_up`, from the quality score's skew and noise), not by a fixed preset: a clean 300-dpi
+scan is only relieved of its form furniture, a noisy crooked one is straightened and despeckled.
+`preprocess` runs a list of steps and reports the time each took.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -172,39 +175,73 @@ def binarize_sauvola(gray: np.ndarray, window: int = 31, k: float = 0.2) -> np.n
     return np.where(image > threshold, 255, 0).astype(np.uint8)
 
 
-Step = Callable[[np.ndarray], np.ndarray]
+Step = Callable[[np.ndarray, int], np.ndarray]  # (page, its dpi) -> page
 
-# Chosen by measurement on simulated scans at the four damage levels (benchmarks/ocr.py):
-# straightening, a 3x3 median and removing rules and tick boxes is what helps Tesseract. CLAHE,
-# Sauvola binarisation, contrast stretching, non-local-means denoising and upscaling each raised
-# the error rate on damaged pages or cost seconds per page, so they are available as steps but in
-# no preset. The two presets differ in how Tesseract then reads the page (`tesseract.PAGE_MODES`).
-CLEAN_UP: tuple[tuple[str, Step], ...] = (
-    ("deskew", deskew),
-    ("despeckle", despeckle),
-    ("remove_rules", remove_rules),
-    ("remove_checkboxes", remove_checkboxes),
-)
-PRESETS: dict[str, tuple[tuple[str, Step], ...]] = {
-    "none": (),
-    "standard": CLEAN_UP,
-    "strong": CLEAN_UP,
+# Every clean-up step by name, each taking the page and its resolution. Which ones a page gets is
+# decided by its own measurements (`plan_clean_up`); benchmarks/ocr.py measures each step on its
+# own, switched on and off against that plan, at every damage level and on real scans.
+STEPS: dict[str, Step] = {
+    "deskew": lambda gray, dpi: deskew(gray),
+    "despeckle": lambda gray, dpi: despeckle(gray),
+    "denoise": lambda gray, dpi: denoise(gray),
+    "stretch_contrast": lambda gray, dpi: stretch_contrast(gray),
+    "clahe": lambda gray, dpi: clahe(gray),
+    "binarize_otsu": lambda gray, dpi: binarize_otsu(gray),
+    "binarize_sauvola": lambda gray, dpi: binarize_sauvola(gray),
+    "remove_rules": lambda gray, dpi: remove_rules(gray, dpi=dpi),
+    "remove_checkboxes": lambda gray, dpi: remove_checkboxes(gray, dpi=dpi),
 }
+
+# Thresholds on the quality score's measurements (`quality.QualityReport`, taken at 850 pixels
+# wide), chosen with benchmarks/ocr.py:
+DESKEW_FROM_DEGREES = 0.2  # below this Tesseract's own line finding copes
+DESPECKLE_FROM_NOISE = 1.0  # clean scans measure < 0.3; a 3x3 median only blurs them
+HEAVY_NOISE_FROM = 3.5  # heavy damage measures 4-5.4: a second median and Tesseract's noise mode
+# Measured and not applied to any page (each raised the error rate where it was tried, see
+# docs/benchmarks.md): non-local-means denoising, contrast stretching, CLAHE and binarisation
+# (Tesseract binarises the page itself with Otsu's method).
+FORM_FURNITURE = ("remove_rules", "remove_checkboxes")
+
+
+@dataclass(frozen=True)
+class CleanUpPlan:
+    """The clean-up steps for one page and whether Tesseract should also remove heavy noise."""
+
+    steps: tuple[str, ...]
+    heavy_noise: bool = False
+
+
+def plan_clean_up(skew_degrees: float, noise_sigma: float) -> CleanUpPlan:
+    """The steps that help a page with these measurements (see the thresholds above)."""
+    # straighten, clean the paper, then erase the form furniture (found on clean strokes)
+    steps: list[str] = []
+    if abs(skew_degrees) >= DESKEW_FROM_DEGREES:
+        steps.append("deskew")
+    if noise_sigma >= DESPECKLE_FROM_NOISE:
+        steps.append("despeckle")
+    steps += FORM_FURNITURE
+    heavy = noise_sigma >= HEAVY_NOISE_FROM
+    if heavy:
+        steps.append("despeckle")  # a second 3x3 pass, after the rules are gone
+    return CleanUpPlan(tuple(steps), heavy_noise=heavy)
 
 
 @dataclass(frozen=True)
 class Preprocessed:
     image: np.ndarray
-    preset: str
+    steps: tuple[str, ...]
     step_seconds: dict[str, float]
 
 
-def preprocess(gray: np.ndarray, preset: str = "standard") -> Preprocessed:
-    """Run a preset's steps in order, timing each."""
+def preprocess(gray: np.ndarray, steps: Sequence[str], dpi: int) -> Preprocessed:
+    """Run the named steps in the given order, timing each (a repeated step adds its time)."""
+    unknown = sorted(set(steps) - set(STEPS))
+    if unknown:
+        raise ValueError(f"unknown clean-up steps {unknown}; known: {sorted(STEPS)}")
     timings: dict[str, float] = {}
     image = gray
-    for name, step in PRESETS[preset]:
+    for name in steps:
         start = time.perf_counter()
-        image = step(image)
-        timings[name] = time.perf_counter() - start
-    return Preprocessed(image, preset, timings)
+        image = STEPS[name](image, dpi)
+        timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+    return Preprocessed(image, tuple(steps), timings)

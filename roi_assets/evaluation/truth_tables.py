@@ -6,6 +6,7 @@ every report shows what was achievable next to what the model achieved.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import duckdb
@@ -67,6 +68,21 @@ def document_clean_texts(
         [list(content_hashes)],
     ).fetchall()
     return dict(rows)
+
+
+def document_true_entities(
+    con: duckdb.DuckDBPyConnection, content_hashes: Sequence[str]
+) -> dict[str, dict[str, list]]:
+    """Content hash → the entities a simulated document states, by type (the yardstick of the
+    entity extractor); empty when the documents were not simulated."""
+    if not table_exists(con, TRUTH_SCHEMA, "document_labels"):
+        return {}
+    rows = con.execute(
+        f"select content_sha256, entities_json from {TRUTH_SCHEMA}.document_labels "
+        "where content_sha256 in (select unnest(?))",
+        [list(content_hashes)],
+    ).fetchall()
+    return {sha: json.loads(entities) for sha, entities in rows}
 
 
 def latest_sends_with_probability(con: duckdb.DuckDBPyConnection, probability: str) -> pl.DataFrame:

@@ -24,7 +24,7 @@ SMALL = DocumentPlan(seed=5, n_incoming=2, labelled_per_type=1, dpi=72)
 def test_half_of_a_scales_documents_arrive_and_the_archive_holds_every_type_twice_or_more():
     tiny, default = document_plan(SCALES["tiny"], 7), document_plan(SCALES["default"], 7)
     assert (tiny.n_incoming, tiny.n_labelled, tiny.dpi) == (6, 18, 100)
-    assert (default.n_incoming, default.n_labelled, default.dpi) == (60, 63, 200)
+    assert (default.n_incoming, default.n_labelled, default.dpi) == (60, 936, 200)
 
 
 def test_the_product_reads_the_archive_where_the_simulator_files_it(tmp_path):

@@ -148,7 +148,7 @@ def test_a_pdf_with_a_text_layer_is_read_without_ocr(tmp_path, monkeypatch):
     def no_ocr(*args, **kwargs):
         raise AssertionError("a text-layer PDF must not be rendered or OCR'd")
 
-    monkeypatch.setattr(ocr, "load_pages", no_ocr)
+    monkeypatch.setattr(ocr, "load_scanned_pages", no_ocr)
     monkeypatch.setattr(ocr, "tesseract_page", no_ocr)
     result = ocr_document(path, environ=NO_AWS)
 

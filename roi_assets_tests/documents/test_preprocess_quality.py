@@ -8,7 +8,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from roi_assets.documents.preprocess import (
-    PRESETS,
+    DESKEW_FROM_DEGREES,
+    DESPECKLE_FROM_NOISE,
+    HEAVY_NOISE_FROM,
+    STEPS,
     binarize_otsu,
     binarize_sauvola,
     clahe,
@@ -16,6 +19,7 @@ from roi_assets.documents.preprocess import (
     deskew,
     despeckle,
     estimate_skew,
+    plan_clean_up,
     preprocess,
     remove_checkboxes,
     remove_rules,
@@ -134,8 +138,29 @@ def test_denoising_steps_lower_the_noise_on_paper_and_keep_the_page_shape(clean_
         assert cleaned[paper].std() < 0.7 * noisy[paper].std()
 
 
-def test_each_preset_reports_the_time_of_each_of_its_steps(clean_page):
-    for preset, steps in PRESETS.items():
-        result = preprocess(clean_page, preset)
-        assert list(result.step_seconds) == [name for name, _ in steps]
-        assert result.image.shape == clean_page.shape
+def test_preprocessing_reports_the_time_of_each_step_it_ran(clean_page):
+    result = preprocess(clean_page, ("deskew", "despeckle", "remove_rules"), dpi=150)
+    assert list(result.step_seconds) == ["deskew", "despeckle", "remove_rules"]
+    assert result.image.shape == clean_page.shape
+    with pytest.raises(ValueError, match="unknown clean-up steps"):
+        preprocess(clean_page, ("sharpen",), dpi=150)
+
+
+def test_every_step_keeps_the_page_shape_and_type(clean_page):
+    for name in STEPS:
+        cleaned = preprocess(clean_page, (name,), dpi=150).image
+        assert cleaned.shape == clean_page.shape and cleaned.dtype == np.uint8, name
+
+
+def test_a_clean_straight_page_is_only_relieved_of_its_form_furniture():
+    plan = plan_clean_up(skew_degrees=0.05, noise_sigma=0.1)
+    assert plan.steps == ("remove_rules", "remove_checkboxes") and not plan.heavy_noise
+
+
+def test_the_page_measurements_decide_deskewing_and_despeckling():
+    crooked = plan_clean_up(skew_degrees=-DESKEW_FROM_DEGREES - 0.5, noise_sigma=0.1)
+    assert crooked.steps[0] == "deskew" and "despeckle" not in crooked.steps
+    noisy = plan_clean_up(skew_degrees=0.0, noise_sigma=DESPECKLE_FROM_NOISE + 0.5)
+    assert noisy.steps[0] == "despeckle" and not noisy.heavy_noise
+    heavy = plan_clean_up(skew_degrees=3.0, noise_sigma=HEAVY_NOISE_FROM + 1.0)
+    assert heavy.steps.count("despeckle") == 2 and heavy.heavy_noise

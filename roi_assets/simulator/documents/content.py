@@ -101,7 +101,16 @@ class Signatures:
     entities: Entities = ()
 
 
-Block = Letterhead | Title | Heading | Paragraph | Fields | Table | Checkboxes | Signatures
+@dataclass(frozen=True)
+class PageBreak:
+    """The next block starts a new page: a bundle's next document, an addendum."""
+
+    entities: Entities = ()
+
+
+Block = (
+    Letterhead | Title | Heading | Paragraph | Fields | Table | Checkboxes | Signatures | PageBreak
+)
 
 
 @dataclass(frozen=True)

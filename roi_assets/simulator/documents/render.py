@@ -24,6 +24,7 @@ from roi_assets.simulator.documents.content import (
     Fields,
     Heading,
     Letterhead,
+    PageBreak,
     Paragraph,
     Signatures,
     Table,
@@ -113,6 +114,7 @@ class _Unit:
     shapes: list[ShapeOp] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     keep_with_next: bool = False
+    page_break: bool = False  # start a new page with this unit
 
 
 @dataclass
@@ -137,6 +139,8 @@ class _Layout:
         self.style = style
         self.dpi = dpi
         self.rng = np.random.default_rng(seed)
+        # pen marks draw from their own stream, so adding them left every layout as it was
+        self.pen_rng = np.random.default_rng([seed, 1])
         self.page_w = int(PAGE_INCHES[0] * dpi)
         self.page_h = int(PAGE_INCHES[1] * dpi)
         self.margin = int(style.margin_in * dpi)
@@ -193,6 +197,7 @@ class _Layout:
             Table: self._table,
             Checkboxes: self._checkboxes,
             Signatures: self._signatures,
+            PageBreak: lambda block: [_Unit(0, page_break=True)],
         }[type(block)]
         return handler(block)
 
@@ -441,6 +446,47 @@ class _Layout:
         return ShapeOp("scribble", pts, width=3)
 
 
+# How often a page carries each kind of pen mark a reader leaves on a printed form.
+PEN_MARK_SHARES = {"initials": 0.35, "tick": 0.3, "circle": 0.15, "note": 0.2}
+
+
+def _pen_marks(lay: _Layout, page: PageLayout) -> None:
+    """Handwriting-like marks that are not text: initials in the bottom margin, a tick or a
+    squiggle in the left margin, a ring drawn around a passage. They are ink the OCR meets and
+    must not read as words, so they add nothing to the page's true text."""
+    rng = lay.pen_rng
+    dpi, w, h, m = lay.dpi, lay.page_w, lay.page_h, lay.margin
+    if rng.random() < PEN_MARK_SHARES["initials"]:
+        x0 = w - m - int(1.2 * dpi)
+        y0 = h - m + int(0.05 * dpi)
+        page.shapes.append(_pen_stroke(rng, x0, y0, int(0.7 * dpi), int(0.12 * dpi), 18))
+    if rng.random() < PEN_MARK_SHARES["tick"]:
+        x0 = max(4, m // 2 - int(0.1 * dpi))
+        y0 = int(rng.uniform(m, h - 2 * m))
+        s = int(0.12 * dpi)
+        page.shapes.append(
+            ShapeOp("line", ((x0, y0), (x0 + s // 2, y0 + s), (x0 + 2 * s, y0 - s)), 3)
+        )
+    if rng.random() < PEN_MARK_SHARES["circle"]:
+        cx, cy = int(rng.uniform(0.3, 0.7) * w), int(rng.uniform(0.25, 0.75) * h)
+        rx, ry = int(rng.uniform(0.6, 1.4) * dpi), int(rng.uniform(0.12, 0.25) * dpi)
+        page.shapes.append(ShapeOp("ellipse", ((cx - rx, cy - ry), (cx + rx, cy + ry)), 2))
+    if rng.random() < PEN_MARK_SHARES["note"]:
+        x0 = w - m + int(0.1 * dpi)
+        y0 = int(rng.uniform(m, h - 2 * m))
+        page.shapes.append(_pen_stroke(rng, x0, y0, int(0.5 * m), int(0.1 * dpi), 12))
+
+
+def _pen_stroke(
+    rng: np.random.Generator, x0: int, y0: int, width: int, amplitude: int, n: int
+) -> ShapeOp:
+    """A quick cursive-like stroke: a wavy line with a random rhythm."""
+    xs = np.sort(rng.uniform(0, width, n))
+    ys = np.sin(np.linspace(0, rng.uniform(3, 8) * np.pi, n)) * amplitude * rng.uniform(0.5, 1.0, n)
+    points = tuple((x0 + int(x), y0 + int(y)) for x, y in zip(xs, ys, strict=True))
+    return ShapeOp("scribble", points, width=3)
+
+
 def _paginate(lay: _Layout, units: list[_Unit]) -> list[PageLayout]:
     """Flow units onto pages (a heading stays with what follows it) and add page numbers."""
     footer_h = int(0.5 * lay.dpi)
@@ -452,7 +498,7 @@ def _paginate(lay: _Layout, units: list[_Unit]) -> list[PageLayout]:
         needed = unit.height
         if unit.keep_with_next and i + 1 < len(units):
             needed += units[i + 1].height
-        if y + needed > bottom and page.lines:
+        if (y + needed > bottom or unit.page_break) and page.lines:
             pages.append(page)
             page = PageLayout(lay.page_w, lay.page_h)
             y = lay.margin
@@ -466,6 +512,8 @@ def _paginate(lay: _Layout, units: list[_Unit]) -> list[PageLayout]:
         page.lines.extend(unit.lines)
         y += unit.height
     pages.append(page)
+    for page in pages:
+        _pen_marks(lay, page)
     footer_px = lay._px(9)
     for number, page in enumerate(pages, start=1):
         footer = f"Page {number} of {len(pages)}"

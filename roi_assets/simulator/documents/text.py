@@ -4,6 +4,12 @@ Each type has its own vocabulary, structure and furniture (letterheads, tables, 
 signature blocks), and several phrasings per clause, so a classifier has to learn the type rather
 than a template. Types overlap the way real paperwork does: a purchase agreement mentions the
 loan, a title commitment the price, a tax bill the owner.
+
+On top of each type's own text (`_harden`), documents arrive the way an archive holds them: the
+same escrow, privacy and wire-fraud boilerplate on every type; a generic title or none ("NOTICE",
+"AGREEMENT") on some, so the title word does not give the type away; a cover sheet bundled in front
+that lists other documents by name; an addendum behind that names the contract it amends. The type
+is what the main document is, whatever its companions say.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from roi_assets.simulator.documents.content import (
     Fields,
     Heading,
     Letterhead,
+    PageBreak,
     Paragraph,
     Signatures,
     Table,
@@ -939,6 +946,117 @@ _GENERATORS = {
 }
 
 
+# Paragraphs every kind of real-estate paperwork carries, whatever its type.
+SHARED_BOILERPLATE = (
+    "WIRE FRAUD ALERT. Criminals are targeting real estate transactions. Never wire funds based on "
+    "emailed instructions without calling a verified phone number first.",
+    "PRIVACY NOTICE. We collect nonpublic personal information about you from applications and "
+    "transactions and do not disclose it except as permitted by law.",
+    "This document contains important information about the property and the parties. Read it "
+    "carefully and consult an attorney or other professional before signing.",
+    "Escrow and closing services are provided by the escrow holder named in the transaction "
+    "documents. Funds are held in a trust account until closing.",
+    "Equal Housing Opportunity. All real estate advertised or sold is subject to the federal Fair "
+    "Housing Act.",
+    "Copies, facsimiles and electronic signatures of this document shall be as valid as the "
+    "original. Keep a copy for your records.",
+    "The parties acknowledge that they have read this document, that they understand it, and that "
+    "they have received a copy of it.",
+)
+GENERIC_TITLES = ("NOTICE", "AGREEMENT", "STATEMENT", "DISCLOSURE", "DOCUMENT", "FORM")
+# Names by which a cover sheet or an addendum refers to the other documents of a transaction.
+DOCUMENT_NAMES = {
+    "purchase_agreement": "Residential Purchase Agreement",
+    "listing_agreement": "Listing Agreement",
+    "disclosure_form": "Seller's Disclosure Statement",
+    "inspection_report": "Home Inspection Report",
+    "mortgage_docs": "Promissory Note and Deed of Trust",
+    "title_docs": "Title Commitment",
+    "tax_records": "Property Tax Statement",
+    "hoa_docs": "HOA Resale Certificate",
+    "other": "Closing Correspondence",
+}
+# Shares of documents that get each kind of companion or disguise.
+GENERIC_TITLE_SHARE = 0.25
+BOILERPLATE_SHARE = 0.7
+COVER_SHEET_SHARE = 0.15
+ADDENDUM_SHARE = 0.15
+
+
+def _cover_sheet(
+    fake: Faker, rng: np.random.Generator, rec: Recorder, t: Transaction, doc_type: str
+) -> list[Block]:
+    """A fax cover or transmittal letter bundled in front, listing several documents by name."""
+    others = [name for key, name in DOCUMENT_NAMES.items() if key != doc_type]
+    listed = [DOCUMENT_NAMES[doc_type], *rng.choice(others, size=2, replace=False)]
+    rng.shuffle(listed)
+    return [
+        _letterhead(fake, t.title_company),
+        Title(_pick(rng, ("FAX COVER SHEET", "TRANSMITTAL", "DOCUMENT DELIVERY"))),
+        Fields(
+            (
+                ("To", _person_name(fake)),
+                ("From", t.title_company),
+                ("Re", t.street),
+                ("Pages", str(int(rng.integers(3, 12)))),
+            )
+        ),
+        Paragraph(
+            "Enclosed please find the following for your review and signature: "
+            + "; ".join(listed)
+            + ". Please return the signed pages at your earliest convenience."
+        ),
+        PageBreak(),
+    ]
+
+
+def _addendum(
+    rng: np.random.Generator, rec: Recorder, t: Transaction, doc_type: str
+) -> list[Block]:
+    """An addendum behind the main document that names another contract of the transaction."""
+    amended = _pick(rng, [name for key, name in DOCUMENT_NAMES.items() if key != doc_type])
+    text = (
+        f"This addendum is made part of the {amended} dated {rec.date(t.effective_date)} "
+        f"concerning the property at {rec.address(t)}. The parties agree to extend the "
+        f"closing date to {rec.date(t.closing_date)} and that all other terms remain unchanged."
+    )
+    return [
+        PageBreak(),
+        Title(_pick(rng, ("ADDENDUM", "ADDENDUM NO. 1", "AMENDMENT"))),
+        _para(rec, text),
+        _signatures(rec, tuple(("Buyer", name) for name in t.buyers[:1])),
+    ]
+
+
+def _harden(
+    content: DocumentContent,
+    fake: Faker,
+    rng: np.random.Generator,
+    rec: Recorder,
+    t: Transaction,
+) -> DocumentContent:
+    """The document as the archive holds it (see the module docstring)."""
+    head = list(content.head)
+    if rng.random() < GENERIC_TITLE_SHARE:
+        head = [
+            Title(_pick(rng, GENERIC_TITLES)) if isinstance(block, Title) else block
+            for block in head
+            if not (isinstance(block, Title) and rng.random() < 0.3)
+        ]
+    optional = list(content.optional)
+    if rng.random() < BOILERPLATE_SHARE:
+        for text in rng.choice(SHARED_BOILERPLATE, size=int(rng.integers(1, 4)), replace=False):
+            optional.insert(int(rng.integers(0, len(optional) + 1)), Paragraph(str(text)))
+    if rng.random() < COVER_SHEET_SHARE:
+        head = _cover_sheet(fake, rng, rec, t, content.doc_type) + head
+    tail = list(content.tail)
+    if rng.random() < ADDENDUM_SHARE:
+        tail += _addendum(rng, rec, t, content.doc_type)
+    return DocumentContent(
+        content.doc_type, content.style, tuple(head), tuple(optional), tuple(tail), content.meta
+    )
+
+
 def write_content(doc_type: str, seed: int) -> DocumentContent:
     """The text of one document of `doc_type`; the same seed gives the same document."""
     rng = np.random.default_rng(seed)
@@ -946,4 +1064,6 @@ def write_content(doc_type: str, seed: int) -> DocumentContent:
     fake.seed_instance(seed)
     rec = Recorder(rng)
     transaction = draw_transaction(fake, rng)
-    return _GENERATORS[doc_type](fake, rng, rec, transaction)
+    content = _GENERATORS[doc_type](fake, rng, rec, transaction)
+    # a stream of its own, so each type's text is drawn as before the archive's companions
+    return _harden(content, fake, np.random.default_rng([seed, 1]), rec, transaction)

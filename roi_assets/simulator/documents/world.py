@@ -9,7 +9,9 @@ Two folders, two purposes:
   over the nine types. The folder names are the labels the classifier is trained on, as a real
   archive's would be; the `truth` schema is never needed for training.
 
-The scale's `n_documents` is split evenly between arrivals and archive. Files are written once
+Half the scale's `n_documents` arrive; the archive holds `LABELLED_PER_TYPE_BY_SCALE` documents
+per type (the classifier's evaluation holds out half of them, at least 50 per type at the default
+scale), or the other half of `n_documents` at scales not listed there. Files are written once
 (an existing file is never rewritten), and a document whose truth row and file both exist is not
 drawn again, so a re-run costs nothing.
 """
@@ -46,6 +48,8 @@ LABELLED_INDEX_OFFSET = 1_000_000
 SCAN_DPI = 200
 # The tiny world scans at 100 dpi so that tests read its pages in a fraction of the time.
 SCAN_DPI_BY_SCALE = {"tiny": 100}
+# Archive documents per type: 104 leaves 52 held-out documents per type for the evaluation.
+LABELLED_PER_TYPE_BY_SCALE = {"default": 104, "large": 104}
 LABELS_TABLE = "truth.document_labels"
 DEFECTS_TABLE = "truth.document_defects"
 
@@ -74,10 +78,12 @@ class DocumentPlan:
 
 
 def document_plan(scale: Scale, seed: int) -> DocumentPlan:
-    """Half of the scale's documents arrive, half fill the archive (at least two per type, so that
-    every type can be both trained on and held out)."""
+    """Half of the scale's documents arrive; the archive holds the scale's share per type, or the
+    other half (at least two per type, so that every type can be both trained on and held out)."""
     n_incoming = scale.n_documents // 2
-    per_type = max(2, math.ceil((scale.n_documents - n_incoming) / len(DOCUMENT_TYPES)))
+    per_type = LABELLED_PER_TYPE_BY_SCALE.get(
+        scale.name, max(2, math.ceil((scale.n_documents - n_incoming) / len(DOCUMENT_TYPES)))
+    )
     return DocumentPlan(seed, n_incoming, per_type, SCAN_DPI_BY_SCALE.get(scale.name, SCAN_DPI))
 
 

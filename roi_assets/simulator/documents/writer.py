@@ -20,6 +20,7 @@ from PIL import Image
 
 from roi_assets.simulator.documents.content import (
     DOCUMENT_TYPES,
+    PageBreak,
     collect_entities,
     entities_json,
 )
@@ -106,7 +107,9 @@ def simulate_document(
 
     doc_type = doc_type or drawn_type
     content = write_content(doc_type, content_seed)
-    blocks, layouts = fit_pages(content, budget, dpi, layout_seed)
+    # a bundled cover sheet or an addendum brings pages of its own on top of the budget
+    breaks = sum(isinstance(block, PageBreak) for block in (*content.head, *content.tail))
+    blocks, layouts = fit_pages(content, budget + breaks, dpi, layout_seed)
     file_format = file_format or ("pdf" if len(layouts) > 1 else drawn_format)
     if file_format != "pdf" and len(layouts) > 1:
         raise ValueError(f"a {len(layouts)}-page document can only be written as a PDF")
