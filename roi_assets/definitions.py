@@ -17,7 +17,7 @@ from roi_assets.churn import definitions as churn
 from roi_assets.deployment import definitions as deployment
 from roi_assets.documents import definitions as documents
 from roi_assets.engagement import definitions as engagement
-from roi_assets.features.assets import dbt_models, dbt_resource
+from roi_assets.features.assets import dbt_models, dbt_resource, feature_exports
 from roi_assets.ingestion.assets import raw_assets, raw_checks
 from roi_assets.monitoring import definitions as monitoring
 from roi_assets.personalization import definitions as personalization
@@ -29,7 +29,7 @@ from roi_assets.send_time import definitions as send_time
 
 def _shared() -> dg.Definitions:
     return dg.Definitions(
-        assets=[*raw_assets, dbt_models, bi_warehouse_copy],
+        assets=[*raw_assets, dbt_models, feature_exports, bi_warehouse_copy],
         asset_checks=raw_checks,
         jobs=[ingest_daily, daily_refit, refresh_all, publish_bi],
         sensors=publish_bi_sensors,
