@@ -1,12 +1,20 @@
-"""Feature-build benchmark: how fast dbt on DuckDB builds the feature tables, against pandas.
+"""Feature-build benchmark: dbt on DuckDB against a polars reference, full and daily builds.
 
-In a temporary data folder it simulates a world (`large` by default: 100,000 clients, a year,
-more than ten million events), ingests the landing zone into `raw.*`, and times `dbt run` of the
-project. Then, in the same run, it builds the same three feature tables in pandas from the raw
-tables (`pandas_features.py`), times that, checks both give the same tables (row counts, column
-sums, and every column of every row of a sample of clients), and prints the ratio of the two times.
+In a temporary data folder it bootstraps a world (`large` by default: 100,000 clients, a year,
+more than ten million events), ingests every landed day but the last into `raw.*`, and times a
+full `dbt run` of the project under the settings' DuckDB memory limit. It then ingests the last
+day and times the incremental build of that day (`dbt run --vars {min_date, max_date}`), as the
+daily schedule runs it. In the same run it builds the same three feature tables with polars
+(lazy queries, streaming engine, `polars_features.py`) from the raw tables exported to Parquet,
+times that in a child process of its own (its peak memory is polars'), and checks that both give
+the same tables: row counts, column sums, and every column of every row joined on the table's
+keys (floats within a relative 1e-9). It prints the ratio of the two times and the daily build's
+share of the full build.
 
-    .venv/bin/python benchmarks/feature_build.py [--scale large|default|tiny] [--seed 7]
+    .venv/bin/python benchmarks/feature_build.py [--scale large|xlarge|default|tiny] [--seed 7]
+        [--days N]          # a history of N days instead of the scale's (a shorter xlarge)
+        [--memory-limit 4GB]  # DuckDB's memory_limit for dbt (ROI_DUCKDB_MEMORY_LIMIT)
+        [--landing DIR]     # a landing zone the world already wrote (its bootstrap not timed)
 
 The checkout's `data/` and `dbt_project/target/` are left alone: dbt writes its manifest, logs and
 run results into the temporary folder, which is deleted at the end (unless --keep-data).
@@ -15,6 +23,8 @@ run results into the temporary folder, which is deleted at the end (unless --kee
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import json
 import os
 import resource
@@ -29,54 +39,79 @@ from multiprocessing import get_context
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pandas as pd
+import polars as pl
 from machine import load_average, machine_description
-from pandas_features import FeatureTables, Stopwatch, build_features, read_raw_tables
+from polars_features import FEATURE_TABLES, Stopwatch, build_features, export_raw_tables
 
+from roi_assets import settings
 from roi_assets.ingestion.contracts import CONTRACTS
-from roi_assets.ingestion.loader import ingest_source
-from roi_assets.simulator import simulate_world, world_config
+from roi_assets.ingestion.daily_files import landing_date
+from roi_assets.ingestion.loader import ingest_days, local_landed_files
+from roi_assets.simulator import SCALES, WorldConfig
+from roi_assets.simulator.environment import World
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
 HOLIDAYS_CSV = DBT_PROJECT_DIR / "seeds" / "us_holidays.csv"
-FEATURE_TABLES = ("feat_client_daily", "feat_client_churn", "feat_email_engagement")
 KEYS = {
     "feat_client_daily": ["client_id", "activity_date"],
     "feat_client_churn": ["client_id", "snapshot_date"],
     "feat_email_engagement": ["send_id"],
 }
-SAMPLE_CLIENTS = 300
 SUM_TOLERANCE = 1e-6  # relative, for column sums over whole tables
-ROW_TOLERANCE = 1e-9  # relative, for a float in one row of the sample
+ROW_TOLERANCE = 1e-9  # relative, for a float in one row
+NUMERIC_TYPES = (
+    "DOUBLE",
+    "FLOAT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "SMALLINT",
+    "BOOLEAN",
+    "DECIMAL",
+)
 
 
 @dataclass
 class Comparison:
-    """How the pandas table agrees with dbt's."""
+    """How the polars table agrees with dbt's."""
 
     table: str
     dbt_rows: int
-    pandas_rows: int
+    polars_rows: int
+    only_in_dbt: int = 0
+    only_in_polars: int = 0
     sums_disagreeing: list[str] = field(default_factory=list)
     columns_exact: list[str] = field(default_factory=list)
     columns_within_tolerance: dict[str, float] = field(default_factory=dict)  # max rel. diff
     columns_disagreeing: dict[str, str] = field(default_factory=dict)
-    sample_rows: int = 0
+
+    @property
+    def agree(self) -> bool:
+        return (
+            self.dbt_rows == self.polars_rows
+            and not (self.only_in_dbt or self.only_in_polars)
+            and not self.sums_disagreeing
+            and not self.columns_disagreeing
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="large", choices=["tiny", "default", "large"])
+    parser.add_argument("--scale", default="large", choices=sorted(SCALES))
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--days", type=int, default=None, help="history length (the scale's)")
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for dbt")
+    parser.add_argument("--landing", type=Path, default=None, help="an existing landing zone")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
 
     data_dir = Path(tempfile.mkdtemp(prefix=f"roi_feature_build_{args.scale}_"))
     try:
-        return run_benchmark(args.scale, args.seed, data_dir)
+        return run_benchmark(
+            args.scale, args.seed, data_dir, args.days, args.memory_limit, args.landing
+        )
     finally:
         if args.keep_data:
             print(f"data kept in {data_dir}")
@@ -84,138 +119,219 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def run_benchmark(scale: str, seed: int, data_dir: Path) -> int:
-    """Runs every phase in `data_dir`, prints the figures; 0 when pandas and dbt agree."""
+def world_of(scale: str, seed: int, days: int | None) -> WorldConfig:
+    """The scale's world, its history cut to `days` when given."""
+    size = SCALES[scale] if days is None else dataclasses.replace(SCALES[scale], n_days=days)
+    return WorldConfig(seed=seed, scale=size)
+
+
+def run_benchmark(
+    scale: str,
+    seed: int,
+    data_dir: Path,
+    days: int | None = None,
+    memory_limit: str | None = None,
+    landing: Path | None = None,
+) -> int:
+    """Runs every phase in `data_dir`, prints the figures; 0 when polars and dbt agree."""
     warehouse = data_dir / "warehouse.duckdb"
-    env = {
-        **os.environ,
-        "ROI_DATA_DIR": str(data_dir),
-        "ROI_WAREHOUSE_PATH": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    os.environ.update({k: env[k] for k in ("ROI_DATA_DIR", "ROI_WAREHOUSE_PATH")})
-    print(f"{machine_description()}; pandas {pd.__version__}, DuckDB {duckdb.__version__}")
-    print(f"scale={scale} seed={seed} data={data_dir} load average at start={load_average()}")
+    overrides = {"ROI_DATA_DIR": str(data_dir), "ROI_WAREHOUSE_PATH": str(warehouse)}
+    if memory_limit:
+        overrides[settings.ENV_DUCKDB_MEMORY_LIMIT] = memory_limit
+    os.environ.update(overrides)
+    env = {**os.environ, **settings.dbt_environment(), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    world = world_of(scale, seed, days)
+    print(f"{machine_description()}; polars {pl.__version__}, DuckDB {duckdb.__version__}")
+    print(
+        f"scale={scale} ({world.scale.n_clients:,} clients x {world.scale.n_days} days) "
+        f"seed={seed} data={data_dir} DuckDB memory_limit={settings.duckdb_memory_limit()} "
+        f"load average at start={load_average()}"
+    )
 
-    # Simulation and ingestion run in a child process: their memory is gone before pandas starts,
-    # and the peak memory of this process is then the pandas baseline's.
+    # The world and the ingestion run in a child process: their memory is gone before the
+    # builds start, and each build's peak memory is measured in a process of its own.
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        prepared = pool.submit(_simulate_and_ingest, scale, seed, data_dir).result()
-    for phase, rows in (("simulate", "simulated_rows"), ("ingest", "raw_rows")):
+        prepared = pool.submit(_bootstrap_and_ingest, world, data_dir, landing).result()
+    last_day = dt.date.fromisoformat(prepared["last_day"])
+    if landing is None:
         print(
-            f"{phase + ':':9s} {prepared[f'{phase}_s']:.1f} s wall, "
-            f"{prepared[f'{phase}_cpu_s']:.1f} s CPU, rows {prepared[rows]}"
+            f"bootstrap: {prepared['bootstrap_s']:.1f} s wall, {prepared['bootstrap_cpu_s']:.1f} "
+            f"s CPU ({prepared['bootstrap_s'] / world.scale.n_days:.2f} s a day), peak RSS "
+            f"{prepared['bootstrap_peak_gib']:.1f} GiB, rows {prepared['landed_rows']}"
         )
+    else:
+        print(f"bootstrap: the world {landing} already wrote (not timed)")
+    print(
+        f"ingest:    {prepared['ingest_s']:.1f} s wall, {prepared['ingest_cpu_s']:.1f} s CPU, "
+        f"every landed day before {last_day}"
+    )
 
-    dbt = _run_dbt(env, data_dir)
+    dbt = _run_dbt_full(env, data_dir)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         feature_rows = {t: _count(con, f"features.{t}") for t in FEATURE_TABLES}
     total_rows = sum(feature_rows.values())
     print(
-        f"dbt run:  {dbt['run_s']:.1f} s wall ({dbt['models_s']:.1f} s in models), "
-        f"{dbt['run_cpu_s']:.1f} s CPU, peak RSS {dbt['run_peak_gib']:.1f} GiB; "
-        f"dbt parse {dbt['parse_s']:.1f} s and dbt seed {dbt['seed_s']:.1f} s (not in the figure)"
+        f"dbt run (full): {dbt['run_s']:.1f} s wall ({dbt['models_s']:.1f} s in models), "
+        f"{dbt['run_cpu_s']:.1f} s CPU, peak RSS {dbt['run_peak_gib']:.2f} GiB; dbt parse "
+        f"{dbt['parse_s']:.1f} s and dbt seed {dbt['seed_s']:.1f} s (not in the figure)"
     )
     for name, seconds in dbt["model_s"].items():
         print(f"  {name:32s} {seconds:7.1f} s")
     for table, rows in feature_rows.items():
         print(f"  features.{table:24s} {rows:>12,} rows")
-    print(f"  dbt: {total_rows / dbt['run_s']:,.0f} feature rows/s (wall time of `dbt run`)")
 
-    tables, pandas = _build_in_pandas(warehouse)
+    daily = _run_dbt_daily(env, data_dir, last_day)
+    daily_share = daily["run_s"] / dbt["run_s"]
     print(
-        f"pandas build: {pandas['build_s']:.1f} s wall, {pandas['build_cpu_s']:.1f} s CPU, "
-        f"peak RSS {pandas['peak_rss_gib']:.1f} GiB (reading the raw tables included)"
+        f"daily build of {last_day}: ingest {daily['ingest_s']:.1f} s; dbt run --vars "
+        f"{daily['run_s']:.1f} s wall ({daily['models_s']:.1f} s in models), "
+        f"{daily['run_cpu_s']:.1f} s CPU, peak RSS {daily['run_peak_gib']:.2f} GiB"
     )
-    for name, seconds in pandas["steps_s"].items():
-        peak = pandas["steps_peak_rss_gib"][name]
-        print(f"  {name:32s} {seconds:7.1f} s   (peak RSS so far {peak:.1f} GiB)")
-    print(f"  pandas: {total_rows / pandas['build_s']:,.0f} feature rows/s")
+    print(
+        f"ratio daily / full dbt run = {daily['run_s']:.1f} s / {dbt['run_s']:.1f} s = "
+        f"{daily_share:.4f} (models alone: {daily['models_s'] / dbt['models_s']:.4f})"
+    )
 
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        comparisons = [
-            compare(con, table, getattr(tables, table), seed) for table in FEATURE_TABLES
-        ]
-    agree = all([_report(c) for c in comparisons])  # a list: every table is reported
-    ratio = pandas["build_s"] / dbt["run_s"]
+        raw = export_raw_tables(con, data_dir / "raw_parquet")
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        paths, polars = pool.submit(_build_with_polars, raw, data_dir / "polars").result()
     print(
-        f"ratio pandas / dbt run = {pandas['build_s']:.1f} s / {dbt['run_s']:.1f} s = {ratio:.3f}"
+        f"polars build: {polars['build_s']:.1f} s wall, {polars['build_cpu_s']:.1f} s CPU, "
+        f"peak RSS {polars['peak_rss_gib']:.2f} GiB (reading raw Parquet and writing every "
+        "table to Parquet included)"
+    )
+    for name, seconds in polars["steps_s"].items():
+        peak = polars["steps_peak_rss_gib"][name]
+        print(f"  {name:32s} {seconds:7.1f} s   (peak RSS so far {peak:.2f} GiB)")
+
+    with duckdb.connect(str(warehouse), read_only=True, config=settings.duckdb_config()) as con:
+        comparisons = [compare(con, table, paths[table]) for table in FEATURE_TABLES]
+    agree = all([_report(c) for c in comparisons])  # a list: every table is reported
+    ratio = dbt["run_s"] / polars["build_s"]
+    print(
+        f"ratio dbt run / polars = {dbt['run_s']:.1f} s / {polars['build_s']:.1f} s = "
+        f"{ratio:.3f} (CPU {dbt['run_cpu_s'] / polars['build_cpu_s']:.3f}); "
+        f"feature rows/s: dbt {total_rows / dbt['run_s']:,.0f}, "
+        f"polars {total_rows / polars['build_s']:,.0f}"
     )
     print(f"load average at end={load_average()}")
     figures = {
         "scale": scale,
+        "n_clients": world.scale.n_clients,
+        "n_days": world.scale.n_days,
         "seed": seed,
+        "memory_limit": settings.duckdb_memory_limit(),
         **prepared,
         "dbt": dbt,
+        "daily": daily,
         "feature_rows": feature_rows,
-        "pandas": pandas,
-        "ratio_pandas_over_dbt_run": ratio,
+        "polars": polars,
+        "ratio_dbt_over_polars": ratio,
+        "ratio_daily_over_full": daily_share,
         "tables_agree": agree,
     }
-    print("RESULT " + json.dumps(figures))
+    print("RESULT " + json.dumps(figures, default=str))
     return 0 if agree else 1
 
 
-def _build_in_pandas(warehouse: Path) -> tuple[FeatureTables, dict]:
-    """Reads `raw.*` into pandas (not timed), then times the pandas build of the features."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        start = time.perf_counter()
-        raw = read_raw_tables(con, HOLIDAYS_CSV)
-        read_s = time.perf_counter() - start
-    print(f"pandas: read the raw tables in {read_s:.1f} s (not timed in the figure)")
+def _bootstrap_and_ingest(world: WorldConfig, data_dir: Path, landing: Path | None) -> dict:
+    """Bootstraps the world's history into the landing zone (truth into a file of its own),
+    unless `landing` holds one already, then ingests every landed day but the last."""
+    landed: dict[str, int] = {}
+    bootstrap_s = bootstrap_cpu_s = bootstrap_peak = 0.0
+    if landing is None:
+        landing = data_dir / "landing"
+        start, cpu_start = time.perf_counter(), time.process_time()
+        truth = data_dir / "world_truth.duckdb"
+        reports = World(world, landing, data_dir / "world", truth).bootstrap()
+        bootstrap_s, bootstrap_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
+        bootstrap_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        for report in reports:
+            for source, rows in report.rows.items():
+                landed[source] = landed.get(source, 0) + rows
+    (data_dir / "landing_used").write_text(str(landing))
+    last_day = max(max(_landed_days(landing, c)[1]) for c in CONTRACTS.values())
+    start, cpu_start = time.perf_counter(), time.process_time()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), config=settings.duckdb_config()) as con:
+        con.execute("set enable_progress_bar = false")
+        for contract in CONTRACTS.values():
+            files, days = _landed_days(landing, contract)
+            ingest_days(con, contract, files, [d for d in days if d < last_day])
+    return {
+        "bootstrap_s": bootstrap_s,
+        "bootstrap_cpu_s": bootstrap_cpu_s,
+        "bootstrap_peak_gib": bootstrap_peak,
+        "landed_rows": landed,
+        "ingest_s": time.perf_counter() - start,
+        "ingest_cpu_s": time.process_time() - cpu_start,
+        "last_day": last_day.isoformat(),
+    }
+
+
+def _landed_days(landing: Path, contract) -> tuple[list, list[dt.date]]:
+    files = list(local_landed_files(landing, contract))
+    days = sorted({d for name, _ in files if (d := landing_date(name, contract.source))})
+    return files, days
+
+
+def _build_with_polars(raw: dict[str, Path], out: Path) -> tuple[dict[str, Path], dict]:
+    """The polars build, timed in this (child) process, whose peak memory is polars' own."""
     stopwatch = Stopwatch()
     start, cpu_start = time.perf_counter(), time.process_time()
-    tables = build_features(raw, stopwatch)
-    build_s, build_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
-    return tables, {
-        "read_s": read_s,
-        "build_s": build_s,
-        "build_cpu_s": build_cpu_s,
+    paths = build_features(raw, HOLIDAYS_CSV, out, stopwatch)
+    return paths, {
+        "build_s": time.perf_counter() - start,
+        # polars' threads are the process's: process_time counts them all
+        "build_cpu_s": time.process_time() - cpu_start,
         "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
         "steps_s": stopwatch.seconds,
         "steps_peak_rss_gib": stopwatch.peak_rss_gib,
     }
 
 
-def _simulate_and_ingest(scale: str, seed: int, data_dir: Path) -> dict:
-    landing = data_dir / "landing"
-    start, cpu_start = time.perf_counter(), time.process_time()
-    result = simulate_world(world_config(scale, seed), landing)
-    simulate_s, simulate_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
-    simulated_rows = dict(result.row_counts)
-    del result
-
-    start, cpu_start = time.perf_counter(), time.process_time()
-    with duckdb.connect(str(data_dir / "warehouse.duckdb")) as con:
-        con.execute("set enable_progress_bar = false")
-        raw_rows = {
-            contract.table: ingest_source(con, landing, contract).rows_loaded
-            for contract in CONTRACTS.values()
-        }
-    ingest_s, ingest_cpu_s = time.perf_counter() - start, time.process_time() - cpu_start
-    return {
-        "simulate_s": simulate_s,
-        "simulate_cpu_s": simulate_cpu_s,
-        "ingest_cpu_s": ingest_cpu_s,
-        "simulated_rows": simulated_rows,
-        "ingest_s": ingest_s,
-        "raw_rows": raw_rows,
-    }
-
-
-def _run_dbt(env: dict[str, str], data_dir: Path) -> dict:
-    """dbt parse and seed (the us_holidays seed the engagement model joins), then the timed
-    `dbt run`; manifests, logs and run results go to the temporary folder."""
+def _dbt_common(data_dir: Path) -> list[str]:
     target = data_dir / "dbt_target"
-    common = ["--profiles-dir", ".", "--target-path", str(target), "--log-path", str(data_dir)]
+    return ["--profiles-dir", ".", "--target-path", str(target), "--log-path", str(data_dir)]
+
+
+# the Parquet exports for a Dask cluster are built on demand, not by the feature build
+NOT_IN_THE_BUILD = ["--exclude", "tag:export"]
+
+
+def _run_dbt_full(env: dict[str, str], data_dir: Path) -> dict:
+    """dbt parse and seed (the us_holidays seed the engagement model joins), then the timed
+    `dbt run` of every model from all of raw."""
+    common = _dbt_common(data_dir)
     parse_s, _, _ = _timed(["parse", *common], env, data_dir / "dbt_parse.log")
     seed_s, _, _ = _timed(["seed", *common], env, data_dir / "dbt_seed.log")
-    run_s, run_cpu_s, peak_kib = _timed(["run", *common], env, data_dir / "dbt_run.log")
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    model_s = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
     return {
         "parse_s": parse_s,
         "seed_s": seed_s,
+        **_timed_run(["run", *NOT_IN_THE_BUILD, *common], env, data_dir, "dbt_run_full"),
+    }
+
+
+def _run_dbt_daily(env: dict[str, str], data_dir: Path, day: dt.date) -> dict:
+    """Ingests the last landed day, then times the incremental build of that day."""
+    landing = Path((data_dir / "landing_used").read_text())
+    start = time.perf_counter()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), config=settings.duckdb_config()) as con:
+        con.execute("set enable_progress_bar = false")
+        for contract in CONTRACTS.values():
+            files, _ = _landed_days(landing, contract)
+            ingest_days(con, contract, files, [day])
+    ingest_s = time.perf_counter() - start
+    window = {"min_date": day.isoformat(), "max_date": (day + dt.timedelta(days=1)).isoformat()}
+    arguments = ["run", "--vars", json.dumps(window), *NOT_IN_THE_BUILD, *_dbt_common(data_dir)]
+    return {"ingest_s": ingest_s, **_timed_run(arguments, env, data_dir, "dbt_run_daily")}
+
+
+def _timed_run(arguments: list[str], env: dict[str, str], data_dir: Path, name: str) -> dict:
+    run_s, run_cpu_s, peak_kib = _timed(arguments, env, data_dir / f"{name}.log")
+    results = json.loads((data_dir / "dbt_target" / "run_results.json").read_text())["results"]
+    model_s = {r["unique_id"].split(".")[-1]: r["execution_time"] for r in results}
+    return {
         "run_s": run_s,
         "run_cpu_s": run_cpu_s,
         "run_peak_gib": peak_kib / 2**20,
@@ -248,108 +364,83 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 # comparison
 
 
-def compare(
-    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, seed: int
-) -> Comparison:
-    """Row counts, each column's sum (or distinct count) over the whole table, and each column
-    of every row of a random sample of clients."""
-    columns = [row[0] for row in con.sql(f"describe features.{table}").fetchall()]
-    result = Comparison(table, _count(con, f"features.{table}"), len(frame))
-    missing = [c for c in columns if c not in frame.columns]
-    for column in missing:
-        result.columns_disagreeing[column] = "missing in pandas"
-    columns = [c for c in columns if c in frame.columns]
+def compare(con: duckdb.DuckDBPyConnection, table: str, parquet: Path) -> Comparison:
+    """Row counts, each column's non-null count and sum (or distinct count) over the whole
+    table, and every column of every row, the two tables joined on the table's keys."""
+    dbt_columns = {
+        name: kind for name, kind, *_ in con.sql(f"describe features.{table}").fetchall()
+    }
+    polars = f"read_parquet('{parquet}')"
+    polars_columns = {name for name, *_ in con.sql(f"describe select * from {polars}").fetchall()}
+    result = Comparison(table, _count(con, f"features.{table}"), _count(con, polars))
+    for column in dbt_columns.keys() - polars_columns:
+        result.columns_disagreeing[column] = "missing in polars"
+    columns = [c for c in dbt_columns if c in polars_columns]
+    numeric = {c for c in columns if dbt_columns[c].startswith(NUMERIC_TYPES)}
 
-    aggregates = ", ".join(_aggregate_sql(c, frame[c]) for c in columns)
-    summary = con.sql(f"select {aggregates} from features.{table}").fetchone()
+    def summary(relation: str) -> tuple:
+        aggregates = ", ".join(
+            f"count({c}), sum(cast({c} as double))" if c in numeric
+            else f"count({c}), count(distinct {c})"
+            for c in columns
+        )  # fmt: skip
+        return con.sql(f"select {aggregates} from {relation}").fetchone()
+
+    expected, actual = summary(f"features.{table}"), summary(polars)
     for i, column in enumerate(columns):
-        expected = summary[2 * i : 2 * i + 2]
-        actual = _aggregate(frame[column])
-        if not all(_close(a, e, SUM_TOLERANCE) for a, e in zip(actual, expected, strict=True)):
-            result.sums_disagreeing.append(f"{column} (dbt {expected}, pandas {actual})")
+        pairs = zip(actual[2 * i : 2 * i + 2], expected[2 * i : 2 * i + 2], strict=True)
+        if not all(_close(a, e, SUM_TOLERANCE) for a, e in pairs):
+            result.sums_disagreeing.append(
+                f"{column} (dbt {expected[2 * i : 2 * i + 2]}, polars {actual[2 * i : 2 * i + 2]})"
+            )
 
-    clients = con.sql(f"select distinct client_id from features.{table} order by 1").fetchnumpy()
-    ids = clients["client_id"]
-    rng = np.random.default_rng(seed)
-    sample = rng.choice(ids, size=min(SAMPLE_CLIENTS, len(ids)), replace=False)
-    con.register("sample_clients", pd.DataFrame({"client_id": sample}))
     keys = KEYS[table]
-    expected = con.sql(
-        f"select * from features.{table} where client_id in (select client_id from sample_clients)"
-        f" order by {', '.join(keys)}"
-    ).df()
-    con.unregister("sample_clients")
-    actual = frame[frame["client_id"].isin(sample)]
-    actual = actual.assign(client_id=actual["client_id"].astype(str)).sort_values(keys)
-    result.sample_rows = len(expected)
-    if len(actual) != len(expected):
-        result.columns_disagreeing["(rows)"] = (
-            f"sample has {len(expected)} dbt rows, {len(actual)} pandas"
-        )
-        return result
-    for column in columns:
-        verdict = _compare_column(expected[column], actual[column])
-        if verdict == "exact":
-            result.columns_exact.append(column)
-        elif isinstance(verdict, float):
-            result.columns_within_tolerance[column] = verdict
+    on = " and ".join(f"d.{k} = p.{k}" for k in keys)
+    checks = [
+        f"count(*) filter (where p.{keys[0]} is null)",
+        f"count(*) filter (where d.{keys[0]} is null)",
+    ]
+    for c in columns:
+        if c in numeric:
+            e, a = f"cast(d.{c} as double)", f"cast(p.{c} as double)"
+            relative = f"abs({a} - {e}) / greatest(abs({e}), 1e-12)"
+            checks.append(
+                f"count(*) filter (where {e} is distinct from {a} and "
+                f"(({e} is null) <> ({a} is null) or {relative} > {ROW_TOLERANCE}))"
+            )
+            checks.append(f"coalesce(max({relative}) filter (where {e} <> {a}), 0)")
         else:
-            result.columns_disagreeing[column] = verdict
+            checks.append(f"count(*) filter (where d.{c} is distinct from p.{c})")
+            checks.append("0")
+    found = con.sql(
+        f"select {', '.join(checks)} from features.{table} as d full outer join {polars} as p"
+        f" on {on}"
+    ).fetchone()
+    result.only_in_dbt, result.only_in_polars = found[0], found[1]
+    for i, column in enumerate(columns):
+        wrong, worst = found[2 + 2 * i], found[3 + 2 * i]
+        if wrong:
+            result.columns_disagreeing[column] = (
+                f"{wrong} rows differ (max relative difference {worst:.3g})"
+            )
+        elif worst:
+            result.columns_within_tolerance[column] = worst
+        else:
+            result.columns_exact.append(column)
     return result
 
 
-def _aggregate_sql(column: str, values: pd.Series) -> str:
-    """Non-null count, and the sum of a number (true count of a flag) or the distinct count."""
-    if _is_number(values):
-        return f"count({column}), sum(cast({column} as double))"
-    return f"count({column}), count(distinct {column})"
-
-
-def _aggregate(values: pd.Series) -> tuple[float, float]:
-    if _is_number(values):
-        return float(values.count()), float(values.astype("float64").sum())
-    return float(values.count()), float(values.nunique())
-
-
-def _is_number(values: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
-
-
-def _close(actual: float, expected: float | None, tolerance: float) -> bool:
+def _close(actual: float | None, expected: float | None, tolerance: float) -> bool:
     expected = 0.0 if expected is None else float(expected)
+    actual = 0.0 if actual is None else float(actual)
     return abs(actual - expected) <= tolerance * max(abs(expected), abs(actual), 1e-12)
 
 
-def _compare_column(expected: pd.Series, actual: pd.Series) -> str | float:
-    """'exact', the max relative difference of floats within ROW_TOLERANCE, or what differs."""
-    if _is_number(actual):
-        e = expected.astype("float64").to_numpy()
-        a = actual.astype("float64").to_numpy()
-        if np.array_equal(e, a, equal_nan=True):
-            return "exact"
-        nan_differs = np.isnan(e) != np.isnan(a)
-        both = ~np.isnan(e) & ~np.isnan(a)
-        relative = np.abs(a[both] - e[both]) / np.maximum(np.abs(e[both]), 1e-12)
-        worst = float(relative.max()) if relative.size else 0.0
-        if nan_differs.any() or worst > ROW_TOLERANCE:
-            wrong = int(nan_differs.sum() + (relative > ROW_TOLERANCE).sum())
-            return f"{wrong} of {len(e)} rows differ (max relative difference {worst:.3g})"
-        return worst
-    if pd.api.types.is_datetime64_any_dtype(actual):
-        e = expected.to_numpy(dtype="datetime64[us]")
-        a = actual.to_numpy(dtype="datetime64[us]")
-    else:
-        e = expected.astype(str).to_numpy()
-        a = actual.astype(str).to_numpy()
-    wrong = int((e != a).sum())
-    return "exact" if wrong == 0 else f"{wrong} of {len(e)} rows differ"
-
-
 def _report(c: Comparison) -> bool:
-    agree = c.dbt_rows == c.pandas_rows and not c.sums_disagreeing and not c.columns_disagreeing
     print(
-        f"{c.table}: rows dbt {c.dbt_rows:,} / pandas {c.pandas_rows:,}; sample of "
-        f"{c.sample_rows:,} rows: {len(c.columns_exact)} columns exact"
+        f"{c.table}: rows dbt {c.dbt_rows:,} / polars {c.polars_rows:,} (only in dbt "
+        f"{c.only_in_dbt:,}, only in polars {c.only_in_polars:,}); every row compared: "
+        f"{len(c.columns_exact)} columns exact"
     )
     for column, worst in c.columns_within_tolerance.items():
         print(f"  {column}: within {ROW_TOLERANCE:g} (max relative difference {worst:.2g})")
@@ -357,7 +448,7 @@ def _report(c: Comparison) -> bool:
         print(f"  DIFFERS {column}: {verdict}")
     for line in c.sums_disagreeing:
         print(f"  SUM DIFFERS {line}")
-    return agree
+    return c.agree
 
 
 if __name__ == "__main__":

@@ -23,12 +23,19 @@ ENV_S3_LANDING_BUCKET = "ROI_S3_LANDING_BUCKET"
 ENV_S3_LANDING_PREFIX = "ROI_S3_LANDING_PREFIX"
 ENV_S3_ARTIFACT_BUCKET = "ROI_S3_ARTIFACT_BUCKET"
 ENV_S3_ARTIFACT_PREFIX = "ROI_S3_ARTIFACT_PREFIX"
+ENV_DUCKDB_MEMORY_LIMIT = "ROI_DUCKDB_MEMORY_LIMIT"
+ENV_DUCKDB_TEMP_DIR = "ROI_DUCKDB_TEMP_DIR"
+ENV_DASK_SCHEDULER = "ROI_DASK_SCHEDULER"
+ENV_FEATURE_EXPORT_DIR = "ROI_FEATURE_EXPORT_DIR"
 
 DEFAULT_SCALE = "default"
 DEFAULT_SEED = 7
 # The live day (1 = the first after the history) from which the world drifts, so that monitoring
 # has something to find in `make live`; "off" keeps the world stationary.
 DEFAULT_LIVE_DRIFT_DAY = "18"
+# DuckDB's own default is 80 % of the machine's memory; the warehouse shares its machine with
+# training, so it is capped and spills to its temporary directory beyond the cap.
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 def data_dir() -> Path:
@@ -102,6 +109,40 @@ def live_drift_day() -> int | None:
     return None if value in ("", "off", "none", "0") else int(value)
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's `memory_limit` (e.g. "4GB"): beyond it, sorts, joins and windows spill to disk."""
+    return os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def duckdb_temp_dir() -> Path:
+    """Where DuckDB spills: next to the warehouse by default (`<warehouse>.tmp`, DuckDB's own
+    choice), or a larger local disk named by ROI_DUCKDB_TEMP_DIR."""
+    default = warehouse_path().with_name(warehouse_path().name + ".tmp")
+    return Path(os.environ.get(ENV_DUCKDB_TEMP_DIR) or default).resolve()
+
+
+def duckdb_config() -> dict[str, str]:
+    """Settings every connection to the warehouse opens with (Dagster resources, scripts, dbt)."""
+    return {"memory_limit": duckdb_memory_limit(), "temp_directory": str(duckdb_temp_dir())}
+
+
+def dask_scheduler() -> str | None:
+    """Address of a Dask distributed scheduler (tcp://host:8786, or a dask-gateway/kubernetes
+    cluster's) that training and batch scoring run on; None: everything runs in-process."""
+    return os.environ.get(ENV_DASK_SCHEDULER) or None
+
+
+def feature_export_dir() -> str:
+    """Where dbt exports the feature tables as Parquet for Dask workers: a folder (or s3:// URI)
+    every worker can read; under the data folder by default."""
+    return os.environ.get(ENV_FEATURE_EXPORT_DIR) or str(data_dir() / "feature_export")
+
+
 def dbt_environment() -> dict[str, str]:
-    """Variables dbt needs so that it writes the same warehouse as Dagster."""
-    return {ENV_WAREHOUSE_PATH: str(warehouse_path())}
+    """Variables dbt needs so that it writes the same warehouse as Dagster, with its limits."""
+    return {
+        ENV_WAREHOUSE_PATH: str(warehouse_path()),
+        ENV_DUCKDB_MEMORY_LIMIT: duckdb_memory_limit(),
+        ENV_DUCKDB_TEMP_DIR: str(duckdb_temp_dir()),
+        ENV_FEATURE_EXPORT_DIR: feature_export_dir(),
+    }

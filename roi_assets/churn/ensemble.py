@@ -45,6 +45,7 @@ from roi_assets.churn.features import (
 )
 from roi_assets.churn.folds import Fold, InsufficientHistory, time_ordered_folds
 from roi_assets.churn.sequence_model import LSTMParams, SequenceChurnModel
+from roi_assets.distributed.cluster import run_tasks
 
 FOREST_PARAMS: dict[str, Any] = {
     "n_estimators": 300,
@@ -153,8 +154,12 @@ class ChurnEnsemble:
         self.fit_seconds_ = {"forest_oof": 0.0, "lstm_oof": 0.0}
         self.folds_ = time_ordered_folds(dates, self.n_folds, self.purge_days)
 
-        parts = [self._score_fold(fold, features, sequences, labels, dates) for fold in self.folds_]
-        parts = [part for part in parts if part is not None]
+        # each fold's members train as a task of their own on a Dask cluster when configured
+        scored = run_tasks(self._score_fold, self.folds_, features, sequences, labels, dates)
+        for _, forest_seconds, lstm_seconds in scored:
+            self.fit_seconds_["forest_oof"] += forest_seconds
+            self.fit_seconds_["lstm_oof"] += lstm_seconds
+        parts = [part for part, _, _ in scored if part is not None]
         if not parts:
             raise InsufficientHistory("no fold had both classes in its training rows")
         self.oof_ = OutOfFoldPredictions.concatenate(parts)
@@ -284,22 +289,23 @@ class ChurnEnsemble:
         sequences: np.ndarray,
         labels: np.ndarray,
         dates: np.ndarray,
-    ) -> OutOfFoldPredictions | None:
-        """Train both members on the fold's training rows and score its test rows."""
+    ) -> tuple[OutOfFoldPredictions | None, float, float]:
+        """Train both members on the fold's training rows and score its test rows; also the
+        seconds each member took."""
         train, test = fold.train_mask(dates), np.flatnonzero(fold.test_mask(dates))
         if len(np.unique(labels[train])) < 2:
-            return None
+            return None, 0.0, 0.0
         started = time.perf_counter()
         forest = self._new_forest().fit(features[train], labels[train])
         forest_scores = forest.predict_proba(features[test])[:, 1]
-        self.fit_seconds_["forest_oof"] += time.perf_counter() - started
+        forest_seconds = time.perf_counter() - started
         started = time.perf_counter()
         lstm = SequenceChurnModel(self.lstm_params, self.seed).fit(
             sequences[train], labels[train], dates[train]
         )
         lstm_scores = lstm.predict_proba(sequences[test])
-        self.fit_seconds_["lstm_oof"] += time.perf_counter() - started
-        return OutOfFoldPredictions(
+        lstm_seconds = time.perf_counter() - started
+        predictions = OutOfFoldPredictions(
             rows=test,
             snapshot_dates=dates[test],
             fold=np.full(len(test), fold.number),
@@ -308,6 +314,7 @@ class ChurnEnsemble:
             lstm=lstm_scores,
             labels=labels[test],
         )
+        return predictions, forest_seconds, lstm_seconds
 
 
 def _load_skops(path: Path) -> Any:

@@ -35,6 +35,7 @@ from sklearn.model_selection import FixedThresholdClassifier, GridSearchCV, Time
 from sklearn.pipeline import Pipeline
 from xgboost import XGBClassifier
 
+from roi_assets.distributed.cluster import fits_on_dask
 from roi_assets.engagement.features import (
     ENCODED_FEATURE_COUNT,
     HEADLINE_TARGET,
@@ -236,15 +237,17 @@ def train_engagement_model(
     grid = {name: list(values) for name, values in (param_grid or SPECIFICATION_PARAM_GRID).items()}
     slices = training_slices(frame, target, validation_fraction)
     scale_pos_weight = class_balance_weight(slices.fit_labels)
-    search = GridSearchCV(
-        build_engagement_pipeline(scale_pos_weight, n_jobs=xgboost_threads, seed=seed),
-        grid,
-        cv=TimeSeriesSplit(n_splits=n_splits),
-        scoring="roc_auc",
-        refit=True,
-        error_score="raise",
-        n_jobs=n_jobs,
-    ).fit(slices.fit_features, slices.fit_labels)
+    # with ROI_DASK_SCHEDULER set, the grid's fits run as tasks on the cluster's workers
+    with fits_on_dask(n_jobs) as search_jobs:
+        search = GridSearchCV(
+            build_engagement_pipeline(scale_pos_weight, n_jobs=xgboost_threads, seed=seed),
+            grid,
+            cv=TimeSeriesSplit(n_splits=n_splits),
+            scoring="roc_auc",
+            refit=True,
+            error_score="raise",
+            n_jobs=search_jobs,
+        ).fit(slices.fit_features, slices.fit_labels)
     best: Pipeline = search.best_estimator_
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method=calibration_method).fit(
         slices.validation_features, slices.validation_labels

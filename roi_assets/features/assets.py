@@ -68,10 +68,16 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False  # rebuild every model from all of raw, whatever the partition
 
 
+# dbt models tagged `export` write Parquet copies of the feature tables for a Dask cluster; they
+# are built on demand (feature_exports below), not by the daily build.
+EXPORT_SELECTION = "tag:export"
+
+
 @dbt_assets(
     manifest=roi_dbt_project.manifest_path,
     project=roi_dbt_project,
     dagster_dbt_translator=SchemaQualifiedTranslator(),
+    exclude=EXPORT_SELECTION,
     pool=WAREHOUSE_POOL,
     partitions_def=daily_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -88,6 +94,23 @@ def dbt_models(
         window = (days.start.date(), days.end.date())
     args = dbt_args("build", window, full_refresh=config.full_refresh)
     yield from dbt.cli(args, context=context).stream()
+
+
+@dbt_assets(
+    manifest=roi_dbt_project.manifest_path,
+    project=roi_dbt_project,
+    dagster_dbt_translator=SchemaQualifiedTranslator(),
+    select=EXPORT_SELECTION,
+    pool=WAREHOUSE_POOL,
+)
+def feature_exports(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """The feature tables as Parquet under ROI_FEATURE_EXPORT_DIR (dbt's external
+    materialisation), where Dask workers read them in partitions (roi_assets.distributed)."""
+    os.environ.update(settings.dbt_environment())
+    export_dir = settings.feature_export_dir()
+    if "://" not in export_dir:  # DuckDB writes into a local folder but does not create it
+        Path(export_dir).mkdir(parents=True, exist_ok=True)
+    yield from dbt.cli(["build"], context=context).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -2,7 +2,9 @@
 
 Dagster code reaches it through `DuckDBResource` (SQL) and `DuckDBPolarsIOManager` (assets that
 return polars frames are stored as `<schema>.<table>` from their asset key). Plain modules and
-scripts use `connect()`. DuckDB allows one writing process per file, so every writer runs inside
+scripts use `connect()`. Every connection opens with the settings' `memory_limit` and
+`temp_directory` (settings.duckdb_config), so a world larger than memory spills instead of
+failing. DuckDB allows one writing process per file, so every writer runs inside
 the `warehouse` concurrency pool (see dagster.yaml) and never holds a connection across a dbt call.
 """
 
@@ -24,21 +26,26 @@ WAREHOUSE_POOL = "warehouse"
 
 
 def duckdb_resource(path: Path | None = None) -> DuckDBResource:
-    return DuckDBResource(database=str(path or settings.warehouse_path()))
+    return DuckDBResource(
+        database=str(path or settings.warehouse_path()), connection_config=settings.duckdb_config()
+    )
 
 
 def polars_io_manager(path: Path | None = None) -> DuckDBPolarsIOManager:
-    return DuckDBPolarsIOManager(database=str(path or settings.warehouse_path()))
+    return DuckDBPolarsIOManager(
+        database=str(path or settings.warehouse_path()), connection_config=settings.duckdb_config()
+    )
 
 
 @contextmanager
 def connect(
     path: Path | None = None, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A short-lived connection for code outside Dagster (summary, benchmarks, tests)."""
+    """A short-lived connection for code outside Dagster (summary, benchmarks, tests), with the
+    settings' memory limit and spill directory."""
     target = Path(path or settings.warehouse_path())
     target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target), read_only=read_only)
+    con = duckdb.connect(str(target), read_only=read_only, config=settings.duckdb_config())
     try:
         yield con
     finally:

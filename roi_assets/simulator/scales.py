@@ -33,6 +33,16 @@ SCALES: dict[str, Scale] = {
         n_documents=300,
         activity_scale=0.3,
     ),
+    # the feature build's ceiling on one machine: a national platform's million clients, with the
+    # large world's per-client rates (about 10x its rows)
+    "xlarge": Scale(
+        "xlarge",
+        n_clients=1_000_000,
+        n_days=365,
+        sends_per_week=1.0,
+        n_documents=300,
+        activity_scale=0.3,
+    ),
 }
 
 

@@ -17,6 +17,11 @@
     'price_comparison_searches', 'upload_mb', 'team_invites', 'integrations',
     'customization_uses', 'referrals'] %}
 {% set doubles = ['support_sentiment_sum', 'upload_mb'] %}
+{% set counts = [] %}
+{% for column in summed if column not in doubles %}{% do counts.append(column) %}{% endfor %}
+{% do counts.extend(['login_days', 'document_view_days']) %}
+{% set pairs = [] %}
+{% for i in range(0, counts | length, 2) %}{% do pairs.append((counts[i], counts[i + 1])) %}{% endfor %}
 {% set totals = [] %}
 {% for column in summed %}{% do totals.append('cum_' ~ column) %}{% endfor %}
 {% do totals.extend(['cum_login_days', 'cum_document_view_days', 'cum_days', 'cum_x', 'cum_x2', 'cum_xy_logins']) %}
@@ -49,27 +54,73 @@ with days as (
         using (client_id, activity_date)
 ),
 
+packed as (
+    -- DuckDB computes each running sum with a segment tree of its own, so the cost of this model
+    -- is about one window pass per summed column. Two daily counts share one bigint (the first
+    -- shifted 31 bits up): one running sum then carries both, as long as neither total reaches
+    -- 2^31 (two billion events of one kind for one client). Days, x and x^2 need no window at
+    -- all: the spine is dense, so they are arithmetic series from the client's first row.
+    select
+        client_id,
+        activity_date,
+        day_index,
+        {% for first, second in pairs %}
+        (cast({{ first }} as bigint) << 31) + {{ second }} as pair_{{ loop.index }},
+        {% endfor %}
+        {% for column in doubles %}
+        {{ column }},
+        {% endfor %}
+        day_index * logins as xy_logins
+    from (
+        select
+            *,
+            case when logins > 0 then 1 else 0 end as login_days,
+            case when document_views > 0 then 1 else 0 end as document_view_days
+        from days
+    )
+),
+
+sums as (
+    select
+        client_id,
+        activity_date,
+        day_index,
+        -- the spine is dense: the row's number is its count of days, which gives the first day
+        row_number() over running as n_days,
+        day_index + 1 - row_number() over running as first_index,
+        {% for pair in pairs %}
+        sum(pair_{{ loop.index }}) over running as pair_{{ loop.index }},
+        {% endfor %}
+        {% for column in doubles %}
+        sum({{ column }}) over running as cum_{{ column }},
+        {% endfor %}
+        sum(xy_logins) over running as xy_logins
+    from packed
+    window running as (partition by client_id order by activity_date rows between unbounded preceding and current row)
+),
+
 running_totals as (
     select
         client_id,
         activity_date,
         -- counts are kept as bigint: DuckDB sums integers into hugeint, which is far slower to
         -- read back, and every feature reads these rows
-        {% for column in summed %}
-        {% if column in doubles %}
-        sum({{ column }}) over running as cum_{{ column }},
-        {% else %}
-        cast(sum({{ column }}) over running as bigint) as cum_{{ column }},
-        {% endif %}
+        {% for first, second in pairs %}
+        cast(pair_{{ loop.index }} >> 31 as bigint) as cum_{{ first }},
+        cast(pair_{{ loop.index }} & 2147483647 as bigint) as cum_{{ second }},
         {% endfor %}
-        cast(sum(case when logins > 0 then 1 else 0 end) over running as bigint) as cum_login_days,
-        cast(sum(case when document_views > 0 then 1 else 0 end) over running as bigint) as cum_document_view_days,
-        count(*) over running as cum_days,
-        cast(sum(day_index) over running as bigint) as cum_x,
-        cast(sum(day_index * day_index) over running as bigint) as cum_x2,
-        cast(sum(day_index * logins) over running as bigint) as cum_xy_logins
-    from days
-    window running as (partition by client_id order by activity_date rows between unbounded preceding and current row)
+        {% for column in doubles %}
+        cum_{{ column }},
+        {% endfor %}
+        cast(n_days as bigint) as cum_days,
+        -- sums of k and k^2 for k from the first day's index to this day's
+        cast((first_index + day_index) * n_days // 2 as bigint) as cum_x,
+        cast(
+            (day_index * (day_index + 1) * (2 * day_index + 1)
+             - (first_index - 1) * first_index * (2 * first_index - 1)) // 6 as bigint
+        ) as cum_x2,
+        cast(xy_logins as bigint) as cum_xy_logins
+    from sums
 )
 
 {% if window %}
