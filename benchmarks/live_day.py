@@ -1,15 +1,20 @@
 """What a live day costs, read from the timings `make live` records (data/world/live_timings.jsonl).
 
-Each live day's jobs are timed as they run; this prints, for the first and the last day of the
-latest `make live`, the seconds of the day's ingestion and features (`ingest_daily`) next to the
-rows that landed, and their ratio: an incremental day costs in proportion to its own rows, so
-the last day's cost per row stays near the first day's although the history behind it is longer.
+Each live day's jobs are timed as they run; the day's wall time, the CPU seconds of the driver and
+its finished subprocesses (dbt, Tesseract) and the load average at the day's end are recorded with
+them (on a shared machine CPU seconds compare better than wall time). This prints the medians per
+job and per day over the weekdays (Sunday's full search apart), then, for the first and the last
+day, the seconds of the day's ingestion and features (`ingest_daily`) next to the rows that
+landed: an incremental day costs in proportion to its own rows, so the last day's cost per row
+stays near the first day's although the history behind it is longer. The baseline of the ratio is
+the first day, in the same file.
 
-    make live DAYS=35 && .venv/bin/python benchmarks/live_day.py
+    make live DAYS=35 && .venv/bin/python benchmarks/live_day.py [--last N]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -19,22 +24,46 @@ from machine import load_average, machine_description
 from roi_assets import settings
 
 INGEST = "ingest_daily"
+WEEKLY = "refresh_all"
+
+
+def _wall(day: dict) -> float:
+    # days recorded before the wall time was: the jobs ran one after another
+    return day.get("wall_seconds", sum(day["seconds"].values()))
+
+
+def _print_medians(label: str, days: list[dict]) -> None:
+    if not days:
+        return
+    walls = [_wall(day) for day in days]
+    cpus = [day["cpu_seconds"] for day in days if "cpu_seconds" in day]
+    loads = [day["load_average"] for day in days if "load_average" in day]
+    line = f"{label} ({len(days)}): wall median {statistics.median(walls):.1f} s"
+    line += f", max {max(walls):.1f} s"
+    if cpus:
+        line += f"; CPU median {statistics.median(cpus):.1f} s"
+    if loads:
+        line += f"; load average {min(loads):.1f}–{max(loads):.1f}"
+    print(line)
+    for job in sorted({job for day in days for job in day["seconds"]}):
+        values = [day["seconds"].get(job, 0.0) for day in days]
+        print(f"  {job:<20} median {statistics.median(values):6.1f} s   max {max(values):6.1f} s")
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--last", type=int, default=0, help="only the last N recorded days")
+    args = parser.parse_args()
     path = settings.data_dir() / "world" / "live_timings.jsonl"
     if not path.exists():
         print(f"no live days recorded in {path}: run `make live` first")
         return 0
     days = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    days = days[-args.last :] if args.last else days
     print(machine_description())
-    print(f"load average before: {load_average()}; {len(days)} live days in {path}")
-    totals = [sum(day["seconds"].values()) for day in days]
-    print(f"whole day: median {statistics.median(totals):.1f} s, max {max(totals):.1f} s")
-    jobs = sorted({job for day in days for job in day["seconds"]})
-    for job in jobs:
-        values = [day["seconds"].get(job, 0.0) for day in days]
-        print(f"  {job:<20} median {statistics.median(values):6.1f} s   max {max(values):6.1f} s")
+    print(f"load average now: {load_average()}; {len(days)} live days in {path}")
+    _print_medians("weekdays", [day for day in days if WEEKLY not in day["seconds"]])
+    _print_medians("Sundays (full search)", [day for day in days if WEEKLY in day["seconds"]])
     first, last = days[0], days[-1]
     for label, day in (("first", first), ("last", last)):
         seconds = day["seconds"].get(INGEST, float("nan"))

@@ -4,10 +4,13 @@
   A build given the vars min_date and max_date (ISO dates: min_date inclusive, max_date exclusive,
   i.e. a Dagster partition's time window; the day 2025-09-01 is min_date 2025-09-01, max_date
   2025-09-02) rebuilds only what the landing files named for [min_date, max_date) can have changed.
+  Without the vars, the environment variables ROI_DBT_MIN_DATE and ROI_DBT_MAX_DATE give the window
+  (Dagster's runs use them: a new window in the vars would re-parse the whole project, one in the
+  environment only the files that read it while parsing; empty means no window).
   Files may arrive up to lookback_days (var, default 3) after the day they are named for, so the
   files named for the lookback_days before min_date are read again; re-reading is idempotent.
 
-  Without the vars, on a model's first build and with --full-refresh, every model is built from all
+  Without a window, on a model's first build and with --full-refresh, every model is built from all
   of raw. Builds are expected day after day (or as one range): a partition recomputes the rows of
   its days, so correcting an old day means rebuilding from that day to the latest in one range.
 
@@ -27,10 +30,10 @@
 
 
 {% macro window_vars() %}
-    {#- The window the vars give, whether or not the node is an incremental model (data tests
-        check the rows a windowed build wrote); none without vars. -#}
-    {%- set min_date = var('min_date', none) -%}
-    {%- set max_date = var('max_date', none) -%}
+    {#- The window the vars (or the environment) give, whether or not the node is an incremental
+        model (data tests check the rows a windowed build wrote); none without a window. -#}
+    {%- set min_date = var('min_date', env_var('ROI_DBT_MIN_DATE', '') or none) -%}
+    {%- set max_date = var('max_date', env_var('ROI_DBT_MAX_DATE', '') or none) -%}
     {%- if (min_date is none) != (max_date is none) -%}
         {{ exceptions.raise_compiler_error("min_date and max_date are given together, or neither") }}
     {%- endif -%}

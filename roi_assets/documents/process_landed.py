@@ -4,9 +4,10 @@
 The arrival sensor is evaluated against the Dagster instance of DAGSTER_HOME until it has nothing
 left to request; its dynamic partitions are added and each run request is executed in this
 process, as a run of the `document_intake` job that the UI lists like any other. Before the runs,
-the batch's accepted documents are read in a process pool (one single-threaded Tesseract per
-core) into the reading cache, so the runs, which share one DuckDB writer and therefore go one
-after another, find their OCR done.
+the batch's accepted documents are read into the reading cache, so the runs, which share one
+DuckDB writer and therefore go one after another, find their OCR done. `make live` uses the same
+three steps and keeps the sensor's cursor from one day to the next, so each day looks only at the
+files that arrived since the day before.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import dagster as dg
 
@@ -26,27 +28,85 @@ from roi_assets.documents.landed import local_copy
 from roi_assets.documents.sensors import document_arrival_sensor, document_intake
 from roi_assets.resources.storage import LandingZoneResource
 
+# A worker process re-imports the driver's module (the whole graph: seconds of CPU) before it
+# reads anything, so a process pool pays off only from a few documents per worker up; a small
+# batch (a live day's two or three documents) is read in this process.
+DOCUMENTS_PER_WORKER = 4
+
+
+@dataclass
+class SensorLooks:
+    """What the sensor asked for over its looks, and its cursor after the last one."""
+
+    requests: list[dg.RunRequest]
+    cursor: str | None
+
 
 def _config_of(request: dg.RunRequest) -> dict:
     return request.run_config["ops"][document_ocr.op.name]["config"]
 
 
+def reading_workers(documents: int, workers: int) -> int:
+    """How many processes read `documents` documents: 1 (this process) below a pool's cost."""
+    return max(1, min(workers, documents // DOCUMENTS_PER_WORKER))
+
+
 def read_ahead(
     requests: Sequence[dg.RunRequest], landing_zone: LandingZoneResource, workers: int
 ) -> int:
-    """Read the accepted local documents of a batch into the cache in parallel; returns how
-    many were read. S3 documents and refused files are left to their runs."""
+    """Read the accepted local documents of a batch into the cache; returns how many were read.
+    S3 documents and refused files are left to their runs."""
     documents = []
+    cache = reading_cache()
     for request in requests:
         location = _config_of(request)["location"]
         if location.startswith("s3://"):
             continue
         with local_copy(location, landing_zone.path) as path:
             intake = validate_document(path)
-            if intake.accepted:
+            if intake.accepted and cache.get(intake.content_sha256) is None:
                 documents.append((path, intake.content_sha256))
-    read_documents(documents, reading_cache(), workers=workers)
+    read_documents(documents, cache, workers=reading_workers(len(documents), workers))
     return len(documents)
+
+
+def look_until_done(
+    instance: dg.DagsterInstance, landing_zone: LandingZoneResource, cursor: str | None = None
+) -> SensorLooks:
+    """Evaluate the arrival sensor from `cursor` until it requests nothing more, adding the
+    dynamic partitions it asks for; returns every run request and the last cursor."""
+    requests: list[dg.RunRequest] = []
+    while True:
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"landing_zone": landing_zone}
+        )
+        result = document_arrival_sensor(context)
+        for request in result.dynamic_partitions_requests or ():
+            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
+        if result.cursor == cursor and not result.run_requests:
+            return SensorLooks(requests, cursor)
+        cursor = result.cursor
+        requests.extend(result.run_requests or ())
+
+
+def execute_requests(
+    instance: dg.DagsterInstance,
+    job: dg.JobDefinition,
+    requests: Sequence[dg.RunRequest],
+    launched_by: str = "process_landed",
+) -> Counter:
+    """Each request as a run of `job` (the resolved `document_intake`); the outcomes counted."""
+    outcomes: Counter = Counter()
+    for request in requests:
+        run = job.execute_in_process(
+            instance=instance,
+            partition_key=request.partition_key,
+            run_config=request.run_config,
+            tags={"roi/launched_by": launched_by},
+            raise_on_error=False,
+        )
+        outcomes["success" if run.success else "failure"] += 1
+    return outcomes
 
 
 def process_landed(
@@ -56,30 +116,12 @@ def process_landed(
     *,
     workers: int = 2,
 ) -> Counter:
-    """Evaluate the sensor until it requests nothing more, executing every request as a run of
-    `job` (the resolved `document_intake`); returns the runs' outcomes counted."""
-    outcomes: Counter = Counter()
-    cursor = None
-    while True:
-        context = dg.build_sensor_context(
-            instance=instance, cursor=cursor, resources={"landing_zone": landing_zone}
-        )
-        result = document_arrival_sensor(context)
-        for request in result.dynamic_partitions_requests or ():
-            instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
-        if result.cursor == cursor and not result.run_requests:
-            return outcomes
-        cursor = result.cursor
-        read_ahead(result.run_requests, landing_zone, workers)
-        for request in result.run_requests:
-            run = job.execute_in_process(
-                instance=instance,
-                partition_key=request.partition_key,
-                run_config=request.run_config,
-                tags={"roi/launched_by": "process_landed"},
-                raise_on_error=False,
-            )
-            outcomes["success" if run.success else "failure"] += 1
+    """Evaluate the sensor until it requests nothing more, read the new documents, then execute
+    every request as a run of `job` (the resolved `document_intake`); the runs' outcomes
+    counted."""
+    looks = look_until_done(instance, landing_zone)
+    read_ahead(looks.requests, landing_zone, workers)
+    return execute_requests(instance, job, looks.requests)
 
 
 def main() -> int:

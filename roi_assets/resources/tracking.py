@@ -18,8 +18,10 @@ promoting a new champion keeps the outgoing one behind `previous_champion`, for 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 from importlib.metadata import packages_distributions, version
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,7 @@ CHALLENGER = "challenger"
 CHAMPION = "champion"
 PREVIOUS_CHAMPION = "previous_champion"
 _SKLEARN_RUNTIME = ("scikit-learn", "skops", "numpy", "pandas")
+PICKLE_POLICY = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
 
 
 def _prepare_store(tracking_uri: str) -> None:
@@ -278,7 +281,8 @@ def load_model_by_alias(
     skops accepts only the types recorded when the model was logged. A deployment that sets
     MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false refuses every load, and this helper respects that.
     """
-    return loader(model_uri(model_name, alias))
+    found = MlflowClient().get_model_version_by_alias(model_name, alias)
+    return load_model_version(model_name, str(found.version), loader)
 
 
 def load_model_version(
@@ -287,4 +291,23 @@ def load_model_version(
     loader: Callable[[str], Any] = mlflow.pyfunc.load_model,
 ) -> Any:
     """Load one registered version by number (a shadow test loads both versions it compares)."""
-    return loader(f"models:/{model_name}/{model_version}")
+    found = MlflowClient().get_model_version(model_name, str(model_version))
+    registered = (
+        mlflow.get_tracking_uri(),
+        model_name,
+        str(found.version),
+        found.creation_timestamp,
+    )
+    return _load_version(registered, os.environ.get(PICKLE_POLICY), loader)
+
+
+@lru_cache(maxsize=16)
+def _load_version(
+    registered: tuple[str, str, str, int], pickle_policy: str | None, loader: Callable[[str], Any]
+) -> Any:
+    # A registered version never changes, so a long-lived process (`make live` runs every job of
+    # every day in one) loads each once: scoring and monitoring share the object and only read
+    # it. The store, name, version and creation time identify it (a store re-created at the same
+    # address numbers its versions anew); a change of the deserialisation policy loads again.
+    _, model_name, version, _ = registered
+    return loader(f"models:/{model_name}/{version}")

@@ -26,7 +26,7 @@ import pytest
 from dbt.cli.main import dbtRunner
 
 from roi_assets import settings
-from roi_assets.features.dbt_args import dbt_args
+from roi_assets.features.dbt_args import dbt_args, window_environment
 
 FIRST_DAY = dt.date(2025, 1, 6)  # a Monday: the world's first day
 LAST_DAY = FIRST_DAY + dt.timedelta(days=59)
@@ -387,10 +387,10 @@ class Dbt:
         days: tuple[dt.date, dt.date] | None = None,
         *options: str,
     ) -> None:
-        with _warehouse_env(warehouse):
+        with _warehouse_env(warehouse), _environment(window_environment(days)):
             try:
                 result = dbtRunner(manifest=self.manifest).invoke(
-                    [*dbt_args(command, days), *options, *self.common]
+                    [*dbt_args(command), *options, *self.common]
                 )
             finally:
                 _close_dbt_database()
@@ -414,15 +414,22 @@ def _close_dbt_database() -> None:
 
 @contextmanager
 def _warehouse_env(path: Path) -> Iterator[None]:
-    previous = os.environ.get(settings.ENV_WAREHOUSE_PATH)
-    os.environ[settings.ENV_WAREHOUSE_PATH] = str(path)
+    with _environment({settings.ENV_WAREHOUSE_PATH: str(path)}):
+        yield
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop(settings.ENV_WAREHOUSE_PATH, None)
-        else:
-            os.environ[settings.ENV_WAREHOUSE_PATH] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _ingest(warehouse: Path, landing: Path, arrives: str, *params: dt.date) -> None:
