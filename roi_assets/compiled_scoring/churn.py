@@ -93,7 +93,9 @@ class CompiledChurnEnsemble:
         shape_ok = sequences.ndim == 3 and sequences.shape[1:] == expected
         if not shape_ok or len(sequences) != len(features):
             raise ValueError(f"expected sequences of shape (n, {expected[0]}, {expected[1]})")
-        forest = self.forest.run(["probabilities"], {"features": features})[0][:, 1]
+        # scikit-learn's trees compare float32 features with float64 thresholds: round the same way.
+        as_forest_sees = features.astype(np.float32).astype(np.float64)
+        forest = self.forest.run(["probabilities"], {"features": as_forest_sees})[0][:, 1]
         logits = self.lstm.run(["logits"], {"sequences": self._scaled(sequences)})[0]
         lstm = expit(logits.reshape(-1)).astype(np.float64)
         decision = stack_inputs(forest, lstm) @ self.meta_coefficients + self.meta_intercept
