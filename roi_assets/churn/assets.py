@@ -33,6 +33,7 @@ from roi_assets.churn.scoring import (
 )
 from roi_assets.churn.splits import WindowSplit, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
+from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.evaluation.calibration import decile_markdown, decile_metrics, decile_table
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
@@ -140,6 +141,7 @@ def _log_and_register(
             artifacts={ARTIFACT_KEY: str(saved)},
             pip_requirements=pyfunc_requirements(),
         )
+        log_compiled(info, ensemble)
     return registered_version(info)
 
 

@@ -9,6 +9,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.catalog import EMAIL_FEATURES, ENGAGEMENT_EVALUATION_FRACTION, ENGAGEMENT_MODELS
+from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
@@ -114,6 +115,7 @@ def engagement_model(
                 input_example=training.head(5).to_pandas(),
                 registered_model_name=model_name,
             )
+            log_compiled(info, trained.estimator)
             version = registered_version(info)
             set_alias(model_name, CANDIDATE, version)
         context.log.info("%s: registered version %s", model_name, version)

@@ -15,6 +15,7 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
@@ -268,9 +269,9 @@ def send_time_model(
             path = Path(folder) / Path(CHECKPOINTS_ARTIFACT).name
             trained.checkpoints.write_parquet(path)
             mlflow.log_artifact(str(path), artifact_path=str(Path(CHECKPOINTS_ARTIFACT).parent))
-        version = registered_version(
-            log_send_time_model(trained.agent, name="model", registered_model_name=MODEL_NAME)
-        )
+        info = log_send_time_model(trained.agent, name="model", registered_model_name=MODEL_NAME)
+        log_compiled(info, trained.agent)
+        version = registered_version(info)
     client = MlflowClient()
     client.set_model_version_tag(MODEL_NAME, version, TRAINED_THROUGH_TAG, str(trained_through))
     client.set_model_version_tag(MODEL_NAME, version, STATE_CONTRACT_TAG, ",".join(STATE_FEATURES))

@@ -6,6 +6,10 @@ by that number, so an alias moving during a load cannot leave a version label on
 A challenger is served only when the registry's `challenger` is the version the experiment names:
 otherwise the A/B analysis would count clients for a version they never saw.
 
+The models the API computes (engagement, churn, send time) also load the compiled scorer logged with
+their version (`roi_assets.compiled_scoring`); a version logged without one is served through its
+flavour, as before.
+
 `refresh` is cheap when nothing moved (two registry look-ups per model) and keeps serving the
 loaded versions when the registry cannot be reached.
 """
@@ -23,6 +27,7 @@ import mlflow.pyfunc
 import mlflow.sklearn
 from mlflow import MlflowClient
 
+from roi_assets.compiled_scoring import load_compiled
 from roi_assets.deployment.split import CHALLENGER_ARM, CHAMPION_ARM, Arm
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHALLENGER, CHAMPION, version_behind_alias
@@ -46,6 +51,8 @@ SERVED_MODELS: dict[str, Loader] = {
     SEND_TIME: mlflow.pyfunc.load_model,
     DOCUMENT_CLASSIFIER: mlflow.pyfunc.load_model,
 }
+# The models whose requests are computed one row at a time: served through their compiled form.
+COMPILED_MODELS = frozenset({ENGAGEMENT_OPEN, CHURN_30D, SEND_TIME})
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,8 @@ class LoadedModel:
     version: str
     arm: Arm
     model: Any
+    # The compiled scorer logged with this version; None when it was logged without one.
+    compiled: Any = None
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,10 @@ class ServedModels:
     """Champion and challenger per model name, swapped atomically on refresh."""
 
     def __init__(
-        self, loaders: Mapping[str, Loader] | None = None, client: MlflowClient | None = None
+        self,
+        loaders: Mapping[str, Loader] | None = None,
+        client: MlflowClient | None = None,
+        compiled_loader: Loader = load_compiled,
     ) -> None:
         if client is None:
             # The product's registry, as the graph's assets see it (MLFLOW_TRACKING_URI or the
@@ -77,6 +89,7 @@ class ServedModels:
             client = registry.client()
         self.loaders = dict(SERVED_MODELS if loaders is None else loaders)
         self.client = client
+        self.compiled_loader = compiled_loader
         self._pairs: dict[str, ModelPair] = {name: ModelPair() for name in self.loaders}
         self._lock = threading.Lock()
 
@@ -106,9 +119,11 @@ class ServedModels:
 
     def _load(self, name: str, version: str, arm: Arm, current: LoadedModel | None) -> LoadedModel:
         if current is not None and current.version == version:
-            return LoadedModel(name, version, arm, current.model)
+            return LoadedModel(name, version, arm, current.model, current.compiled)
         logger.info("loading %s version %s as %s", name, version, arm)
-        return LoadedModel(name, version, arm, self.loaders[name](f"models:/{name}/{version}"))
+        uri = f"models:/{name}/{version}"
+        compiled = self.compiled_loader(uri) if name in COMPILED_MODELS else None
+        return LoadedModel(name, version, arm, self.loaders[name](uri), compiled)
 
     def _refreshed(self, name: str, experiment: Experiment | None) -> ModelPair:
         pair = self.pair(name)

@@ -23,6 +23,7 @@ import pandas as pd
 import pypdfium2 as pdfium
 
 from roi_assets.churn.actions import recommend_actions
+from roi_assets.churn.features import tabular_matrix
 from roi_assets.churn.pyfunc import pyfunc_input_frame
 from roi_assets.churn.reasons import explain_reasons
 from roi_assets.churn.tiers import MEDIUM_RISK
@@ -104,6 +105,38 @@ def upload_suffix(filename: str | None) -> str:
     return suffix
 
 
+def _engagement_probability(
+    served: LoadedModel, values: dict[str, Any] | None, frame: Any | None
+) -> float:
+    """One email's P(open): the compiled scorer on the request's values (or the mart's row), the
+    logged pipeline when the version has no compiled form."""
+    if served.compiled is not None:
+        if values is not None:
+            return served.compiled.predict_row(values)
+        return float(served.compiled.predict_frame(frame)[0])
+    return float(
+        predict_proba(served.model, frame if frame is not None else pd.DataFrame([values]))[0]
+    )
+
+
+def _churn_probability(
+    served: LoadedModel, tabular: pd.DataFrame, sequences: np.ndarray
+) -> tuple[float, str]:
+    if served.compiled is not None:
+        probabilities, tiers = served.compiled.predict(tabular_matrix(tabular), sequences)
+        return float(probabilities[0]), str(tiers[0])
+    scored = served.model.predict(pyfunc_input_frame(tabular, sequences)).iloc[0]
+    return float(scored["probability"]), str(scored["tier"])
+
+
+def _best_send_hour(served: LoadedModel, states: np.ndarray) -> tuple[int, float]:
+    if served.compiled is not None:
+        hours, rewards = served.compiled.best_hours(states)
+        return int(hours[0]), float(rewards[0])
+    predicted = served.model.predict(states).iloc[0]
+    return int(predicted["best_hour_of_week"]), float(predicted["expected_reward"])
+
+
 class ScoringService:
     def __init__(
         self,
@@ -157,14 +190,15 @@ class ScoringService:
             frame = self.edge.snapshot.engagement_row(request.client_id)
             if frame is None:
                 raise UnknownClient(f"no features for client {request.client_id}; send them")
+            values = None
             key: tuple = ("scoring_row", request.client_id)
         else:
             values = request.features.model_dump()
-            frame = pd.DataFrame([values])
+            frame = None
             key = ("payload", *values.values())
 
         def compute() -> dict[str, Any]:
-            return {"p_open": float(predict_proba(served.model, frame)[0])}
+            return {"p_open": _engagement_probability(served, values, frame)}
 
         return self._cached(served, key, compute)
 
@@ -185,8 +219,7 @@ class ScoringService:
         )
 
         def compute() -> dict[str, Any]:
-            scored = served.model.predict(pyfunc_input_frame(tabular, sequences)).iloc[0]
-            probability = float(scored["probability"])
+            probability, tier = _churn_probability(served, tabular, sequences)
             # One client alone has no rank among the others: the batch mart's watch list cannot
             # apply, so a computed answer explains from the medium tier up.
             at_risk = np.array([probability >= MEDIUM_RISK])
@@ -198,7 +231,7 @@ class ScoringService:
             )
             return {
                 "probability": probability,
-                "tier": str(scored["tier"]),
+                "tier": tier,
                 "top_reasons": reasons[0],
                 "recommended_action": recommend_actions(tabular, at_risk)[0],
             }
@@ -223,10 +256,10 @@ class ScoringService:
         state = tuple(request.state)
 
         def compute() -> dict[str, Any]:
-            predicted = served.model.predict(np.asarray([state], dtype=np.float32)).iloc[0]
+            hour, reward = _best_send_hour(served, np.asarray([state], dtype=np.float32))
             return {
-                "best_hour_of_week_local": int(predicted["best_hour_of_week"]) % HOURS_PER_WEEK,
-                "expected_open_probability": float(np.clip(predicted["expected_reward"], 0.0, 1.0)),
+                "best_hour_of_week_local": hour % HOURS_PER_WEEK,
+                "expected_open_probability": float(np.clip(reward, 0.0, 1.0)),
             }
 
         return self._cached(served, ("payload", state), compute)
