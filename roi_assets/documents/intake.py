@@ -53,10 +53,12 @@ class Rejection(StrEnum):
 
 @dataclass(frozen=True)
 class IntakeLimits:
-    """What the pipeline agrees to read. 40 megapixels is a legal-size page at 600 dpi."""
+    """What the pipeline agrees to read. 40 megapixels is a legal-size page at 600 dpi; no page
+    side is longer than 30,000 pixels (a 50-inch receipt at 600 dpi), whatever the pixel count."""
 
     max_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 40_000_000
+    max_side_pixels: int = 30_000
     max_pages: int = 50
     render_dpi: int = 200  # the resolution PDF pages are rendered at, for the page-size check
 
@@ -111,6 +113,38 @@ def check_file_name(name: str) -> tuple[str, str | None]:
     return normalised, None
 
 
+# Pillow's decoders answer fuzzed bytes with many exception types (struct.error, IndexError,
+# ZeroDivisionError, EOFError, ...); whichever it is, bytes that cannot be decoded are a corrupt
+# image, never a crash of the caller.
+_DECODE_ERRORS = (Exception,)
+
+
+def _image_geometry(image: Image.Image, limits: IntakeLimits) -> int:
+    """The frame count, after every frame's declared size passed the limits (no pixel decoded)."""
+    n_frames = int(getattr(image, "n_frames", 1))
+    if n_frames > limits.max_pages:
+        raise _Rejected(
+            Rejection.TOO_MANY_PAGES,
+            f"the image has {n_frames} pages; the limit is {limits.max_pages}",
+        )
+    for frame in range(n_frames):
+        image.seek(frame)
+        width, height = image.size
+        if min(width, height) < 1 or max(width, height) > limits.max_side_pixels:
+            raise _Rejected(
+                Rejection.IMAGE_TOO_LARGE,
+                f"page {frame + 1} declares {width}x{height} pixels; a side must be 1 to "
+                f"{limits.max_side_pixels:,} pixels",
+            )
+        if width * height > limits.max_pixels:
+            raise _Rejected(
+                Rejection.IMAGE_TOO_LARGE,
+                f"page {frame + 1} declares {width}x{height} pixels; the limit is "
+                f"{limits.max_pixels:,} pixels",
+            )
+    return n_frames
+
+
 def _check_image(data: bytes, limits: IntakeLimits) -> tuple[str, int]:
     """Format and frame count of an image, after size checks on the header and a full decode."""
     try:
@@ -128,27 +162,20 @@ def _check_image(data: bytes, limits: IntakeLimits) -> tuple[str, int]:
             "the file has an image extension but its content "
             "is not an image format the pipeline reads",
         ) from None
-    except (OSError, SyntaxError, ValueError) as error:
+    except _DECODE_ERRORS as error:
         raise _Rejected(
             Rejection.CORRUPT_IMAGE, f"the image header cannot be read: {error}"
         ) from None
     with image:
         media_format = image.format or "unknown"
-        n_frames = int(getattr(image, "n_frames", 1))
-        if n_frames > limits.max_pages:
+        try:
+            n_frames = _image_geometry(image, limits)
+        except _Rejected:
+            raise
+        except _DECODE_ERRORS as error:
             raise _Rejected(
-                Rejection.TOO_MANY_PAGES,
-                f"the image has {n_frames} pages; the limit is {limits.max_pages}",
-            )
-        for frame in range(n_frames):
-            image.seek(frame)
-            width, height = image.size
-            if width * height > limits.max_pixels:
-                raise _Rejected(
-                    Rejection.IMAGE_TOO_LARGE,
-                    f"page {frame + 1} declares {width}x{height} pixels; the limit is "
-                    f"{limits.max_pixels:,} pixels",
-                )
+                Rejection.CORRUPT_IMAGE, f"the image's frames cannot be read: {error}"
+            ) from None
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()  # checksums and structure, without decoding
@@ -156,7 +183,7 @@ def _check_image(data: bytes, limits: IntakeLimits) -> tuple[str, int]:
             for frame in range(n_frames):
                 image.seek(frame)
                 image.load()  # a full decode: truncated or damaged pixel data fails here
-    except (OSError, SyntaxError, ValueError, EOFError) as error:
+    except _DECODE_ERRORS as error:
         raise _Rejected(
             Rejection.CORRUPT_IMAGE, f"the image is truncated or corrupt: {error}"
         ) from None
@@ -190,7 +217,12 @@ def _check_pdf(data: bytes, limits: IntakeLimits) -> int:
             )
         scale = limits.render_dpi / 72
         for index in range(n_pages):
-            width_pt, height_pt = pdf.get_page_size(index)
+            try:
+                width_pt, height_pt = pdf.get_page_size(index)
+            except pdfium.PdfiumError as error:
+                raise _Rejected(
+                    Rejection.CORRUPT_PDF, f"page {index + 1} cannot be read: {error}"
+                ) from None
             pixels = width_pt * scale * height_pt * scale
             if pixels > limits.max_pixels:
                 raise _Rejected(
@@ -201,6 +233,48 @@ def _check_pdf(data: bytes, limits: IntakeLimits) -> int:
     finally:
         pdf.close()
     return n_pages
+
+
+@dataclass(frozen=True)
+class ContentVerdict:
+    """What the bytes of a document are, or why they are refused (no file, no name involved)."""
+
+    accepted: bool
+    reason: Rejection | None
+    message: str
+    kind: str | None = None  # image | pdf
+    media_format: str | None = None
+    page_count: int | None = None
+
+
+def check_content(
+    data: bytes, extension: str, limits: IntakeLimits | None = None
+) -> ContentVerdict:
+    """Judge a document's bytes by the extension it came with: the landing zone's check and the
+    serving API's upload check are this one function, so both refuse the same files for the same
+    reasons. Never raises for bad bytes."""
+    limits = limits or IntakeLimits()
+    extension = extension.lower()
+    try:
+        if extension not in SUPPORTED_EXTENSIONS:
+            raise _Rejected(
+                Rejection.UNSUPPORTED_EXTENSION,
+                f"'{extension or 'no extension'}' is not one of "
+                f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}",
+            )
+        if not data:
+            raise _Rejected(Rejection.EMPTY_FILE, "the file is empty (0 bytes)")
+        if len(data) > limits.max_bytes:
+            raise _Rejected(
+                Rejection.FILE_TOO_LARGE,
+                f"the file is {len(data):,} bytes; the limit is {limits.max_bytes:,}",
+            )
+        if extension in PDF_EXTENSIONS:
+            return ContentVerdict(True, None, "accepted", "pdf", "PDF", _check_pdf(data, limits))
+        media_format, frames = _check_image(data, limits)
+        return ContentVerdict(True, None, "accepted", "image", media_format, frames)
+    except _Rejected as rejected:
+        return ContentVerdict(False, rejected.reason, rejected.message)
 
 
 def validate_document(
@@ -220,16 +294,12 @@ def validate_document(
             raise _Rejected(Rejection.UNSAFE_FILE_NAME, name_problem)
         extension = Path(file_name).suffix.lower()
         if extension not in SUPPORTED_EXTENSIONS:
-            raise _Rejected(
-                Rejection.UNSUPPORTED_EXTENSION,
-                f"'{extension or 'no extension'}' is not one of "
-                f"{', '.join(sorted(SUPPORTED_EXTENSIONS))}",
-            )
+            verdict = check_content(b"", extension, limits)
+            raise _Rejected(verdict.reason, verdict.message)
         try:
             size = path.stat().st_size
-            if size == 0:
-                raise _Rejected(Rejection.EMPTY_FILE, "the file is empty (0 bytes)")
             if size > limits.max_bytes:
+                # refused before reading: the size alone decides
                 raise _Rejected(
                     Rejection.FILE_TOO_LARGE,
                     f"the file is {size:,} bytes; the limit is {limits.max_bytes:,}",
@@ -239,15 +309,22 @@ def validate_document(
             raise _Rejected(
                 Rejection.UNREADABLE_FILE, f"the file cannot be read: {error}"
             ) from None
-        digest = hashlib.sha256(data).hexdigest()
-        if extension in PDF_EXTENSIONS:
-            pages = _check_pdf(data, limits)
-            kind, media_format = "pdf", "PDF"
-        else:
-            media_format, pages = _check_image(data, limits)
-            kind = "image"
+        size = len(data)
+        digest = hashlib.sha256(data).hexdigest() if data else None
+        verdict = check_content(data, extension, limits)
+        if not verdict.accepted:
+            raise _Rejected(verdict.reason, verdict.message)
     except _Rejected as rejected:
         return IntakeResult(file_name, path, False, rejected.reason, rejected.message, digest, size)
     return IntakeResult(
-        file_name, path, True, None, "accepted", digest, size, kind, media_format, pages
+        file_name,
+        path,
+        True,
+        None,
+        "accepted",
+        digest,
+        size,
+        verdict.kind,
+        verdict.media_format,
+        verdict.page_count,
     )

@@ -13,8 +13,10 @@ Endpoints (JSON unless said otherwise; all but /healthz need the API key):
 - GET  /metrics                  Prometheus text; behind the key, since it tells traffic volumes
 
 Every answer names the model, its version, the experiment arm and the source (batch, cache or
-model). Invalid input is a 422 listing each field and why; an unexpected error is a JSON 500 with
-the request id, which is also in the X-Request-ID header and the server's log.
+model). Every refusal is a 4xx with a `reason` code and a sentence (`serving.errors`: invalid
+fields are a 422 listing each field and why, oversized bodies a 413, wrong content types and file
+types a 415); an unexpected error is a JSON 500 with the request id, which is also in the
+X-Request-ID header and the server's log.
 """
 
 from __future__ import annotations
@@ -29,11 +31,12 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from roi_assets.documents.intake import IntakeLimits
 from roi_assets.serving.cache import EdgeCache, ScoreCache
 from roi_assets.serving.config import ServingConfig
+from roi_assets.serving.errors import check_upload, install_error_handling
 from roi_assets.serving.metrics import CONTENT_TYPE, ServingMetrics
 from roi_assets.serving.models import ServedModels
 from roi_assets.serving.request_log import RequestLog
@@ -50,31 +53,11 @@ from roi_assets.serving.schemas import (
     SendTimeResponse,
 )
 from roi_assets.serving.security import API_KEY_HEADER, key_matches, presented_key
-from roi_assets.serving.service import (
-    Answer,
-    NotServed,
-    ScoringService,
-    UnknownClient,
-    UnreadableDocument,
-    UnsupportedDocument,
-)
+from roi_assets.serving.service import Answer, ScoringService
 
 logger = logging.getLogger(__name__)
 
 DOCUMENT_PATH = "/v1/documents/classify"
-# Room for the multipart framing around the file when the Content-Length is checked up front.
-MULTIPART_OVERHEAD_BYTES = 64 * 1024
-_CLIENT_ERRORS: dict[type[Exception], int] = {
-    UnknownClient: 404,
-    UnsupportedDocument: 415,
-    UnreadableDocument: 422,
-    NotServed: 503,
-}
-
-
-def _field(location: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in location]
-    return ".".join(parts[1:] if parts and parts[0] in ("body", "query", "header") else parts)
 
 
 def create_app(config: ServingConfig, service: ScoringService | None = None) -> FastAPI:
@@ -109,6 +92,8 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
     app = FastAPI(title="ROI Assets scoring API", lifespan=lifespan)
     app.state.service = service
     app.state.metrics = metrics
+    upload_limits = IntakeLimits(max_bytes=config.max_upload_bytes)
+    install_error_handling(app, upload_path=DOCUMENT_PATH, max_upload_bytes=config.max_upload_bytes)
 
     @app.middleware("http")
     async def observe(
@@ -117,24 +102,14 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
         request_id = uuid.uuid4().hex
         request.state.request_id = request_id
         start = time.perf_counter()
-        length = request.headers.get("content-length", "")
-        if (
-            request.url.path == DOCUMENT_PATH
-            and length.isdigit()
-            and int(length) > config.max_upload_bytes + MULTIPART_OVERHEAD_BYTES
-        ):
-            # Refused before the body is read: a client cannot make the server spool gigabytes.
-            response: Response = _too_large(config.max_upload_bytes)
-            endpoint = DOCUMENT_PATH
-        else:
-            try:
-                response = await call_next(request)
-            except Exception:
-                logger.exception("request %s to %s failed", request_id, request.url.path)
-                response = JSONResponse(
-                    {"detail": "internal error", "request_id": request_id}, status_code=500
-                )
-            endpoint = getattr(request.scope.get("route"), "path", "unmatched")
+        try:
+            response = await call_next(request)
+        except Exception:
+            logger.exception("request %s to %s failed", request_id, request.url.path)
+            response = JSONResponse(
+                {"detail": "internal error", "request_id": request_id}, status_code=500
+            )
+        endpoint = getattr(request.scope.get("route"), "path", "unmatched")
         response.headers["X-Request-ID"] = request_id
         seconds = time.perf_counter() - start
         metrics.observe(endpoint, response.status_code, seconds)
@@ -146,25 +121,6 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
             status_code=response.status_code,
         )
         return response
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        problems = [{"field": _field(e["loc"]), "reason": e["msg"]} for e in error.errors()]
-        return JSONResponse(
-            {"detail": problems, "request_id": request.state.request_id}, status_code=422
-        )
-
-    for error_type, status in _CLIENT_ERRORS.items():
-
-        async def client_error(
-            request: Request, error: Exception, status: int = status
-        ) -> JSONResponse:
-            return JSONResponse(
-                {"detail": str(error), "request_id": request.state.request_id},
-                status_code=status,
-            )
-
-        app.add_exception_handler(error_type, client_error)
 
     def require_key(request: Request) -> None:
         presented = presented_key(
@@ -213,14 +169,9 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
     ) -> dict[str, Any]:
         """Document type, confidence, entities and whether a person should check it."""
         content = await file.read(config.max_upload_bytes + 1)
-        if len(content) > config.max_upload_bytes:
-            raise _TooLarge(config.max_upload_bytes)
+        await run_in_threadpool(check_upload, content, file.filename, upload_limits)
         answer = await run_in_threadpool(service.document, content, file.filename)
         return respond(request, answer, None)
-
-    @app.exception_handler(_TooLarge)
-    async def too_large(request: Request, error: _TooLarge) -> JSONResponse:
-        return _too_large(error.limit)
 
     @app.post("/admin/reload", dependencies=keyed)
     def reload_models() -> dict[str, Any]:
@@ -242,19 +193,6 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     return app
-
-
-class _TooLarge(Exception):
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"the upload exceeds {limit} bytes")
-        self.limit = limit
-
-
-def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse(
-        {"detail": f"the document exceeds the {limit // 2**20} MB limit ({limit} bytes)"},
-        status_code=413,
-    )
 
 
 async def _refresh_periodically(service: ScoringService, seconds: float) -> None:

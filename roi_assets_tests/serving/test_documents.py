@@ -16,6 +16,7 @@ from roi_assets.serving.app import create_app
 from roi_assets.serving.cache import EdgeCache, ScoreCache
 from roi_assets.serving.models import ServedModels
 from roi_assets.serving.service import ScoringService
+from roi_assets_tests.hostile_inputs import pdf_of_page
 
 from .conftest import API_KEY
 
@@ -57,18 +58,19 @@ def _upload(api, name: str, content: bytes):
 
 
 def test_a_document_is_classified_with_its_entities(api):
-    answer = _upload(api, "offer.pdf", b"%PDF-1.4 tiny")
+    document = pdf_of_page(612, 792)
+    answer = _upload(api, "offer.pdf", document)
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["predicted_type"], body["model_version"]) == (DOCUMENT_TYPES[0], "1")
     assert body["needs_review"] is False
     assert body["entities"]
-    assert _upload(api, "again.pdf", b"%PDF-1.4 tiny").json()["source"] == "cache"
+    assert _upload(api, "again.pdf", document).json()["source"] == "cache"
 
 
 def test_a_path_in_the_file_name_never_decides_where_the_upload_goes(api, reader, tmp_path):
-    for name in ("../../escape.pdf", "..\\..\\escape.pdf", "/etc/cron.d/x.pdf"):
-        assert _upload(api, name, name.encode()).status_code == 200
+    for width, name in enumerate(("../../escape.pdf", "..\\..\\escape.pdf", "/etc/cron.d/x.pdf")):
+        assert _upload(api, name, pdf_of_page(600 + width, 800)).status_code == 200
     for path, name in zip(reader.paths, ("../../", "..\\", "/etc/"), strict=True):
         assert path.name == "document.pdf"
         assert path.parent.name.startswith("roi-serving-upload-")
