@@ -1,5 +1,5 @@
 """OCR routing: text layers are read, good scans go to Tesseract, poor scans to Textract when it is
-configured and to strong preprocessing plus human review when it is not."""
+configured and to Tesseract plus human review when it is not."""
 
 from __future__ import annotations
 
@@ -187,10 +187,12 @@ def test_a_poor_scan_goes_to_textract_when_it_is_configured(tmp_path, heavy_scan
     assert not result.needs_review
 
 
-def test_a_poor_scan_without_textract_gets_strong_preprocessing_and_review(tmp_path, heavy_scan):
+def test_a_poor_scan_without_textract_is_read_locally_and_left_for_review(tmp_path, heavy_scan):
+    # heavy damage at 100 dpi: up-sampled and despeckled, the page still yields almost nothing
+    # Tesseract trusts, which is exactly why a person reads it
     result = ocr_document(_write(tmp_path, heavy_scan), environ=NO_AWS)
     assert (result.engine, result.preset, result.needs_review) == (Engine.TESSERACT, "strong", True)
-    assert result.text.strip()
+    assert result.confidence < ocr.REVIEW_CONFIDENCE
 
 
 def test_when_textract_fails_the_pages_are_read_locally_and_flagged(tmp_path, heavy_scan):

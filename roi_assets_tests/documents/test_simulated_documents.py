@@ -51,8 +51,9 @@ def test_every_type_can_be_drawn_and_its_layout_differs_from_the_others():
         t: simulate_document(0, 3, dpi=72, doc_type=t, degradation_level=0) for t in DOCUMENT_TYPES
     }
     assert {d.doc_type for d in firsts.values()} == set(DOCUMENT_TYPES)
+    assert len({d.pages[0].tobytes() for d in firsts.values()}) == len(DOCUMENT_TYPES)
     ink = {t: float((d.pages[0] < 128).mean()) for t, d in firsts.items()}
-    assert len({round(v, 4) for v in ink.values()}) == len(DOCUMENT_TYPES)
+    assert max(ink.values()) > 1.5 * min(ink.values())  # forms and ledgers are far inkier
 
 
 def test_true_entities_are_stated_in_the_clean_text():

@@ -208,7 +208,14 @@ def write_document_truth(
             f"create or replace table {DEFECTS_TABLE} as select * from document_defect_rows"
         )
         con.unregister("document_defect_rows")
+    existing = {
+        f"truth.{name}"
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'truth'"
+        ).fetchall()
+    }
     return {
         table: con.execute(f"select count(*) from {table}").fetchone()[0]
         for table in (LABELS_TABLE, DEFECTS_TABLE)
+        if table in existing  # a landing of later days alone has no defects table yet
     }
