@@ -11,37 +11,38 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v '/target/')
 
-.PHONY: run live test ui serve bench lint lock prepare system-packages clean
+.PHONY: run live test ui bi serve bench lint lock prepare system-packages browser-packages clean
+# Where prepare's installers write (shown only when they fail).
+PREPARE_LOG := $(ROI_DATA_DIR)/logs/prepare.log
 
 # The world writes its history into the landing zone (once); the product catches up on the landed
 # days (one backfill run of ingest_daily), runs refresh_all (full search), then the sensor's path
 # for the documents waiting in the landing zone (one run per document, as `make ui`'s daemon would
 # launch), the drift of those documents (monitoring_daily's job in the daemon), then the BI copy
-# (which the daemon's publish_bi sensors launch after each run). The summary is printed whatever
+# (which the daemon's publish_bi sensors launch after each run). roi_assets/runner.py runs these
+# stages: one line each with its time, their output in data/logs/, the summary at the end whatever
 # happened; the exit status is non-zero when a step broke (or the run never started), zero when
 # the only failures were validation gates blocking candidates.
 run: prepare
-	@since=$$(date +%s); status=0; \
-	$(BIN)/python -m roi_assets.simulator bootstrap || exit 1; \
-	$(BIN)/python -m roi_assets.automation.catch_up || status=1; \
-	$(BIN)/dagster job execute -m roi_assets.definitions -j refresh_all; \
-	$(BIN)/python -m roi_assets.documents.process_landed || status=$$?; \
-	$(BIN)/dagster asset materialize -m roi_assets.definitions --select monitoring/document_drift \
-	  || status=1; \
-	$(BIN)/dagster job execute -m roi_assets.definitions -j publish_bi || status=1; \
-	$(BIN)/python -m roi_assets.summary --since $$since || status=1; exit $$status
+	@$(BIN)/python -m roi_assets.runner run
 
 # The world advances one day at a time and the product runs each day's scheduled jobs as the
 # daemon would, until the world has lived DAYS days (an interrupted run continues where it was).
 DAYS ?= 35
 live: prepare
-	$(BIN)/python -m roi_assets.simulator.live --days $(DAYS)
+	@$(BIN)/python -m roi_assets.runner live --days $(DAYS)
 
-test: prepare
+test: prepare browser-packages
 	$(BIN)/python -m pytest -q
 
+# Ctrl-C (or SIGINT/SIGTERM to the launcher) stops the webserver, the daemon and the code servers.
 ui: prepare
-	$(BIN)/dagster dev -w workspace.yaml
+	@$(BIN)/python -m roi_assets.foreground -- $(BIN)/dagster dev -w workspace.yaml
+
+# The BI starter: a read-only dashboard over data/bi.duckdb (README: BI), http://127.0.0.1:8501.
+BI_PORT ?= 8501
+bi: prepare
+	@$(BIN)/python -m roi_assets.foreground -- $(BIN)/python -m roi_assets.bi --port $(BI_PORT)
 
 # The scoring API on loopback, on the registry's champions and data/bi.duckdb (README: Serving).
 serve: prepare
@@ -57,18 +58,32 @@ lint: prepare
 
 prepare: system-packages $(VENV)/.installed $(MANIFEST) $(DAGSTER_HOME)/dagster.yaml
 
-# OCR needs Tesseract; install it once when missing (root, or sudo when available).
-system-packages:
-	@command -v tesseract >/dev/null 2>&1 || { \
+# Installs Debian packages once when `$(1)` is missing (root, or sudo when available); apt's
+# output goes to the prepare log, shown only when it fails.
+define apt_install
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  mkdir -p $(dir $(PREPARE_LOG)); echo "installing $(2) (apt; log: $(PREPARE_LOG))"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng; }
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	    $$SUDO apt-get install -y -qq $(2); } >>$(PREPARE_LOG) 2>&1 \
+	  || { tail -n 40 $(PREPARE_LOG); exit 1; }; }
+endef
+
+# OCR needs Tesseract.
+system-packages:
+	$(call apt_install,tesseract,tesseract-ocr tesseract-ocr-eng)
+
+# The browser test drives Debian's Chromium (never a downloaded browser build).
+browser-packages:
+	$(call apt_install,chromium,chromium)
 
 # Installs from the committed constraints, so a fresh machine resolves today's versions.
 $(VENV)/.installed: pyproject.toml setup.cfg constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
-	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
+	@mkdir -p $(dir $(PREPARE_LOG)); echo "installing Python packages (pip; log: $(PREPARE_LOG))"
+	@{ $(BIN)/python -m pip install -q --upgrade pip setuptools wheel && \
+	  $(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'; } >>$(PREPARE_LOG) 2>&1 \
+	  || { tail -n 40 $(PREPARE_LOG); exit 1; }
 	@touch $@
 
 # Regenerate constraints.txt on purpose, after a dependency in pyproject.toml changed.
@@ -80,11 +95,11 @@ lock:
 	mv constraints.new constraints.txt
 
 $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
-	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
+	@cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir .
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
-	cp dagster.yaml $@
+	@cp dagster.yaml $@
 
 clean:
 	rm -rf $(DATA) dbt_project/target

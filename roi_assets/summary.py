@@ -18,11 +18,13 @@ PIPELINE_ORDER = ("raw", "staging", "intermediate", "features", "marts", "monito
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Print the summary; `--since <unix time>` names when `make run` launched the job."""
+    """Print the summary; `--since <unix time>` names when `make run` launched the job;
+    `--tables` lists every table with its row count (one line per schema otherwise)."""
     args = sys.argv[1:] if argv is None else argv
     since = float(args[args.index("--since") + 1]) if "--since" in args else 0.0
+    every_table = "--tables" in args
     path = settings.warehouse_path()
-    print(f"\nWarehouse: {path}")
+    print(f"\nWarehouse: {path}  (every table: python -m roi_assets.summary --tables)")
     with connect(path, read_only=True) as con:
         rows = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -32,10 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         ordered = [s for s in PIPELINE_ORDER if s in present]
         for schema in ordered + [s for s in present if s not in PIPELINE_ORDER]:
             tables = [t for s, t in rows if s == schema]
-            print(f"  {schema}")
-            for table in tables:
-                count = con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
-                print(f"    {table:<40} {count:>12,}")
+            counts = [
+                con.execute(f"select count(*) from {schema}.{table}").fetchone()[0]
+                for table in tables
+            ]
+            print(f"  {schema:<14} {len(tables):>3} tables {sum(counts):>14,} rows")
+            if every_table:
+                for table, count in zip(tables, counts, strict=True):
+                    print(f"    {table:<40} {count:>12,}")
         if table_exists(con, "monitoring", "model_evaluations"):
             print("Latest model evaluations (ROC AUC: model / oracle / best baseline):")
             for name, version, value, oracle, baseline in con.execute(

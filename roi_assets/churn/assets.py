@@ -18,6 +18,7 @@ from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, regist
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.folds import InsufficientHistory
 from roi_assets.churn.gate import window_decision
+from roi_assets.churn.plots import tier_distribution_png
 from roi_assets.churn.pyfunc import (
     ARTIFACT_KEY,
     ChurnPyfuncModel,
@@ -375,6 +376,9 @@ def churn_risk(
             "active_clients_without_features": active.len() - rows.height,
             "tier_distribution": dg.MetadataValue.md(
                 tier_distribution_markdown(tier_distribution(risk))
+            ),
+            "tier_plot": dg.MetadataValue.md(
+                png_markdown(tier_distribution_png(tier_distribution(risk)), "clients per tier")
             ),
             "clients_on_watch_list": int(risk["on_watch_list"].sum()),
             "clients_with_reasons": int(risk["top_reasons"].is_not_null().sum()),

@@ -99,12 +99,15 @@ class TabularEncoding:
             row[0, position] = value == category
         return row
 
-    def encode_frame(self, frame: pl.DataFrame | pd.DataFrame) -> np.ndarray:
-        """Every row of a polars or pandas frame as an (n, width) float64 matrix."""
+    def encode_frame(
+        self, frame: pl.DataFrame | pd.DataFrame, dtype: type = np.float64
+    ) -> np.ndarray:
+        """Every row of a polars or pandas frame as an (n, width) matrix, computed in float64 and
+        stored as `dtype` (float32 for trees that compare in float32: half the memory traffic)."""
         missing = [c for c in self.input_columns if c not in frame.columns]
         if missing:
             raise ValueError(f"missing feature column(s): {', '.join(missing)}")
-        matrix = np.empty((len(frame), self.width))
+        matrix = np.empty((len(frame), self.width), dtype=dtype)
         numbers = {c: _numbers(frame, c) for c in dict.fromkeys(self.numeric_columns)}
         for position, column, mean, scale in zip(
             self.numeric_positions, self.numeric_columns, self.means, self.scales, strict=True

@@ -77,7 +77,8 @@ class CompiledTabularClassifier:
 
     def predict_frame(self, frame: pl.DataFrame | pd.DataFrame) -> np.ndarray:
         """P(positive) per row of a frame holding the feature columns."""
-        return self._probabilities(self.encoding.encode_frame(frame))
+        # XGBoost compares in float32: encoding straight to float32 gives the same trees' input.
+        return self._probabilities(self.encoding.encode_frame(frame, np.float32))
 
     def decide(self, probabilities: np.ndarray) -> np.ndarray:
         """0/1 at the model's threshold (FixedThresholdClassifier decides `>=`)."""

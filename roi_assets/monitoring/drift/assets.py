@@ -18,6 +18,7 @@ from roi_assets.catalog import (
 )
 from roi_assets.documents.image_features import torch_threads
 from roi_assets.documents.labelled_corpus import classifier_inputs, held_out_split
+from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.drift.document_drift import (
     MIN_DOCUMENTS,
     current_documents,
@@ -34,6 +35,7 @@ from roi_assets.monitoring.drift.feature_drift import (
     markdown_table,
     write_feature_drift,
 )
+from roi_assets.monitoring.drift.plots import drift_scores_png
 from roi_assets.monitoring.reports import GROUP, SAFE_RETRY, report_path, utc_now
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHAMPION
@@ -87,6 +89,9 @@ def feature_drift_report(
     with duckdb.get_connection() as con:
         written = sum(write_feature_drift(con, rows) for rows in frames)
     metadata["dagster/row_count"] = written
+    metadata["drift_per_feature"] = dg.MetadataValue.md(
+        png_markdown(drift_scores_png(pl.concat(frames)), "drift per feature")
+    )
     return dg.MaterializeResult(metadata=metadata)
 
 

@@ -34,6 +34,7 @@ from roi_assets.churn.splits import split_window
 from roi_assets.churn.tiers import MEDIUM_RISK
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
 from roi_assets.engagement.model import predict_proba
+from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.evaluation.risk_metrics import watch_list_mask
 from roi_assets.evaluation.windows import time_ordered_split
 from roi_assets.monitoring.fairness.assessment import (
@@ -46,6 +47,7 @@ from roi_assets.monitoring.fairness.assessment import (
     summary_markdown,
     write_fairness_metrics,
 )
+from roi_assets.monitoring.fairness.plots import selection_rate_by_group_png
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHAMPION, champion_or_candidate
 from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
@@ -108,6 +110,9 @@ def _assess(
         f"{model_name}_rows": len(outcomes),
         f"{model_name}_flags": flagged(report).height,
         f"{model_name}_report": dg.MetadataValue.md(summary_markdown(report)),
+        f"{model_name}_per_group": dg.MetadataValue.md(
+            png_markdown(selection_rate_by_group_png(report), "selection rate per group")
+        ),
     }
     if skipped:
         metadata[f"{model_name}_mitigation_skipped"] = skipped

@@ -1,0 +1,204 @@
+"""`make run` and `make live` as a reader wants them: one line per stage, the summary at the end.
+
+Each stage runs as a subprocess whose whole output (Dagster's event log, warnings, tracebacks)
+goes to its own file under `data/logs/<command>-<time>/`; the terminal gets one line per stage with
+its elapsed time and, while it runs, a progress indicator (rich) that counts the Dagster steps
+done and names the latest. A failed stage is named with its error line and its log's path in the
+closing verdict. The summary (`roi_assets.summary`) is printed last, whatever happened.
+
+    python -m roi_assets.runner run
+    python -m roi_assets.runner live --days 35
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from roi_assets import settings
+
+PYTHON = sys.executable
+DAGSTER = str(Path(sys.executable).parent / "dagster")
+# A Dagster event line: "... - <step key> - STEP_SUCCESS - ..." (the CLI's console logger).
+STEP_EVENT = re.compile(r" - ([\w./-]+) - (STEP_START|STEP_SUCCESS|STEP_FAILURE) - ")
+LIVE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\b")
+ERROR_LINE = re.compile(r"(Error|Exception|FAILURE|failed|Traceback)\b")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One command of a run; `verdict` False when its failure is judged elsewhere (refresh_all's
+    failed steps may be gates doing their job: the summary decides)."""
+
+    name: str
+    command: Sequence[str]
+    verdict: bool = True
+    echo: Callable[[str], bool] = lambda line: False  # lines worth showing as they come
+
+
+@dataclass
+class StageResult:
+    stage: Stage
+    returncode: int
+    seconds: float
+    log: Path
+    steps_done: int = 0
+    failed_steps: list[str] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+
+def run_stages() -> list[Stage]:
+    """The stages of `make run` (README: The three commands)."""
+    definitions = ["-m", "roi_assets.definitions"]
+    drift = ["--select", "monitoring/document_drift"]
+    return [
+        Stage("world history", [PYTHON, "-m", "roi_assets.simulator", "bootstrap"]),
+        Stage("ingest landed days", [PYTHON, "-m", "roi_assets.automation.catch_up"]),
+        Stage(
+            "refresh_all (train, score, monitor)",
+            [DAGSTER, "job", "execute", *definitions, "-j", "refresh_all"],
+            verdict=False,
+        ),
+        Stage("landed documents", [PYTHON, "-m", "roi_assets.documents.process_landed"]),
+        Stage(
+            "document drift",
+            [DAGSTER, "asset", "materialize", *definitions, *drift],
+        ),
+        Stage("BI copy", [DAGSTER, "job", "execute", *definitions, "-j", "publish_bi"]),
+    ]
+
+
+def live_stages(days: int) -> list[Stage]:
+    return [
+        Stage(
+            f"live days (until {days})",
+            [PYTHON, "-m", "roi_assets.simulator.live", "--days", str(days)],
+            echo=lambda line: bool(LIVE_DAY.match(line)) or line.startswith("Realised"),
+        )
+    ]
+
+
+def log_folder(command: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = settings.data_dir() / "logs" / f"{command}-{stamp}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def execute(stage: Stage, log: Path, console: Console, number: int, total: int) -> StageResult:
+    """Run one stage, its output to `log`, a spinner with the steps done meanwhile."""
+    result = StageResult(stage, returncode=-1, seconds=0.0, log=log)
+    label = f"[{number}/{total}] {stage.name}"
+    started = time.perf_counter()
+    progress = Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+    with progress, log.open("w") as sink:
+        task = progress.add_task(label)
+        process = subprocess.Popen(
+            list(stage.command),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            bufsize=1,
+        )
+        assert process.stdout is not None
+        for line in process.stdout:
+            sink.write(line)
+            _follow(line, result)
+            if stage.echo(line):
+                progress.console.print(f"    {line.rstrip()}", highlight=False)
+            detail = f" · {result.steps_done} steps done" if result.steps_done else ""
+            progress.update(task, description=f"{label}{detail}")
+        result.returncode = process.wait()
+    result.seconds = time.perf_counter() - started
+    if not result.ok or result.failed_steps:
+        result.error = _last_error(log)
+    return result
+
+
+def _follow(line: str, result: StageResult) -> None:
+    match = STEP_EVENT.search(line)
+    if match is None:
+        return
+    step, event = match.groups()
+    if event == "STEP_SUCCESS":
+        result.steps_done += 1
+    elif event == "STEP_FAILURE":
+        result.failed_steps.append(step)
+
+
+def _last_error(log: Path) -> str:
+    """The last line of the log that names an error, shortened for one terminal line."""
+    lines = [line.strip() for line in log.read_text(errors="replace").splitlines()]
+    errors = [line for line in lines if ERROR_LINE.search(line) and "Traceback" not in line]
+    text = (errors or [line for line in lines if line] or ["(no output)"])[-1]
+    return text if len(text) <= 160 else text[:157] + "..."
+
+
+def stage_line(number: int, total: int, result: StageResult) -> str:
+    minutes, seconds = divmod(round(result.seconds), 60)
+    mark = "ok" if result.ok else f"FAILED (exit {result.returncode})"
+    steps = f", {result.steps_done} steps" if result.steps_done else ""
+    if result.failed_steps:
+        steps += f", {len(result.failed_steps)} failed"
+    return f"[{number}/{total}] {result.stage.name:<38} {minutes:2d}:{seconds:02d}  {mark}{steps}"
+
+
+def run(command: str, stages: list[Stage], summary: Sequence[str] | None) -> int:
+    console = Console(stderr=True)
+    folder = log_folder(command)
+    print(f"Logs (Dagster events, warnings, errors): {folder}", flush=True)
+    since = time.time()
+    results: list[StageResult] = []
+    for number, stage in enumerate(stages, start=1):
+        slug = re.sub(r"[^a-z0-9]+", "-", stage.name.lower()).strip("-")
+        result = execute(stage, folder / f"{number:02d}-{slug}.log", console, number, len(stages))
+        results.append(result)
+        print(stage_line(number, len(stages), result), flush=True)
+        if not result.ok and number == 1:
+            break  # nothing after the first stage can run without it
+    status = 0
+    if summary is not None:
+        status = subprocess.run([*summary, "--since", str(since)], check=False).returncode
+    broken = [r for r in results if not r.ok and r.stage.verdict]
+    for result in results:
+        if not result.ok or result.failed_steps:
+            steps = f" (steps: {', '.join(result.failed_steps)})" if result.failed_steps else ""
+            print(f"{result.stage.name}{steps}: {result.error}\n  log: {result.log}")
+    return 1 if broken or status else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m roi_assets.runner")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="the world's history, the whole graph, the summary")
+    live = commands.add_parser("live", help="live day by day")
+    live.add_argument("--days", type=int, default=35)
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run("run", run_stages(), [PYTHON, "-m", "roi_assets.summary"])
+    return run("live", live_stages(args.days), None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

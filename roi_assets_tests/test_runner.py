@@ -1,0 +1,78 @@
+"""`make run`'s runner: one line per stage, the whole output in the stage's log, a failed stage
+named with its error, and the verdict."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from roi_assets import runner
+from roi_assets.runner import Stage
+
+DAGSTER_LINES = "\n".join(
+    [
+        "2026-01-01 10:00:00 - dagster - DEBUG - refresh_all - abc - engagement_model - "
+        "STEP_START - Started execution of step",
+        "2026-01-01 10:00:09 - dagster - DEBUG - refresh_all - abc - engagement_model - "
+        "STEP_SUCCESS - Finished execution of step",
+        "2026-01-01 10:00:10 - dagster - ERROR - refresh_all - abc - churn_gate - "
+        "STEP_FAILURE - Execution of step failed.",
+    ]
+)
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ROI_DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_each_stage_prints_one_line_and_its_output_goes_to_its_log(data_dir, capfd):
+    stages = [
+        Stage("first", python("print('noise ' * 5); import warnings; warnings.warn('beta')")),
+        Stage("second", python(f"print({DAGSTER_LINES!r})"), verdict=False),
+    ]
+    status = runner.run("run", stages, summary=None)
+    printed = capfd.readouterr().out.splitlines()
+    assert status == 0
+    assert printed[0].startswith("Logs (Dagster events, warnings, errors): ")
+    assert printed[1].startswith("[1/2] first") and printed[1].rstrip().endswith("ok")
+    assert "1 steps, 1 failed" in printed[2]
+    assert "noise" not in "\n".join(printed[:3])
+    logs = sorted((data_dir / "logs").glob("run-*/*.log"))
+    assert [log.name for log in logs] == ["01-first.log", "02-second.log"]
+    assert "UserWarning: beta" in logs[0].read_text()
+    assert "second (steps: churn_gate): " in "\n".join(printed)
+
+
+def test_a_failed_stage_is_named_with_its_error_and_fails_the_run(data_dir, capfd):
+    stages = [
+        Stage("ok", python("print('fine')")),
+        Stage("broken", python("raise ValueError('the landing file is malformed')")),
+        Stage("after", python("print('still runs')")),
+    ]
+    status = runner.run("run", stages, summary=python("import sys; print('SUMMARY'); sys.exit(0)"))
+    out = capfd.readouterr().out
+    assert status == 1
+    assert "[2/3] broken" in out and "FAILED (exit 1)" in out
+    assert "[3/3] after" in out
+    assert out.index("SUMMARY") < out.index("broken: ValueError: the landing file is malformed")
+    assert "02-broken.log" in out
+
+
+def test_the_summarys_verdict_decides_when_every_stage_ran(data_dir, capfd):
+    status = runner.run(
+        "run", [Stage("ok", python("pass"))], summary=python("import sys; sys.exit(1)")
+    )
+    assert status == 1
+
+
+def test_a_failed_first_stage_stops_the_run(data_dir, capfd):
+    stages = [Stage("world", python("import sys; sys.exit(2)")), Stage("next", python("pass"))]
+    assert runner.run("run", stages, summary=None) == 1
+    assert "[2/2]" not in capfd.readouterr().out
