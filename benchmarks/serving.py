@@ -216,7 +216,7 @@ async def sustained_load(
     }
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 600.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -25,6 +25,7 @@ def streamlit_command(bi_path: Path, port: int, address: str = "127.0.0.1") -> l
         "--browser.gatherUsageStats=false",
         "--server.fileWatcherType=none",
         "--global.developmentMode=false",
+        "--client.toolbarMode=viewer",
         "--",
         str(bi_path),
     ]

@@ -42,7 +42,7 @@ def main(path: Path) -> None:
         with right:
             frame = queries.churn_tiers(con)
             if _section("Churn risk tiers", frame, "marts.churn_risk is not published"):
-                st.bar_chart(frame.to_pandas(), x="tier", y="clients", color="window_days")
+                st.bar_chart(frame.to_pandas(), x="tier", y="clients", color="window", stack=False)
         frame = queries.watch_list(con)
         if _section("Churn watch list", frame, "no client is on the watch list"):
             st.dataframe(frame.to_pandas(), hide_index=True)

@@ -66,7 +66,7 @@ def churn_tiers(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return _query(
         con,
         "marts.churn_risk",
-        "select window_days, tier, count(*) as clients from marts.churn_risk "
+        "select window_days || ' days' as window, tier, count(*) as clients from marts.churn_risk "
         "where snapshot_date = (select max(snapshot_date) from marts.churn_risk) "
         "group by 1, 2 order by 1, "
         "list_position(['low', 'medium', 'high', 'critical'], tier)",
