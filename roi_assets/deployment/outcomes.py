@@ -20,18 +20,11 @@ import duckdb
 import polars as pl
 
 from roi_assets.deployment.split import arm_for
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import table_exists
 
 OUTCOMES_TABLE = "monitoring.ab_outcomes"
-_CREATE = f"""create table if not exists {OUTCOMES_TABLE} (
-    experiment_key varchar not null,
-    day date not null,
-    client_id varchar not null,
-    arm varchar not null,
-    model_version varchar not null,
-    engaged boolean not null,
-    primary key (experiment_key, day, client_id)
-)"""
+_CREATE = create_statement(OUTCOMES_TABLE)
 SENDS = "intermediate.int_email_outcomes"
 # An open or click counts when it lands within this many hours of the send; a send is judged
 # once that window has passed before the day the verdict is taken (most opens land within a day;

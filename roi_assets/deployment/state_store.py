@@ -17,6 +17,7 @@ import duckdb
 
 from roi_assets.deployment.ab_test import ABTestResult
 from roi_assets.deployment.rollout import RolloutState, Transition
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import table_exists
 
 SCHEMA = "monitoring"
@@ -34,51 +35,8 @@ _STATE_COLUMNS = (
     "stage_started_at",
     "updated_at",
 )
-_CREATE = (
-    f"""create table if not exists {STATE_TABLE} (
-        model_name varchar primary key,
-        challenger_version varchar not null,
-        champion_version varchar not null,
-        stage varchar not null,
-        challenger_share double not null,
-        started_at timestamp not null,
-        stage_started_at timestamp not null,
-        updated_at timestamp not null
-    )""",
-    f"""create table if not exists {TRANSITIONS_TABLE} (
-        model_name varchar not null,
-        challenger_version varchar not null,
-        champion_version varchar not null,
-        event varchar not null,
-        from_stage varchar,
-        to_stage varchar not null,
-        challenger_share double not null,
-        reason varchar not null,
-        as_of date not null,
-        recorded_at timestamp not null,
-        primary key (model_name, challenger_version, as_of, event)
-    )""",
-    f"""create table if not exists {DECISIONS_TABLE} (
-        experiment_key varchar not null,
-        model_name varchar not null,
-        challenger_version varchar not null,
-        champion_version varchar not null,
-        as_of date not null,
-        decision varchar not null,
-        days_elapsed integer not null,
-        n_champion bigint not null,
-        n_challenger bigint not null,
-        engaged_champion bigint not null,
-        engaged_challenger bigint not null,
-        rate_champion double,
-        rate_challenger double,
-        relative_lift double,
-        p_value double,
-        reason varchar not null,
-        decided_at timestamp not null,
-        metric varchar,
-        primary key (experiment_key, as_of)
-    )""",
+_CREATE = tuple(
+    create_statement(table) for table in (STATE_TABLE, TRANSITIONS_TABLE, DECISIONS_TABLE)
 )
 
 

@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.model_evaluations"
@@ -30,19 +31,7 @@ _SCHEMA: dict[str, pl.DataType] = {
     "evaluated_at": pl.Datetime("us"),
     "evaluation_window": pl.String(),
 }
-_CREATE_TABLE = f"""
-create table if not exists {TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    metric varchar not null,
-    value double,
-    oracle_value double,
-    baseline_value double,
-    evaluated_at timestamp not null,
-    evaluation_window varchar not null,
-    primary key ({", ".join(KEY_COLUMNS)})
-)
-"""
+_CREATE_TABLE = create_statement(TABLE)
 
 
 def evaluation_rows(

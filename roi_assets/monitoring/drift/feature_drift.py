@@ -39,6 +39,7 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.core.report import Snapshot
 from evidently.presets import DataDriftPreset
 
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.feature_drift"
@@ -63,21 +64,7 @@ _SCHEMA: dict[str, pl.DataType] = {
     "current_window": pl.String(),
     "computed_at": pl.Datetime("us"),
 }
-_CREATE_TABLE = f"""
-create table if not exists {TABLE} (
-    model_name varchar not null,
-    model_version varchar,
-    feature varchar not null,
-    method varchar not null,
-    score double,
-    threshold double not null,
-    drifted boolean not null,
-    reference_window varchar not null,
-    current_window varchar not null,
-    computed_at timestamp not null,
-    primary key ({", ".join(KEY_COLUMNS)})
-)
-"""
+_CREATE_TABLE = create_statement(TABLE)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ import polars as pl
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
 from roi_assets.churn.tiers import HIGH_RISK
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
 GRID_QUANTILES = np.linspace(0.05, 0.95, 19)
@@ -256,23 +257,7 @@ def _without_needless_changes(
 
 
 TABLE = "monitoring.churn_counterfactuals"
-_CREATE_TABLE = f"""
-create table if not exists {TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    client_id varchar not null,
-    snapshot_date date not null,
-    risk_before double not null,
-    risk_after double not null,
-    target_name varchar not null,
-    target_probability double not null,
-    reached_target boolean not null,
-    changed_features varchar[] not null,
-    explanation varchar not null,
-    computed_at timestamp not null,
-    primary key (model_name, model_version, client_id, snapshot_date)
-)
-"""
+_CREATE_TABLE = create_statement(TABLE)
 
 
 def counterfactual_row(found: Counterfactual) -> dict:

@@ -35,6 +35,7 @@ from sklearn.pipeline import Pipeline
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
 from roi_assets.engagement.scoring import read_scoring_rows
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.tracking import CHAMPION, load_model_by_alias
 from roi_assets.resources.warehouse import upsert_rows
 
@@ -337,31 +338,8 @@ def explain_client(
 
 FEATURE_IMPORTANCE_TABLE = "monitoring.feature_importance"
 CLIENT_EXPLANATIONS_TABLE = "monitoring.client_explanations"
-_CREATE_FEATURE_IMPORTANCE = f"""
-create table if not exists {FEATURE_IMPORTANCE_TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    feature varchar not null,
-    mean_abs_shap double not null,
-    rank bigint not null,
-    computed_at timestamp not null,
-    primary key (model_name, model_version, feature)
-)
-"""
-_CREATE_CLIENT_EXPLANATIONS = f"""
-create table if not exists {CLIENT_EXPLANATIONS_TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    method varchar not null,
-    client_id varchar not null,
-    rank bigint not null,
-    feature varchar not null,
-    feature_value double,
-    contribution double not null,
-    explained_at timestamp not null,
-    primary key (model_name, model_version, method, client_id, rank)
-)
-"""
+_CREATE_FEATURE_IMPORTANCE = create_statement(FEATURE_IMPORTANCE_TABLE)
+_CREATE_CLIENT_EXPLANATIONS = create_statement(CLIENT_EXPLANATIONS_TABLE)
 
 
 def _upsert(con: duckdb.DuckDBPyConnection, table: str, create: str, rows: pl.DataFrame) -> int:

@@ -32,6 +32,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
 
+from roi_assets.resources.table_contracts import create_statement
+
 PROTECTED_ATTRIBUTES: tuple[str, ...] = ("age_group", "geographic_region", "client_value_tier")
 MODEL = "model"
 MITIGATED = "mitigated"
@@ -320,20 +322,7 @@ def summary_markdown(report: pl.DataFrame) -> str:
 
 
 TABLE = "monitoring.fairness_metrics"
-_CREATE_TABLE = f"""
-create table if not exists {TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    variant varchar not null,
-    attribute varchar not null,
-    metric varchar not null,
-    "group" varchar,
-    value double,
-    "limit" double,
-    within_limit boolean,
-    computed_at timestamp not null
-)
-"""
+_CREATE_TABLE = create_statement(TABLE)
 
 
 def write_fairness_metrics(con: duckdb.DuckDBPyConnection, report: pl.DataFrame) -> int:

@@ -29,6 +29,7 @@ import polars as pl
 from roi_assets.monitoring.drift.feature_drift import PREDICTION_PREFIX
 from roi_assets.monitoring.health.champion_health import ChampionHealth
 from roi_assets.monitoring.health.serving_health import ServingDay
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.alerts"
@@ -61,21 +62,7 @@ SCHEMA: dict[str, pl.DataType] = {
     "rolled_back_from": pl.String(),
     "rolled_back_to": pl.String(),
 }
-DDL = f"""
-create table if not exists {TABLE} (
-    alert_id varchar primary key,
-    raised_at timestamp not null,
-    model_name varchar not null,
-    model_version varchar,
-    alert_type varchar not null,
-    severity varchar not null,
-    observed double,
-    threshold double,
-    message varchar not null,
-    rolled_back_from varchar,
-    rolled_back_to varchar
-)
-"""
+DDL = create_statement(TABLE)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,14 @@
 """monitoring.business_impact: what the product's decisions achieved in the closed loop."""
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.evaluation.business_impact import daily_impact, record_tier_counts, uplift_table
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.health.impact_plot import impact_plot_png
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
 IMPACT_TABLE = "monitoring.business_impact"
@@ -30,10 +32,7 @@ def business_impact(duckdb: DuckDBResource) -> dg.MaterializeResult:
     with duckdb.get_connection() as con:
         record_tier_counts(con)
         impact = daily_impact(con)
-        con.execute("create schema if not exists monitoring")
-        con.register("impact_rows", impact.to_arrow())
-        con.execute(f"create or replace table {IMPACT_TABLE} as select * from impact_rows")
-        con.unregister("impact_rows")
+        _replace_rows(con, impact)
     uplift = uplift_table(impact)
     return dg.MaterializeResult(
         metadata={
@@ -43,6 +42,23 @@ def business_impact(duckdb: DuckDBResource) -> dg.MaterializeResult:
             "dagster/row_count": impact.height,
         }
     )
+
+
+def _replace_rows(con: duckdb.DuckDBPyConnection, impact: pl.DataFrame) -> None:
+    """The table's rows replaced in one transaction: a run killed half-way leaves the old ones."""
+    con.execute("create schema if not exists monitoring")
+    con.execute(create_statement(IMPACT_TABLE))
+    con.register("impact_rows", impact.to_arrow())
+    con.begin()
+    try:
+        con.execute(f"delete from {IMPACT_TABLE}")
+        con.execute(f"insert into {IMPACT_TABLE} by name select * from impact_rows")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    finally:
+        con.unregister("impact_rows")
 
 
 def _markdown(frame: pl.DataFrame) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
 TABLE = "monitoring.serving_health"
@@ -46,20 +47,7 @@ _SCHEMA: dict[str, pl.DataType] = {
     "error_rate": pl.Float64(),
     "computed_at": pl.Datetime("us"),
 }
-_CREATE_TABLE = f"""
-create table if not exists {TABLE} (
-    model_name varchar not null,
-    model_version varchar not null,
-    day date not null,
-    requests bigint not null,
-    peak_requests_per_minute bigint not null,
-    latency_p50_ms double,
-    latency_p99_ms double,
-    error_rate double not null,
-    computed_at timestamp not null,
-    primary key ({", ".join(KEY_COLUMNS)})
-)
-"""
+_CREATE_TABLE = create_statement(TABLE)
 
 
 def read_request_log(folder: Path) -> pl.DataFrame:
