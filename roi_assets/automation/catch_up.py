@@ -21,7 +21,6 @@ from roi_assets.ingestion.daily_files import landing_date
 # the range tags Dagster reads for a single-run backfill of a partition range
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-PROGRESS_ASSET = dg.AssetKey(["raw", "email_sends"])
 
 
 def landed_dates(landing_dir: Path) -> list[dt.date]:
@@ -42,11 +41,24 @@ def days_to_ingest(landed: list[dt.date], ingested: set[str]) -> list[dt.date]:
     return [day for day in landed if last is None or day > last]
 
 
+def ingested_days(instance: dg.DagsterInstance, defs: dg.Definitions) -> set[str]:
+    """The days every daily-partitioned asset of `ingest_daily` has materialised: a run killed
+    after the raw tables but before the features leaves its days to ingest again."""
+    graph = defs.resolve_asset_graph()
+    keys = [
+        key
+        for key in ingest_daily.selection.resolve(graph)
+        if graph.get(key).partitions_def is not None
+    ]
+    days = [instance.get_materialized_partitions(key) for key in keys]
+    return set.intersection(*days) if days else set()
+
+
 def main() -> int:
     from roi_assets.definitions import defs
 
     with dg.DagsterInstance.get() as instance:
-        ingested = instance.get_materialized_partitions(PROGRESS_ASSET)
+        ingested = ingested_days(instance, defs)
         days = days_to_ingest(landed_dates(settings.landing_dir()), ingested)
         if not days:
             print("Landing zone: every landed day is ingested.")
