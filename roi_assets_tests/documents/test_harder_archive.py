@@ -84,3 +84,19 @@ def test_entity_evaluation_on_true_text_finds_the_true_entities_of_the_harder_do
     assert evaluation.on_ocr_text == evaluation.on_true_text
     metrics = {m: v for m, v, _, _ in evaluation.metrics()}
     assert {"precision_buyer", "recall_buyer", "precision_all", "support_all"} <= set(metrics)
+
+
+def test_some_documents_are_receipt_pages_naming_their_type_in_a_few_words():
+    receipts = [
+        (t, c)
+        for t, c in CONTENTS
+        if any(
+            "RECEIPT" in b.text or "ACKNOWLEDGEMENT" in b.text
+            for b in c.head
+            if isinstance(b, Title)
+        )
+    ]
+    assert 0.03 * len(CONTENTS) < len(receipts) < 0.25 * len(CONTENTS)
+    for doc_type, content in receipts:
+        assert DOCUMENT_NAMES[doc_type] in _text(content)
+        assert not any(isinstance(b, PageBreak) for b in content.blocks())

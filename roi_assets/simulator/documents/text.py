@@ -8,8 +8,9 @@ loan, a title commitment the price, a tax bill the owner.
 On top of each type's own text (`_harden`), documents arrive the way an archive holds them: the
 same escrow, privacy and wire-fraud boilerplate on every type; a generic title or none ("NOTICE",
 "AGREEMENT") on some, so the title word does not give the type away; a cover sheet bundled in front
-that lists other documents by name; an addendum behind that names the contract it amends. The type
-is what the main document is, whatever its companions say.
+that lists other documents by name; an addendum behind that names the contract it amends; and
+receipt pages, filed with their type, that only name the document they acknowledge. The type is
+what the main document is, whatever its companions say.
 """
 
 from __future__ import annotations
@@ -981,6 +982,36 @@ GENERIC_TITLE_SHARE = 0.25
 BOILERPLATE_SHARE = 0.7
 COVER_SHEET_SHARE = 0.15
 ADDENDUM_SHARE = 0.15
+# Filed with its type, a receipt page says little more than which document it acknowledges: the
+# type is a few words in boilerplate that every type shares.
+ACKNOWLEDGEMENT_SHARE = 0.12
+
+
+def _acknowledgement(
+    fake: Faker, rng: np.random.Generator, rec: Recorder, t: Transaction, doc_type: str
+) -> DocumentContent:
+    """A receipt page for the document of `doc_type`, in the records team's generic form."""
+    text = (
+        f"The undersigned acknowledge receipt of a copy of the {DOCUMENT_NAMES[doc_type]} "
+        f"concerning the property at {rec.address(t)} on {rec.date(t.effective_date)}, and "
+        "that they have had the opportunity to review it before signing."
+    )
+    head: list[Block] = [
+        _letterhead(fake, t.title_company),
+        Title(_pick(rng, ("ACKNOWLEDGEMENT OF RECEIPT", "RECEIPT", "ACKNOWLEDGEMENT"))),
+        _para(rec, text),
+    ]
+    optional = [Paragraph(str(p)) for p in rng.choice(SHARED_BOILERPLATE, size=3, replace=False)]
+    signers = tuple(("Buyer", name) for name in t.buyers) + tuple(
+        ("Seller", name) for name in t.sellers
+    )
+    return DocumentContent(
+        doc_type,
+        _pick(rng, ("letter", "form")),
+        tuple(head),
+        tuple(optional),
+        (_signatures(rec, signers),),
+    )
 
 
 def _cover_sheet(
@@ -1036,6 +1067,9 @@ def _harden(
     t: Transaction,
 ) -> DocumentContent:
     """The document as the archive holds it (see the module docstring)."""
+    if rng.random() < ACKNOWLEDGEMENT_SHARE:
+        rec.take()  # the main document's text is not written: neither are its entities
+        return _acknowledgement(fake, rng, rec, t, content.doc_type)
     head = list(content.head)
     if rng.random() < GENERIC_TITLE_SHARE:
         head = [
