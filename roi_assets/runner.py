@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -122,13 +123,19 @@ def execute(stage: Stage, log: Path, console: Console, number: int, total: int) 
             bufsize=1,
         )
         assert process.stdout is not None
-        for line in process.stdout:
-            sink.write(line)
-            _follow(line, result)
-            if stage.echo(line):
-                progress.console.print(f"    {line.rstrip()}", highlight=False)
-            detail = f" · {result.steps_done} steps done" if result.steps_done else ""
-            progress.update(task, description=f"{label}{detail}")
+        try:
+            for line in process.stdout:
+                sink.write(line)
+                _follow(line, result)
+                if stage.echo(line):
+                    progress.console.print(f"    {line.rstrip()}", highlight=False)
+                detail = f" · {result.steps_done} steps done" if result.steps_done else ""
+                progress.update(task, description=f"{label}{detail}")
+        except BaseException:
+            # Interrupted (Ctrl-C, or SIGTERM turned into SystemExit): the stage stops with us.
+            process.terminate()
+            process.wait()
+            raise
         result.returncode = process.wait()
     result.seconds = time.perf_counter() - started
     if not result.ok or result.failed_steps:
@@ -189,6 +196,7 @@ def run(command: str, stages: list[Stage], summary: Sequence[str] | None) -> int
 
 
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     parser = argparse.ArgumentParser(prog="python -m roi_assets.runner")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="the world's history, the whole graph, the summary")

@@ -76,3 +76,32 @@ def test_a_failed_first_stage_stops_the_run(data_dir, capfd):
     stages = [Stage("world", python("import sys; sys.exit(2)")), Stage("next", python("pass"))]
     assert runner.run("run", stages, summary=None) == 1
     assert "[2/2]" not in capfd.readouterr().out
+
+
+def test_a_terminated_runner_stops_its_running_stage(data_dir, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    from pathlib import Path
+
+    marker = tmp_path / "stage-pid"
+    stage = f"import os, time; open({str(marker)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    code = (
+        "import sys; from roi_assets import runner; from roi_assets.runner import Stage; "
+        "import signal; signal.signal(signal.SIGTERM, lambda s, f: sys.exit(143)); "
+        f"runner.run('run', [Stage('sleeper', [sys.executable, '-c', {stage!r}])], None)"
+    )
+    launched = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
+    deadline = time.monotonic() + 120
+    while not marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stage_pid = int(marker.read_text())
+    launched.send_signal(signal.SIGTERM)
+    assert launched.wait(timeout=60) == 143
+    time.sleep(0.5)
+    state = Path(f"/proc/{stage_pid}/stat")
+    assert not state.exists() or state.read_text().split()[2] == "Z"
