@@ -1065,8 +1065,10 @@ def _harden(
     rng: np.random.Generator,
     rec: Recorder,
     t: Transaction,
+    companions: bool = True,
 ) -> DocumentContent:
-    """The document as the archive holds it (see the module docstring)."""
+    """The document as the archive holds it (see the module docstring); without `companions`
+    (a single-page image file) no cover sheet or addendum is bundled."""
     if rng.random() < ACKNOWLEDGEMENT_SHARE:
         rec.take()  # the main document's text is not written: neither are its entities
         return _acknowledgement(fake, rng, rec, t, content.doc_type)
@@ -1081,18 +1083,19 @@ def _harden(
     if rng.random() < BOILERPLATE_SHARE:
         for text in rng.choice(SHARED_BOILERPLATE, size=int(rng.integers(1, 4)), replace=False):
             optional.insert(int(rng.integers(0, len(optional) + 1)), Paragraph(str(text)))
-    if rng.random() < COVER_SHEET_SHARE:
+    if rng.random() < COVER_SHEET_SHARE and companions:
         head = _cover_sheet(fake, rng, rec, t, content.doc_type) + head
     tail = list(content.tail)
-    if rng.random() < ADDENDUM_SHARE:
+    if rng.random() < ADDENDUM_SHARE and companions:
         tail += _addendum(rng, rec, t, content.doc_type)
     return DocumentContent(
         content.doc_type, content.style, tuple(head), tuple(optional), tuple(tail), content.meta
     )
 
 
-def write_content(doc_type: str, seed: int) -> DocumentContent:
-    """The text of one document of `doc_type`; the same seed gives the same document."""
+def write_content(doc_type: str, seed: int, companions: bool = True) -> DocumentContent:
+    """The text of one document of `doc_type`; the same seed gives the same document.
+    `companions=False` leaves out the bundled pages (for documents pinned to one image page)."""
     rng = np.random.default_rng(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)
@@ -1100,4 +1103,4 @@ def write_content(doc_type: str, seed: int) -> DocumentContent:
     transaction = draw_transaction(fake, rng)
     content = _GENERATORS[doc_type](fake, rng, rec, transaction)
     # a stream of its own, so each type's text is drawn as before the archive's companions
-    return _harden(content, fake, np.random.default_rng([seed, 1]), rec, transaction)
+    return _harden(content, fake, np.random.default_rng([seed, 1]), rec, transaction, companions)

@@ -106,7 +106,7 @@ def simulate_document(
     prefix = FILE_PREFIXES[int(rng.integers(len(FILE_PREFIXES)))]
 
     doc_type = doc_type or drawn_type
-    content = write_content(doc_type, content_seed)
+    content = write_content(doc_type, content_seed, companions=file_format in (None, "pdf"))
     # a bundled cover sheet or an addendum brings pages of its own on top of the budget
     breaks = sum(isinstance(block, PageBreak) for block in (*content.head, *content.tail))
     blocks, layouts = fit_pages(content, budget + breaks, dpi, layout_seed)
