@@ -21,10 +21,12 @@ import duckdb
 import mlflow
 from mlflow import MlflowClient
 
+from roi_assets.evaluation.truth_tables import TRUTH_SCHEMA
+
 # Columns a re-run fills differently by design: wall-clock stamps and durations.
 WALL_CLOCK_COLUMN = re.compile(r"(_at|seconds)$")
-# The world's own schema: the truth is written by the simulator, not by a product writer.
-NOT_COMPARED_SCHEMAS = frozenset({"truth"})
+# The world's own schema is written by the simulator, not by a product writer.
+NOT_COMPARED_SCHEMAS = frozenset({TRUTH_SCHEMA})
 
 
 @dataclass(frozen=True)
