@@ -292,7 +292,10 @@ def tier_counts(scored: pl.DataFrame) -> pl.DataFrame:
 def record_tier_counts(con: duckdb.DuckDBPyConnection) -> int:
     """Upsert the current churn mart's tier counts, with the truth's, into
     monitoring.churn_tier_counts (one set per snapshot: a re-scored snapshot replaces its row);
-    returns the rows written, none before the mart or the truth exist."""
+    returns the rows written, none before the mart or the truth exist (the table is there,
+    empty, for BI from the first run on)."""
+    con.execute("create schema if not exists monitoring")
+    con.execute(_TIER_COUNTS_DDL)
     if not (table_exists(con, "marts", MART) and table_exists(con, "truth", "churn_probabilities")):
         return 0
     scored = con.execute(

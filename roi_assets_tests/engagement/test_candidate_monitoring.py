@@ -11,6 +11,7 @@ import pytest
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.engagement.features import engagement_features
+from roi_assets.engagement.scoring import SCORING_TABLE
 from roi_assets.monitoring.explain.assets import ExplanationConfig, engagement_explanations
 from roi_assets.monitoring.fairness.assets import FairnessConfig, engagement_fairness
 from roi_assets.resources.tracking import (
@@ -77,6 +78,12 @@ def test_a_held_back_candidate_gets_a_fairness_report_named_as_the_candidate(
 
 def test_a_held_back_candidate_is_explained_globally_and_per_client(candidate, world, warehouse):
     scores = world.frame.select("client_id").unique().head(30)
+    # what dbt's features.feat_email_scoring holds: one row per client, an email sent now
+    scoring = world.frame.unique("client_id", keep="last")
+    with connect(Path(warehouse.database)) as con:
+        con.execute("create schema features")
+        con.register("scoring", scoring.to_arrow())
+        con.execute(f"create table {SCORING_TABLE} as select * from scoring")
     config = ExplanationConfig(background_rows=100, lime_clients=3, lime_samples=200)
 
     result = engagement_explanations(

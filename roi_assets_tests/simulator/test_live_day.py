@@ -5,6 +5,7 @@ import dagster as dg
 import duckdb
 
 from roi_assets import settings
+from roi_assets.definitions import defs
 from roi_assets.simulator.__main__ import default_world
 from roi_assets.simulator.live import play_morning
 
@@ -12,9 +13,13 @@ from roi_assets.simulator.live import play_morning
 def test_a_morning_s_published_decisions_shape_the_world_s_next_day(
     lived_instance, materialized_world
 ):
+    # `make run` ends by publishing the BI copy
+    assert defs.resolve_job_def("publish_bi").execute_in_process(instance=lived_instance).success
     world = default_world()
+    history_published = _recommendations_scored_at()
     first = world.advance()
-    assert first.sends_decided_by_product == 0  # nothing published yet
+    # the history run's published send hours already decide the first live day's sends
+    assert first.sends_decided_by_product > 0
     seconds: dict[str, float] = {}
     outcomes = play_morning(lived_instance, first.date, {}, seconds)
     assert outcomes["success"] > 0
@@ -24,5 +29,13 @@ def test_a_morning_s_published_decisions_shape_the_world_s_next_day(
     with duckdb.connect(str(settings.bi_warehouse_path()), read_only=True) as con:
         assigned = con.execute("select count(*) from marts.content_assignments").fetchone()[0]
     assert assigned > 0
+    assert _recommendations_scored_at() > history_published  # the morning re-decided
     second = world.advance()
     assert second.sends_decided_by_product > 0
+
+
+def _recommendations_scored_at():
+    """When the send hours in the BI copy (what the world reads) were decided."""
+    with duckdb.connect(str(settings.bi_warehouse_path()), read_only=True) as con:
+        latest = con.execute("select max(scored_at) from marts.send_time_recommendations")
+        return latest.fetchone()[0]
