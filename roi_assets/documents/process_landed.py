@@ -74,8 +74,10 @@ def look_until_done(
     instance: dg.DagsterInstance, landing_zone: LandingZoneResource, cursor: str | None = None
 ) -> SensorLooks:
     """Evaluate the arrival sensor from `cursor` until it requests nothing more, adding the
-    dynamic partitions it asks for; returns every run request and the last cursor."""
-    requests: list[dg.RunRequest] = []
+    dynamic partitions it asks for; returns one run request per document and the last cursor.
+    A copy of a document in a later batch is requested again by its look (its partition has no
+    run yet, as the runs follow the looks here), and is dropped."""
+    requests: dict[str, dg.RunRequest] = {}
     while True:
         context = dg.build_sensor_context(
             instance=instance, cursor=cursor, resources={"landing_zone": landing_zone}
@@ -84,9 +86,10 @@ def look_until_done(
         for request in result.dynamic_partitions_requests or ():
             instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
         if result.cursor == cursor and not result.run_requests:
-            return SensorLooks(requests, cursor)
+            return SensorLooks(list(requests.values()), cursor)
         cursor = result.cursor
-        requests.extend(result.run_requests or ())
+        for request in result.run_requests or ():
+            requests.setdefault(request.partition_key, request)
 
 
 def execute_requests(

@@ -18,6 +18,7 @@ from roi_assets.evaluation.truth_tables import content_ctr
 from roi_assets.evaluation.windows import TimeWindow
 from roi_assets.personalization.assignments import content_assignments as assign_content
 from roi_assets.personalization.evaluation import THOMPSON, UNIFORM_RANDOM
+from roi_assets.personalization.gate import candidate_decision
 from roi_assets.personalization.report import ALL_FAMILIES, assess_bandit
 from roi_assets.personalization.snapshot import log_snapshot
 from roi_assets.personalization.store import (
@@ -170,12 +171,19 @@ def content_assignments(
     posteriors of the version serving the client (the champion snapshot, or the challenger's for
     the clients its A/B test or rollout reaches): the chosen subject line, template and
     call-to-action style, each with its posterior mean and 95 % credible interval. Runs only
-    after the validation gate passed, which makes the candidate `challenger`."""
+    after the validation gate passed; the candidate becomes `challenger` when its recorded
+    evaluation passes the gate's rule, so a snapshot no gate judged (registered by a run killed
+    before its gate) never serves, whatever else the run selected."""
     client = registry.client()
-    aliases = admit_candidate(client, MODEL_NAME, registry.version(MODEL_NAME, CANDIDATE), True)
-    context.log.info("%s candidate is now %s", MODEL_NAME, ", ".join(aliases) or "unchanged")
+    candidate = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:
+        decision = candidate_decision(con, candidate)
+        passed = decision is not None and decision.passed
+        aliases = admit_candidate(client, MODEL_NAME, str(candidate), passed)
         plan = serving_plan(con, client, MODEL_NAME)
+    context.log.info("%s v%s: %s", MODEL_NAME, candidate, ", ".join(aliases) or "not admitted")
+    if plan.champion_version is None:
+        raise dg.Failure(f"no version of {MODEL_NAME} passed its gate: no content to assign")
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"].unique()
     targets = clients.filter(pl.col("client_id").is_in(active.implode())).sort("client_id")
     targets = targets.with_columns(plan.versions(targets["client_id"]))

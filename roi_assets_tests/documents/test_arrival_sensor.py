@@ -1,4 +1,5 @@
-"""The arrival sensor: one partition and one run per new content, resumed by cursor, in batches."""
+"""The arrival sensor: one partition and one run per new content, resumed by cursor, in batches;
+a known document requested again only when no run of it succeeded or is in flight."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ from roi_assets.documents import sensors
 from roi_assets.documents.assets import document_classifications, documents_partitions
 from roi_assets.documents.intake import content_sha256
 from roi_assets.documents.landed import document_key
-from roi_assets.documents.sensors import MAX_DOCUMENTS_PER_LOOK, document_arrival_sensor
+from roi_assets.documents.sensors import (
+    MAX_DOCUMENTS_PER_LOOK,
+    PARTITION_TAG,
+    document_arrival_sensor,
+    document_intake,
+)
 from roi_assets.resources.storage import LandingZoneResource
 
 AN_HOUR_LATER = time.time_ns() + 3_600 * 1_000_000_000
@@ -40,6 +46,30 @@ def _look(instance, landing_zone, cursor=None) -> dg.SensorResult:
     for request in result.dynamic_partitions_requests:
         instance.add_dynamic_partitions(request.partitions_def_name, request.partition_keys)
     return result
+
+
+def _launch(instance, result: dg.SensorResult) -> None:
+    """What the daemon does next: a run of each request's partition, started."""
+    for request in result.run_requests:
+        instance.add_run(
+            dg.DagsterRun(
+                job_name=document_intake.name,
+                status=dg.DagsterRunStatus.STARTED,
+                tags={PARTITION_TAG: request.partition_key},
+            )
+        )
+
+
+def _run(instance, key: str, *, fails: bool = False) -> None:
+    """A finished run of the document's partition, executed in process as `make live` does (a
+    stand-in for the intake job: its partition and its outcome are what the sensor reads)."""
+
+    @dg.asset(partitions_def=documents_partitions, name="intake_stand_in")
+    def stand_in() -> None:
+        if fails:
+            raise dg.Failure("the run broke")
+
+    dg.materialize([stand_in], instance=instance, partition_key=key, raise_on_error=False)
 
 
 def _land(landing, name, content: bytes):
@@ -76,14 +106,40 @@ def test_a_file_arriving_again_later_is_not_requested_again_and_the_cursor_resum
     _land(tmp_path, "scan.png", b"page one")
     first = _look(instance, zone)
     assert len(first.run_requests) == 1
+    _launch(instance, first)
 
     _land(tmp_path, "resent/scan.png", b"page one")
     _land(tmp_path, "new.png", b"page two")
     second = _look(instance, zone, first.cursor)
 
+    # the scan's run is in flight
     assert [_location(r) for r in second.run_requests] == ["documents/new.png"]
     assert _look(instance, zone, second.cursor).run_requests == []
-    # a sensor started afresh (no cursor) finds every document already a partition
+    _run(instance, second.run_requests[0].partition_key)
+    # a sensor started afresh (no cursor) finds one document's run running, the other's succeeded
+    assert _look(instance, zone).run_requests == []
+
+
+def test_a_document_whose_run_never_happened_or_failed_is_requested_again_with_a_new_run_key(
+    tmp_path, instance
+):
+    zone = LandingZoneResource(local_dir=str(tmp_path))
+    key = document_key(content_sha256(_land(tmp_path, "scan.png", b"page one")))
+    first = _look(instance, zone)
+    assert [(r.partition_key, r.run_key) for r in first.run_requests] == [(key, key)]
+
+    # the process that registered the partition was killed before its run: it looks again from
+    # its saved cursor, and the file is still there
+    again = _look(instance, zone)
+    assert [(r.partition_key, r.run_key) for r in again.run_requests] == [(key, f"{key}:retry-0")]
+    assert _location(again.run_requests[0]) == "documents/scan.png"
+    assert again.dynamic_partitions_requests == []
+
+    _run(instance, key, fails=True)
+    third = _look(instance, zone)
+    assert [r.run_key for r in third.run_requests] == [f"{key}:retry-1"]
+
+    _run(instance, key)
     assert _look(instance, zone).run_requests == []
 
 

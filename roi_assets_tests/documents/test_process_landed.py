@@ -55,3 +55,18 @@ def test_a_look_from_the_day_befores_cursor_requests_only_the_documents_landed_s
     assert _keys(today) == [key["c.pdf"]]
     assert _keys(again) == [] and again.cursor == today.cursor
     assert partitions == set(key.values())
+
+
+def test_a_copy_landing_in_a_later_batch_of_the_same_looks_is_requested_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(sensors, "look_started_ns", lambda: time.time_ns() + 10**12)
+    monkeypatch.setattr(sensors, "MAX_DOCUMENTS_PER_LOOK", 1)  # a batch per file
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(b"first")
+    (folder / "a (copy).pdf").write_bytes(b"first")
+    zone = LandingZoneResource(local_dir=str(tmp_path))
+    with dg.DagsterInstance.ephemeral() as instance:
+        looks = look_until_done(instance, zone)
+
+    # the second look finds the partition without a run (the runs follow the looks)
+    assert _keys(looks) == [document_key(content_sha256(folder / "a.pdf"))]
