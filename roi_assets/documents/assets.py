@@ -61,6 +61,7 @@ from roi_assets.documents.entity_evaluation import (
     EXTRACTOR_VERSION,
     evaluate_entities,
 )
+from roi_assets.documents.gate import recorded_verdict
 from roi_assets.documents.image_features import CnnConfig, torch_threads
 from roi_assets.documents.intake import content_sha256, validate_document
 from roi_assets.documents.labelled_corpus import (
@@ -383,16 +384,25 @@ def document_entity_evaluation(
     )
 
 
-@dg.asset(group_name="documents", kinds={"mlflow"}, deps=[document_classifier_evaluation])
+@dg.asset(
+    group_name="documents",
+    kinds={"mlflow"},
+    deps=[document_classifier_evaluation],
+    pool=WAREHOUSE_POOL,
+)
 def document_classifier_promotion(
-    context: dg.AssetExecutionContext, registry: ModelRegistry
+    context: dg.AssetExecutionContext, duckdb: DuckDBResource, registry: ModelRegistry
 ) -> dg.MaterializeResult:
-    """Runs only after the validation gate passed: the gated candidate becomes `challenger`, and
-    `champion` when the model has none (`deployment.lifecycle`). A challenger is then judged in
+    """Runs after the validation gate passed: the candidate becomes `challenger`, and `champion`
+    when the model has none (`deployment.lifecycle`), when its recorded evaluation passes the
+    gate's rule, so a version no gate judged is never admitted. A challenger is then judged in
     shadow against the champion before it classifies new documents."""
     candidate = registry.version(MODEL_NAME, CANDIDATE)
-    aliases = admit_candidate(registry.client(), MODEL_NAME, str(candidate), True)
-    context.log.info("%s v%s is now %s", MODEL_NAME, candidate, ", ".join(aliases))
+    with duckdb.get_connection() as con:
+        verdict = recorded_verdict(con, MODEL_NAME, candidate)
+    passed = verdict is not None and verdict.passed
+    aliases = admit_candidate(registry.client(), MODEL_NAME, str(candidate), passed)
+    context.log.info("%s v%s: %s", MODEL_NAME, candidate, ", ".join(aliases) or "not admitted")
     return dg.MaterializeResult(
         metadata={
             "version": str(candidate),

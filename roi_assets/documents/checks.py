@@ -4,8 +4,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.documents.assets import MODEL_NAME, document_classifier_evaluation
-from roi_assets.documents.classifier_evaluation import document_gate
-from roi_assets.evaluation.model_evaluations import TABLE
+from roi_assets.documents.gate import recorded_verdict
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CANDIDATE
 
@@ -20,16 +19,11 @@ def document_classifier_validation_gate(
     not promoted."""
     version = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:
-        rows = con.execute(
-            f"select metric, value from {TABLE} where model_name = ? and model_version = ? "
-            "qualify evaluated_at = max(evaluated_at) over ()",
-            [MODEL_NAME, str(version)],
-        ).fetchall()
-    if not rows:
+        decision = recorded_verdict(con, MODEL_NAME, version)
+    if decision is None:
         return dg.AssetCheckResult(
             passed=False, description=f"{MODEL_NAME} v{version} has no evaluation"
         )
-    decision = document_gate(dict(rows))
     return dg.AssetCheckResult(
         passed=decision.passed,
         metadata={"version": str(version), "gate": dg.MetadataValue.md(decision.summary)},

@@ -16,8 +16,11 @@ from roi_assets.documents.classifier_evaluation import (
     document_gate,
     evaluation_window,
 )
+from roi_assets.documents.gate import recorded_verdict
+from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS
+from roi_assets.resources.warehouse import connect
 
 TRUTH = [t for t in DOCUMENT_TYPES for _ in range(4)]
 
@@ -80,3 +83,25 @@ def test_evaluation_rows_carry_the_oracle_and_the_strongest_baseline_per_metric(
     assert evaluation_window(["a", "b"]) == evaluation_window(["b", "a"])
     assert "accuracy_on_clean_text" in rows["metric"].to_list()
     assert "Confusion matrix" in evaluation.markdown("roi-document-classifier", "3")
+
+
+def _record(con, version: str, evaluation: ClassifierEvaluation, at: dt.datetime) -> None:
+    rows = evaluation.rows(
+        model_name="roi-documents-test",
+        model_version=version,
+        evaluation_window="2025-01-01/2025-02-01",
+        evaluated_at=at,
+    )
+    write_model_evaluations(con, rows)
+
+
+def test_the_promotion_reads_the_gate_s_verdict_on_the_latest_recorded_evaluation(tmp_path):
+    with connect(tmp_path / "warehouse.duckdb") as con:
+        _record(con, "1", _evaluation(0), dt.datetime(2025, 2, 1))
+        _record(con, "2", _evaluation(0), dt.datetime(2025, 2, 1))
+        _record(con, "2", _evaluation(6), dt.datetime(2025, 2, 2))  # re-evaluated, now short
+
+        assert recorded_verdict(con, "roi-documents-test", "1").passed
+        assert not recorded_verdict(con, "roi-documents-test", "2").passed
+        # a version registered by a run killed before its evaluation has no verdict to admit it
+        assert recorded_verdict(con, "roi-documents-test", "3") is None
