@@ -24,6 +24,7 @@ import duckdb
 import polars as pl
 
 from roi_assets.churn.tiers import RISK_TIERS, risk_tier
+from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import table_exists, upsert_rows
 
 PRODUCT = "product"
@@ -249,18 +250,6 @@ def _churn_saves(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     )
 
 
-_TIER_COUNTS_DDL = f"""
-create table if not exists {TIER_COUNTS_TABLE} (
-    snapshot_date date not null,
-    window_days integer not null,
-    tier varchar not null,
-    clients bigint not null,
-    true_clients bigint not null,
-    primary key (snapshot_date, window_days, tier)
-)
-"""
-
-
 def tier_counts(scored: pl.DataFrame) -> pl.DataFrame:
     """Per snapshot, window and tier (every tier, empty ones too): how many of the scored clients
     the mart puts in the tier (`probability`) and how many the truth does (`p_churn`)."""
@@ -292,10 +281,7 @@ def tier_counts(scored: pl.DataFrame) -> pl.DataFrame:
 def record_tier_counts(con: duckdb.DuckDBPyConnection) -> int:
     """Upsert the current churn mart's tier counts, with the truth's, into
     monitoring.churn_tier_counts (one set per snapshot: a re-scored snapshot replaces its row);
-    returns the rows written, none before the mart or the truth exist (the table is there,
-    empty, for BI from the first run on)."""
-    con.execute("create schema if not exists monitoring")
-    con.execute(_TIER_COUNTS_DDL)
+    returns the rows written, none before the mart or the truth exist."""
     if not (table_exists(con, "marts", MART) and table_exists(con, "truth", "churn_probabilities")):
         return 0
     scored = con.execute(
@@ -308,7 +294,7 @@ def record_tier_counts(con: duckdb.DuckDBPyConnection) -> int:
     if scored.height == 0:
         return 0
     rows = tier_counts(scored)
-    upsert_rows(con, TIER_COUNTS_TABLE, _TIER_COUNTS_DDL, rows)
+    upsert_rows(con, TIER_COUNTS_TABLE, create_statement(TIER_COUNTS_TABLE), rows)
     return rows.height
 
 

@@ -83,6 +83,17 @@ CONTRACTS: dict[str, TableContract] = {
             ("model_name",),
         ),
         _contract(
+            "monitoring.churn_tier_counts",
+            """
+            snapshot_date date not null
+            window_days integer not null
+            tier varchar not null
+            clients bigint not null
+            true_clients bigint not null
+            """,
+            ("snapshot_date", "window_days", "tier"),
+        ),
+        _contract(
             "monitoring.deployment_transitions",
             """
             model_name varchar not null
