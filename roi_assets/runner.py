@@ -128,7 +128,7 @@ def execute(stage: Stage, log: Path, console: Console, number: int, total: int) 
                 sink.write(line)
                 _follow(line, result)
                 if stage.echo(line):
-                    progress.console.print(f"    {line.rstrip()}", highlight=False)
+                    progress.console.print(f"    {line.rstrip()}", highlight=False, soft_wrap=True)
                 detail = f" · {result.steps_done} steps done" if result.steps_done else ""
                 progress.update(task, description=f"{label}{detail}")
         except BaseException:

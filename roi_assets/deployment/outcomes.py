@@ -42,17 +42,21 @@ def landed_outcomes(
     engagement: str,
 ) -> pl.DataFrame:
     """The outcomes of the sends from `first_day` whose maturity window ended before `as_of`:
-    one row per send, its client's arm under the experiment's split, and whether the client's
-    `engagement` (`opened_at` or `clicked_at`) landed within `MATURITY_HOURS`."""
+    one row per client and day (its first send that day), its client's arm under the
+    experiment's split, and whether the client's `engagement` (`opened_at` or `clicked_at`)
+    landed within `MATURITY_HOURS`."""
     if engagement not in ("opened_at", "clicked_at"):
         raise ValueError(f"engagement must be opened_at or clicked_at, got {engagement!r}")
     if not table_exists(con, *SENDS.split(".")):
         return pl.DataFrame()
     matured_before = dt.datetime.combine(as_of, dt.time()) - dt.timedelta(hours=MATURITY_HOURS)
+    # a client emailed twice in a day counts once that day (the table's key), by its first send
     sends = con.execute(
         f"select client_id, cast(sent_at as date) as day, coalesce({engagement} < sent_at "
         f"+ interval {MATURITY_HOURS} hour, false) as engaged from {SENDS} "
-        "where sent_at >= ? and sent_at < ?",
+        "where sent_at >= ? and sent_at < ? "
+        "qualify row_number() over (partition by client_id, day order by sent_at) = 1 "
+        "order by day, client_id",
         [dt.datetime.combine(first_day, dt.time()), matured_before],
     ).pl()
     arms = [arm_for(client, challenger_share, experiment_key) for client in sends["client_id"]]

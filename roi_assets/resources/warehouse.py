@@ -25,8 +25,25 @@ from roi_assets import settings
 WAREHOUSE_POOL = "warehouse"
 
 
+class WarehouseResource(DuckDBResource):
+    """dagster-duckdb's resource, its connection closed when the block raises too.
+
+    Upstream's `get_connection` closes the connection only after a block that succeeded; after a
+    failed step the traceback Dagster keeps holds the connection, and with it DuckDB's hold on the
+    file, so a long-lived process running one job after another (`make live`) can no longer open
+    the warehouse with other settings (read-only) or from a subprocess (dbt)."""
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        with super().get_connection() as connection:
+            try:
+                yield connection
+            finally:
+                connection.close()
+
+
 def duckdb_resource(path: Path | None = None) -> DuckDBResource:
-    return DuckDBResource(
+    return WarehouseResource(
         database=str(path or settings.warehouse_path()), connection_config=settings.duckdb_config()
     )
 

@@ -51,3 +51,18 @@ def test_logging_a_day_again_replaces_it_and_a_client_counts_once(con):
     write_outcomes(con, landed)
     evidence = read_outcomes(con, KEY, before=day(5))
     assert evidence.height == len(CLIENTS)
+
+
+def test_a_client_emailed_twice_in_a_day_counts_once_that_day_by_its_first_send(con):
+    land_day(con, 1, {"champion": 0.0, "challenger": 0.0})  # 10:00, nobody opens
+    evening = dt.datetime.combine(day(1), dt.time(18))
+    con.execute(
+        "insert into intermediate.int_email_outcomes values (?, ?, ?, ?, ?)",
+        ["second-send", CLIENTS[0], evening, evening + dt.timedelta(hours=1), None],
+    )
+    landed = outcomes(con, day(4))
+
+    assert landed.height == len(CLIENTS)
+    first = landed.filter(pl.col("client_id") == CLIENTS[0])
+    assert first["engaged"].to_list() == [False]  # the 10:00 send, not the evening's open
+    assert write_outcomes(con, landed) == len(CLIENTS)
