@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import gc
 import json
 import os
 import sys
@@ -172,11 +173,20 @@ def _execute(instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest
         instance=instance,
         run_config=request.run_config or None,
         partition_key=request.partition_key,
+        asset_selection=request.asset_selection,
         tags={**(request.tags or {}), "roi/launched_by": LAUNCHED_BY},
         raise_on_error=False,
     )
     outcome = latest_run_outcome(instance, job_name)
-    return result.success or (outcome is not None and outcome.healthy)
+    success = result.success or (outcome is not None and outcome.healthy)
+    # A failed step's exception and the frames it holds form reference cycles that keep that
+    # step's DuckDB connection, and DuckDB's hold on the warehouse file, until the cycle
+    # collector runs (dagster-duckdb closes connections only after blocks that succeeded). This
+    # process goes on opening the file (read-only for the day line, dbt from a subprocess), so
+    # the cycles are collected now rather than whenever the collector next runs.
+    del result
+    gc.collect()
+    return success
 
 
 def _count(outcomes: dict[str, int], success: bool) -> None:

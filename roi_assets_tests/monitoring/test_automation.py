@@ -4,8 +4,16 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
+from roi_assets.catalog import CHURN_RISK
 from roi_assets.monitoring.drift.sensors import drift_retrain_sensor
+from roi_assets.monitoring.explain.assets import (
+    churn_counterfactuals,
+    churn_explanations,
+    engagement_explanations,
+)
+from roi_assets.monitoring.fairness.assets import engagement_fairness
 from roi_assets.monitoring.health.alerts import Alert, alerts_frame, write_alerts
+from roi_assets.monitoring.jobs import WEEKLY_REPORTS, monitoring_weekly_schedule
 
 
 def _raise(database: str, alert_type: str, severity: str, window: str, at: dt.datetime) -> None:
@@ -72,3 +80,31 @@ def test_the_definitions_load_with_the_monitoring_job_schedule_and_sensor():
     }
     assert defs.resolve_schedule_def("monitoring_daily_schedule").job_name == "monitoring_daily"
     assert defs.resolve_sensor_def("drift_retrain_sensor").job_name == "refresh_all"
+
+
+def _weekly_tick(instance):
+    context = dg.build_schedule_context(
+        instance=instance, scheduled_execution_time=dt.datetime(2025, 6, 8, 8, tzinfo=dt.UTC)
+    )
+    return monitoring_weekly_schedule.evaluate_tick(context)
+
+
+def test_the_weekly_reports_wait_for_the_marts_they_read():
+    with dg.instance_for_test() as instance:  # a schedule's context needs a persistent one
+        _reports_wait_for_their_inputs(instance)
+
+
+def _reports_wait_for_their_inputs(instance):
+    nothing_yet = _weekly_tick(instance)
+    assert not nothing_yet.run_requests and nothing_yet.skip_message
+
+    # every input but the churn mart: churn's gate has let no version through
+    for report in WEEKLY_REPORTS:
+        for upstream in report.keys_by_input_name.values():
+            if upstream != CHURN_RISK:
+                instance.report_runless_asset_event(dg.AssetMaterialization(upstream))
+    (request,) = _weekly_tick(instance).run_requests
+
+    selected = set(request.asset_selection)
+    assert churn_explanations.key not in selected and churn_counterfactuals.key not in selected
+    assert {engagement_explanations.key, engagement_fairness.key} <= selected

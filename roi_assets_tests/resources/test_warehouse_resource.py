@@ -15,10 +15,9 @@ def test_a_connection_that_raised_is_closed_and_the_file_opens_read_only_after(t
         con.execute("create table t (id integer primary key)")
         con.execute("insert into t values (1)")
 
-    with pytest.raises(duckdb.ConstraintException):
-        with resource.get_connection() as con:
-            failed = con  # what a kept traceback would hold on to
-            con.execute("insert into t values (1)")
+    with pytest.raises(duckdb.ConstraintException), resource.get_connection() as con:
+        failed = con  # what a kept traceback would hold on to
+        con.execute("insert into t values (1)")
 
     with pytest.raises(duckdb.ConnectionException, match="closed"):
         failed.execute("select 1")
