@@ -8,16 +8,18 @@ or a test can move the clock; the `rollout_daily` schedule sets it to its own ti
 import datetime as dt
 
 import dagster as dg
+import duckdb
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.deployment.families import FAMILIES
 from roi_assets.deployment.lifecycle import advance
+from roi_assets.deployment.outcomes import SENDS as LANDED_SENDS
 from roi_assets.deployment.rollout_plot import challenger_share_plot_png
 from roi_assets.deployment.state_store import TRANSITIONS_TABLE, ensure_tables
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.resources.registry import ModelRegistry
-from roi_assets.resources.warehouse import WAREHOUSE_POOL
+from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
 
 GROUP = "deployment"
 ROLLOUT_STATE = dg.AssetKey(["monitoring", "rollout_state"])
@@ -29,12 +31,21 @@ DEPLOYMENT_TABLES = {
 
 
 class DeploymentClock(dg.Config):
-    """`as_of`: the deployment day as an ISO date; empty means today (UTC)."""
+    """`as_of`: the deployment day as an ISO date (the rollout schedule passes its tick's date);
+    empty means the data's today, the day after the latest landed send, so a run without a date
+    (`refresh_all`, a manual materialisation) judges experiments on the landed data's calendar
+    and not on a wall clock that may be far from it (a replayed or simulated history)."""
 
     as_of: str = ""
 
-    def today(self) -> dt.date:
-        return dt.date.fromisoformat(self.as_of) if self.as_of else dt.datetime.now(dt.UTC).date()
+    def today(self, con: duckdb.DuckDBPyConnection) -> dt.date:
+        if self.as_of:
+            return dt.date.fromisoformat(self.as_of)
+        latest = None
+        if table_exists(con, *LANDED_SENDS.split(".")):
+            latest = con.execute(f"select max(sent_at)::date from {LANDED_SENDS}").fetchone()[0]
+        today = dt.datetime.now(dt.UTC).date()
+        return today if latest is None else latest + dt.timedelta(days=1)
 
 
 def _markdown(frame: pl.DataFrame) -> str:
@@ -76,9 +87,9 @@ def rollout_state(
     on what landed or matured, steps the rollout 20 → 50 → 80 → 100 %, makes the challenger
     champion at day 28, and rolls back on a critical alert. The serving API and the marts route
     clients by monitoring.rollout_state."""
-    as_of = config.today()
     client = registry.client()
     with duckdb.get_connection() as con:
+        as_of = config.today(con)
         ensure_tables(con)
         days = [advance(con, client, family, as_of) for family in FAMILIES]
         states = con.execute(

@@ -85,6 +85,24 @@ def test_without_a_distinct_challenger_the_step_records_nothing_to_deploy(regist
     assert "nothing to deploy" in metadata["today"].value
 
 
+def test_without_a_date_the_step_runs_on_the_day_after_the_latest_landed_send(registry, warehouse):
+    with connect(warehouse) as con:
+        for n in range(3):
+            land_day(con, n, BETTER)
+    result = dg.materialize(
+        [rollout_state],
+        resources={
+            "duckdb": DuckDBResource(database=str(warehouse)),
+            "registry": ModelRegistry(tracking_uri=mlflow.get_tracking_uri()),
+        },
+        instance=dg.DagsterInstance.ephemeral(),
+    )
+    assert result.success
+    with connect(warehouse, read_only=True) as con:
+        (started,) = con.execute("select as_of from monitoring.deployment_transitions").fetchone()
+    assert started == day(3)  # the data's today, not the wall clock's
+
+
 def test_the_daily_schedule_sets_the_clock_to_its_tick():
     tick = dt.datetime(2025, 6, 9, 6, tzinfo=dt.UTC)
     request = rollout_daily(dg.build_schedule_context(scheduled_execution_time=tick))
