@@ -9,6 +9,7 @@ import dagster as dg
 
 from roi_assets import settings
 from roi_assets.automation.run_outcome import latest_run_outcome
+from roi_assets.evaluation.gate import CHANCE_LEVEL, skill_fraction
 from roi_assets.resources.warehouse import connect, table_exists
 
 JOB = "refresh_all"
@@ -56,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
                 best = "—" if baseline is None else f"{baseline:.3f}"
                 print(
                     f"  {name} v{version}: {value:.3f} / {oracle:.3f} / {best} "
-                    f"({value / oracle:.1%} of the oracle)"
+                    f"({skill_fraction(value, oracle, CHANCE_LEVEL['auc_roc']):.1%} of the "
+                    "oracle's lift over chance)"
                 )
     print(f"BI copy (read-only for BI tools): {settings.bi_warehouse_path()}")
     print(f"Landing zone: {settings.landing_dir()}")
