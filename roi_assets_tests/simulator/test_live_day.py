@@ -22,7 +22,8 @@ def test_a_morning_s_published_decisions_shape_the_world_s_next_day(
     assert first.sends_decided_by_product > 0
     seconds: dict[str, float] = {}
     outcomes = play_morning(lived_instance, first.date, {}, seconds)
-    assert outcomes["success"] > 0
+    # gates may hold candidates back on so small a world; no run breaks
+    assert outcomes["success"] > 0 and outcomes["failure"] == 0
     assert {"ingest_daily", "daily_refit", "advance_deployments", "publish_bi"} <= set(seconds)
     ingested = lived_instance.get_materialized_partitions(dg.AssetKey(["raw", "email_sends"]))
     assert str(first.date) in ingested
