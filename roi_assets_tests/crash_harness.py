@@ -119,6 +119,7 @@ def crash_and_rerun(
     ignore: dict[str, frozenset[str]] | None = None,
     ignore_pattern: re.Pattern[str] | None = None,
     extra_checks: Callable[[Path], list[str]] = lambda folder: [],
+    left_out_versions: Callable[[Path], frozenset[tuple[str, str]]] = lambda folder: frozenset(),
     timeout_s: float = 1800.0,
 ) -> Outcome:
     """Copy `before`, kill the writer at `delay_s` into its writing, check the BI copy, re-run it
@@ -135,7 +136,9 @@ def crash_and_rerun(
     code, _ = run_to_completion(command, env, log, timeout_s)
     if code != 0:
         outcome.problems.append(f"the re-run exited with {code} (log: {log})")
-    found = warehouse_fingerprint(folder / warehouse, ignore, ignore_pattern)
+    found = warehouse_fingerprint(
+        folder / warehouse, ignore, ignore_pattern, left_out_versions(folder)
+    )
     outcome.problems += fingerprint_differences(expected, found)
     torn = bi_copy_problem(folder / bi_copy)
     if torn:

@@ -62,10 +62,12 @@ def warehouse_fingerprint(
     path: Path,
     ignore: dict[str, frozenset[str]] | None = None,
     ignore_pattern: re.Pattern[str] | None = None,
+    left_out_versions: frozenset[tuple[str, str]] = frozenset(),
 ) -> dict[str, TableFingerprint]:
     """Fingerprints of every base table ("schema.table") of the DuckDB file at `path`;
     `ignore` names further columns per table to leave out, `ignore_pattern` matches them in
-    every table."""
+    every table. In a table with `model_name` and `model_version` columns, the rows of the
+    `left_out_versions` (name, version) pairs are left out (see `versions_without_alias`)."""
     ignore = ignore or {}
     fingerprints = {}
     with duckdb.connect(str(path), read_only=True) as con:
@@ -85,10 +87,14 @@ def warehouse_fingerprint(
                 if ignore_pattern is None or not ignore_pattern.search(c)
             ]
             quoted = [_compared_value(c, types[c]) for c in columns]
+            where = ""
+            if left_out_versions and {"model_name", "model_version"} <= set(types):
+                pairs = ", ".join(f"('{n}', '{v}')" for n, v in sorted(left_out_versions))
+                where = f" where (model_name, model_version::varchar) not in ({pairs})"
             sums = [f"coalesce(sum(hash({q})::hugeint), 0)" for q in quoted]
             row_hash = f"coalesce(sum(hash({', '.join(quoted)})::hugeint), 0)" if quoted else "0"
             values = con.execute(
-                f"select count(*), {row_hash}, {', '.join(sums) or '0'} from {name}"
+                f"select count(*), {row_hash}, {', '.join(sums) or '0'} from {name}{where}"
             )
             rows, checksum, *per_column = values.fetchone()
             fingerprints[name] = TableFingerprint(
@@ -137,6 +143,20 @@ def bi_copy_problem(path: Path) -> str | None:
     except duckdb.Error as error:
         return f"{path.name} cannot be read: {error}"
     return None
+
+
+def versions_without_alias(client: MlflowClient) -> frozenset[tuple[str, str]]:
+    """(model, version) of every registered version no alias points to: superseded candidates,
+    and the versions a killed run registered before a re-run registered its own. Their records
+    (evaluations, explanations) are true of versions the registry keeps, but an uninterrupted
+    run has other version numbers, or none, for them: comparisons leave them out."""
+    pairs = set()
+    for model in client.search_registered_models():
+        aliased = set(model.aliases.values())
+        for version in client.search_model_versions(f"name = '{model.name}'"):
+            if str(version.version) not in aliased:
+                pairs.add((model.name, str(version.version)))
+    return frozenset(pairs)
 
 
 def registry_problems(client: MlflowClient) -> list[str]:

@@ -1,6 +1,8 @@
 """The crash-consistency fingerprint tells a lost or duplicated row from the last bits a re-run's
 different summation order moves."""
 
+import re
+
 import duckdb
 
 from roi_assets.resources.consistency import fingerprint_differences, warehouse_fingerprint
@@ -27,3 +29,27 @@ def test_float_noise_is_no_difference_but_a_duplicated_row_is(tmp_path):
     assert fingerprint_differences(reference, changed) == [
         "features.scores: 2 rows, expected 2; differing columns: hours"
     ]
+
+
+def test_the_records_of_versions_no_alias_points_to_are_left_out(tmp_path):
+    def evaluations(path, versions: list[str]) -> dict:
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema monitoring")
+            con.execute(
+                "create table monitoring.model_evaluations "
+                "(model_name varchar, model_version varchar, metric varchar, value double)"
+            )
+            for version in versions:
+                con.execute(
+                    "insert into monitoring.model_evaluations values ('m', ?, 'auc', 0.7)",
+                    [version],
+                )
+        return warehouse_fingerprint(
+            path, ignore_pattern=re.compile("version"), left_out_versions=frozenset({("m", "1")})
+        )
+
+    uninterrupted = evaluations(tmp_path / "a.duckdb", ["2"])
+    # a killed run registered and evaluated v1; the re-run's v2 holds the aliases
+    killed_and_rerun = evaluations(tmp_path / "b.duckdb", ["1", "2"])
+
+    assert fingerprint_differences(uninterrupted, killed_and_rerun) == []
