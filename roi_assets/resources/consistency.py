@@ -66,8 +66,10 @@ def warehouse_fingerprint(
 ) -> dict[str, TableFingerprint]:
     """Fingerprints of every base table ("schema.table") of the DuckDB file at `path`;
     `ignore` names further columns per table to leave out, `ignore_pattern` matches them in
-    every table. In a table with `model_name` and `model_version` columns, the rows of the
-    `left_out_versions` (name, version) pairs are left out (see `versions_without_alias`)."""
+    every table. In a table keyed by `model_name` and `model_version` (one record set per
+    version), the rows of the `left_out_versions` (name, version) pairs are left out (see
+    `versions_without_alias`); where the version is only an attribute of a model's row, the row
+    stays and the version column is left to `ignore_pattern`."""
     ignore = ignore or {}
     fingerprints = {}
     with duckdb.connect(str(path), read_only=True) as con:
@@ -80,7 +82,9 @@ def warehouse_fingerprint(
             if schema in NOT_COMPARED_SCHEMAS:
                 continue
             name = f"{schema}.{table}"
-            types = {row[0]: row[1] for row in con.execute(f"describe {name}").fetchall()}
+            described = con.execute(f"describe {name}").fetchall()
+            types = {row[0]: row[1] for row in described}
+            key = {row[0] for row in described if row[3] == "PRI"}
             columns = [
                 c
                 for c in compared_columns(types, ignore.get(name, frozenset()))
@@ -88,7 +92,7 @@ def warehouse_fingerprint(
             ]
             quoted = [_compared_value(c, types[c]) for c in columns]
             where = ""
-            if left_out_versions and {"model_name", "model_version"} <= set(types):
+            if left_out_versions and {"model_name", "model_version"} <= key:
                 pairs = ", ".join(f"('{n}', '{v}')" for n, v in sorted(left_out_versions))
                 where = f" where (model_name, model_version::varchar) not in ({pairs})"
             sums = [f"coalesce(sum(hash({q})::hugeint), 0)" for q in quoted]

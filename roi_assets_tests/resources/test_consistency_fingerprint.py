@@ -36,8 +36,9 @@ def test_the_records_of_versions_no_alias_points_to_are_left_out(tmp_path):
         with duckdb.connect(str(path)) as con:
             con.execute("create schema monitoring")
             con.execute(
-                "create table monitoring.model_evaluations "
-                "(model_name varchar, model_version varchar, metric varchar, value double)"
+                "create table monitoring.model_evaluations (model_name varchar, "
+                "model_version varchar, metric varchar, value double, "
+                "primary key (model_name, model_version, metric))"
             )
             for version in versions:
                 con.execute(
