@@ -34,6 +34,7 @@ from mlflow.tracking import MlflowClient
 from roi_assets import settings
 from roi_assets.automation.run_outcome import latest_run_outcome
 from roi_assets.definitions import defs
+from roi_assets.documents.arrivals import LOCAL_SETTLE_NS
 from roi_assets.documents.process_landed import execute_requests, look_until_done, read_ahead
 from roi_assets.documents.sensors import document_intake
 from roi_assets.evaluation.business_impact import daily_impact, uplift_table
@@ -125,6 +126,10 @@ def play_morning(
 
     started = time.perf_counter()
     landing = LandingZoneResource.from_settings()
+    # The world has just written the day's documents, and a look takes only files that have
+    # settled (a writer may still be busy with a fresher one); waiting that margin out makes the
+    # day's documents this morning's, not the next morning's.
+    time.sleep(LOCAL_SETTLE_NS / 1e9)
     # the documents that landed during the day, from where the sensor stopped the day before
     looks = look_until_done(instance, landing, progress.get("document_cursor"))
     seconds["document_intake"] = time.perf_counter() - started
