@@ -105,3 +105,16 @@ def test_a_terminated_runner_stops_its_running_stage(data_dir, tmp_path):
     time.sleep(0.5)
     state = Path(f"/proc/{stage_pid}/stat")
     assert not state.exists() or state.read_text().split()[2] == "Z"
+
+
+def test_a_stage_whose_only_failures_are_gates_holding_candidates_back_reads_ok(data_dir, capfd):
+    gate_failed = DAGSTER_LINES.replace("churn_gate", "churn_evaluation_churn_validation_gate")
+    code = f"import sys; print({gate_failed!r}); sys.exit(1)"
+    stages = [Stage("refresh_all", python(code), verdict=False)]
+
+    status = runner.run("run", stages, summary=python("print('SUMMARY: a gate held back churn')"))
+
+    out = capfd.readouterr().out
+    assert status == 0
+    assert "[1/1] refresh_all" in out and "ok, 1 steps, 1 gates held back their candidates" in out
+    assert "FAILED" not in out and "(steps: " not in out  # the summary names the gates
