@@ -17,7 +17,6 @@ import pytest
 from mlflow import MlflowClient
 from sklearn.linear_model import LogisticRegression
 
-from roi_assets import settings
 from roi_assets.resources.tracking import (
     configure_tracking,
     log_sklearn_model,
@@ -25,18 +24,11 @@ from roi_assets.resources.tracking import (
     registered_version,
 )
 from roi_assets.resources.warehouse import connect
+from roi_assets_tests.current_registry import point_mlflow_at
 
 MODEL_NAME = "roi-engagement-open"
 CHAMPION_VERSION = "1"
 CHALLENGER_VERSION = "2"
-
-
-def _point_mlflow_at(patch: pytest.MonkeyPatch, uri: str) -> None:
-    patch.setenv(settings.ENV_MLFLOW_TRACKING_URI, uri)
-    patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    # MLflow keeps the active experiment in a module global with no public reset.
-    patch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
-    mlflow.set_tracking_uri(uri)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +37,7 @@ def registry_template(tmp_path_factory):
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     previous = mlflow.get_tracking_uri()
     with pytest.MonkeyPatch.context() as patch:
-        _point_mlflow_at(patch, uri)
+        point_mlflow_at(patch, uri)
         configure_tracking("deployment-tests", artifact_location=(folder / "artifacts").as_uri())
         rng = np.random.default_rng(0)
         frame = pd.DataFrame({"x1": rng.normal(size=60), "x2": rng.normal(size=60)})
@@ -71,7 +63,7 @@ def registry(registry_template, tmp_path):
     uri = f"sqlite:///{database}"
     previous = mlflow.get_tracking_uri()
     with pytest.MonkeyPatch.context() as patch:
-        _point_mlflow_at(patch, uri)
+        point_mlflow_at(patch, uri)
         yield MlflowClient(uri)
     mlflow.set_tracking_uri(previous)
 

@@ -19,7 +19,6 @@ import pytest
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
-from roi_assets import settings
 from roi_assets.catalog import CLIENTS, SUBSCRIPTIONS
 from roi_assets.deployment.families import FAMILIES
 from roi_assets.deployment.lifecycle import NOTHING_TO_DEPLOY, advance
@@ -41,6 +40,7 @@ from roi_assets.resources.tracking import (
 )
 from roi_assets.resources.warehouse import connect
 from roi_assets.simulator.catalog import CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS
+from roi_assets_tests.current_registry import point_mlflow_at
 
 ADMITTED, ORPHAN = "1", "2"
 CLIENT_IDS = [f"C{i:03d}" for i in range(40)]
@@ -50,14 +50,6 @@ FAILING = (0.04, 0.06, 0.04)
 BANDIT = next(family for family in FAMILIES if family.model_name == MODEL_NAME)
 
 
-def _point_mlflow_at(patch: pytest.MonkeyPatch, uri: str) -> None:
-    patch.setenv(settings.ENV_MLFLOW_TRACKING_URI, uri)
-    patch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
-    # MLflow keeps the active experiment in a module global with no public reset.
-    patch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
-    mlflow.set_tracking_uri(uri)
-
-
 @pytest.fixture(scope="module")
 def registry_template(tmp_path_factory):
     """v1 admitted, v2 registered as candidate; no gate has judged v2."""
@@ -65,7 +57,7 @@ def registry_template(tmp_path_factory):
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     previous = mlflow.get_tracking_uri()
     with pytest.MonkeyPatch.context() as patch:
-        _point_mlflow_at(patch, uri)
+        point_mlflow_at(patch, uri)
         configure_tracking("bandit-tests", artifact_location=(folder / "artifacts").as_uri())
         client = MlflowClient(uri)
         personalizer = ContentPersonalizer(CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS)
@@ -87,7 +79,7 @@ def registry(registry_template, tmp_path):
     uri = f"sqlite:///{database}"
     previous = mlflow.get_tracking_uri()
     with pytest.MonkeyPatch.context() as patch:
-        _point_mlflow_at(patch, uri)
+        point_mlflow_at(patch, uri)
         yield MlflowClient(uri)
     mlflow.set_tracking_uri(previous)
 
