@@ -28,8 +28,12 @@ class RunOutcome:
 
     @property
     def healthy(self) -> bool:
-        """True when the run succeeded or failed only because gates blocked candidates."""
-        return self.status == "SUCCESS" or (self.status == "FAILURE" and not self.broken_steps)
+        """True when the run succeeded or failed only because gates blocked candidates (a run
+        failed with neither, e.g. one whose process was killed, is not)."""
+        if self.status == "SUCCESS":
+            return True
+        blocked_only = bool(self.blocking_checks_failed) and not self.broken_steps
+        return self.status == "FAILURE" and blocked_only
 
 
 def latest_run_outcome(
@@ -40,7 +44,12 @@ def latest_run_outcome(
     records = instance.get_run_records(filters=dg.RunsFilter(job_name=job_name), limit=1)
     if not records or (records[0].start_time or 0.0) < started_after:
         return None
-    run = records[0].dagster_run
+    return run_outcome(instance, records[0].dagster_run)
+
+
+def run_outcome(instance: dg.DagsterInstance, run: dg.DagsterRun) -> RunOutcome:
+    """What one run came to: its status, the steps that broke, the gates that blocked or held
+    back their candidates."""
     broken, blocked = [], []
     for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
         event = record.dagster_event

@@ -20,7 +20,7 @@ from roi_assets.personalization.assignments import content_assignments as assign
 from roi_assets.personalization.evaluation import THOMPSON, UNIFORM_RANDOM
 from roi_assets.personalization.gate import candidate_decision
 from roi_assets.personalization.report import ALL_FAMILIES, assess_bandit
-from roi_assets.personalization.snapshot import log_snapshot
+from roi_assets.personalization.snapshot import FEEDBACK_TAG, candidate_of_feedback, log_snapshot
 from roi_assets.personalization.store import (
     logged_feedback,
     update_posteriors,
@@ -51,13 +51,20 @@ def content_posteriors(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     (personalization.content_posteriors), updated with the labelled sends not absorbed before
     (their ids in personalization.content_feedback_absorbed): a re-run on the same feedback
     changes nothing. The day's posteriors are registered as a new `candidate` version of
-    roi-content-bandit, the snapshot that may serve once its gate and A/B test pass."""
+    roi-content-bandit, the snapshot that may serve once its gate and A/B test pass; a run that
+    absorbed nothing new keeps the candidate that holds the same feedback."""
     duckdb: DuckDBResource = context.resources.duckdb
     registry: ModelRegistry = context.resources.registry
+    client = registry.client()
     with duckdb.get_connection() as con:
         update = update_posteriors(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS, _now())
-    registered = registered_version(log_snapshot(update.personalizer, MODEL_NAME))
-    set_alias(MODEL_NAME, CANDIDATE, registered, registry.client())
+    registered = None
+    if update.new_feedback == 0:
+        registered = candidate_of_feedback(client, MODEL_NAME, CANDIDATE, update.version)
+    if registered is None:
+        registered = registered_version(log_snapshot(update.personalizer, MODEL_NAME))
+        client.set_model_version_tag(MODEL_NAME, registered, FEEDBACK_TAG, update.version)
+    set_alias(MODEL_NAME, CANDIDATE, registered, client)
     summary = update.personalizer.posterior_summary()
     leaders = (
         summary.sort_values("mean", ascending=False)

@@ -16,14 +16,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import mlflow.exceptions
 import mlflow.pyfunc
 import pandas as pd
+from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 
 from roi_assets.personalization.bandit import POSTERIOR_COLUMNS, ContentPersonalizer
 
 ARTIFACT_KEY = "posteriors"
+FEEDBACK_TAG = "feedback_version"  # the feedback a snapshot's posteriors absorbed
 
 
 class PosteriorSnapshot(mlflow.pyfunc.PythonModel):
@@ -70,3 +73,16 @@ def log_snapshot(personalizer: ContentPersonalizer, registered_model_name: str) 
             registered_model_name=registered_model_name,
             pip_requirements=["pandas", "pyarrow"],
         )
+
+
+def candidate_of_feedback(
+    client: MlflowClient, registered_model_name: str, alias: str, feedback_version: str
+) -> str | None:
+    """The version behind `alias` when it is the snapshot of exactly `feedback_version`: a
+    morning run again after a kill absorbs no new feedback and must not register the same
+    posteriors a second time."""
+    try:
+        version = client.get_model_version_by_alias(registered_model_name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+    return version.version if version.tags.get(FEEDBACK_TAG) == feedback_version else None

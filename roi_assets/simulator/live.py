@@ -16,11 +16,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import gc
 import json
 import os
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,7 +32,7 @@ import polars as pl
 from mlflow.tracking import MlflowClient
 
 from roi_assets import settings
-from roi_assets.automation.run_outcome import latest_run_outcome
+from roi_assets.automation.resumable import ORPHANED_TAG, request_key, run_once
 from roi_assets.definitions import defs
 from roi_assets.documents.arrivals import LOCAL_SETTLE_NS
 from roi_assets.documents.process_landed import execute_requests, look_until_done, read_ahead
@@ -106,6 +106,7 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
     ]
     for record in orphans:
         run = record.dagster_run
+        instance.add_run_tags(run.run_id, {ORPHANED_TAG: "true"})
         instance.report_run_failed(run, "its process was killed; the day is run again")
         instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
     return len(orphans)
@@ -118,10 +119,14 @@ def play_morning(
     adds each job's seconds to `seconds`."""
     morning = date + dt.timedelta(days=1)
     outcomes = {"success": 0, "failure": 0}
+    attempts: Counter = Counter()
 
     def run(job_name: str, request: dg.RunRequest) -> None:
         started = time.perf_counter()
-        _count(outcomes, _execute(instance, job_name, request))
+        key = request_key(date, job_name, request)
+        attempts[key] += 1  # two alike requests of one morning are two requests
+        tags = {"roi/launched_by": LAUNCHED_BY}
+        _count(outcomes, run_once(instance, job_name, request, f"{key}:{attempts[key]}", tags))
         seconds[job_name] = seconds.get(job_name, 0.0) + time.perf_counter() - started
 
     started = time.perf_counter()
@@ -168,30 +173,6 @@ def _timed_read_ahead(requests: list[dg.RunRequest], landing: LandingZoneResourc
 def _tick_time(cron: str, day: dt.date) -> dt.datetime:
     minute, hour = (int(field) for field in cron.split()[:2])
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
-
-
-def _execute(instance: dg.DagsterInstance, job_name: str, request: dg.RunRequest) -> bool:
-    """Run a request; True unless a step broke (a validation gate blocking a candidate is the
-    product's decision, as in `make run`'s verdict)."""
-    job = defs.resolve_job_def(job_name)
-    result = job.execute_in_process(
-        instance=instance,
-        run_config=request.run_config or None,
-        partition_key=request.partition_key,
-        asset_selection=request.asset_selection,
-        tags={**(request.tags or {}), "roi/launched_by": LAUNCHED_BY},
-        raise_on_error=False,
-    )
-    outcome = latest_run_outcome(instance, job_name)
-    success = result.success or (outcome is not None and outcome.healthy)
-    # A failed step's exception and the frames it holds form reference cycles that keep that
-    # step's DuckDB connection, and DuckDB's hold on the warehouse file, until the cycle
-    # collector runs (dagster-duckdb closes connections only after blocks that succeeded). This
-    # process goes on opening the file (read-only for the day line, dbt from a subprocess), so
-    # the cycles are collected now rather than whenever the collector next runs.
-    del result
-    gc.collect()
-    return success
 
 
 def _count(outcomes: dict[str, int], success: bool) -> None:

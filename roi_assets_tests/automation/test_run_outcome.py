@@ -68,3 +68,17 @@ def test_a_failed_non_blocking_gate_leaves_the_run_successful_and_is_named():
     assert outcome.status == "SUCCESS" and outcome.healthy
     assert outcome.gates_held_back == ("second_model_validation_gate",)
     assert outcome.blocking_checks_failed == ()
+
+
+def test_a_run_failed_without_a_broken_step_or_a_gate_is_not_healthy():
+    instance = dg.DagsterInstance.ephemeral()
+    job = dg.Definitions(
+        assets=[candidate_model], jobs=[dg.define_asset_job("refresh_all")]
+    ).resolve_job_def("refresh_all")
+    run = instance.create_run_for_job(job)
+    instance.report_run_failed(run, "its process was killed")
+
+    outcome = latest_run_outcome(instance, "refresh_all")
+
+    assert outcome.status == "FAILURE" and outcome.broken_steps == ()
+    assert not outcome.healthy

@@ -90,6 +90,7 @@ def stored_before_and_after_a_rerun(materialized_world):
             return (
                 con.execute(f"select * from {POSTERIOR_TABLE} order by all").fetchall(),
                 con.execute(f"select * from {ABSORBED_TABLE} order by all").fetchall(),
+                version_behind_alias(MODEL_NAME, CANDIDATE),
             )
 
     before = stored()
@@ -99,7 +100,7 @@ def stored_before_and_after_a_rerun(materialized_world):
     return before, stored(), result
 
 
-def test_rerunning_the_posteriors_on_the_same_feedback_changes_nothing(
+def test_rerunning_the_posteriors_on_the_same_feedback_changes_nothing_nor_registers_again(
     stored_before_and_after_a_rerun,
 ):
     before, after, result = stored_before_and_after_a_rerun
