@@ -121,3 +121,35 @@ def test_a_version_logged_without_a_compiled_form_has_none(store, trained, world
             registered_model_name="roi-engagement-uncompiled",
         )
     assert load_compiled(f"models:/roi-engagement-uncompiled/{registered_version(info)}") is None
+
+
+def test_a_polars_batch_encodes_bit_for_bit_as_a_pandas_one(compiled, train_and_evaluation):
+    import pandas as pd
+    import polars as pl
+
+    evaluation = train_and_evaluation[1]
+    frame = evaluation if isinstance(evaluation, pd.DataFrame) else evaluation.to_pandas()
+    frame = frame[list(compiled.encoding.input_columns)]
+    for dtype in (np.float32, np.float64):
+        from_polars = compiled.encoding.encode_frame(pl.from_pandas(frame), dtype)
+        assert from_polars.dtype == dtype and from_polars.flags.c_contiguous
+        np.testing.assert_array_equal(from_polars, compiled.encoding.encode_frame(frame, dtype))
+
+
+@pytest.mark.parametrize("value", [None, float("nan"), float("inf")])
+def test_a_polars_batch_with_a_missing_number_is_refused_naming_the_column(
+    compiled, train_and_evaluation, value
+):
+    import polars as pl
+
+    rows = train_and_evaluation[1]
+    frame = (rows if isinstance(rows, pl.DataFrame) else pl.from_pandas(rows)).head(5)
+    column = compiled.encoding.numeric_columns[0]
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2)
+        .then(pl.lit(value, dtype=pl.Float64))
+        .otherwise(pl.col(column).cast(pl.Float64))
+        .alias(column)
+    )
+    with pytest.raises(ValueError, match=column):
+        compiled.predict_frame(frame)
