@@ -73,12 +73,13 @@ def fail_unfinished_runs() -> int:
     one writer at a time, so every unfinished run is an orphan when a stage starts)."""
     import dagster as dg
 
+    from roi_assets.automation.resumable import fail_orphaned
+
     with dg.DagsterInstance.get() as instance:
         statuses = [dg.DagsterRunStatus[name] for name in UNFINISHED]
         records = instance.get_run_records(filters=dg.RunsFilter(statuses=statuses))
         for record in records:
-            instance.report_run_failed(record.dagster_run, "its process was killed")
-            instance.event_log_storage.free_concurrency_slots_for_run(record.dagster_run.run_id)
+            fail_orphaned(instance, record.dagster_run, "its process was killed")
         return len(records)
 
 

@@ -30,6 +30,15 @@ def request_key(day: dt.date, job_name: str, request: dg.RunRequest) -> str:
     return ":".join(parts)
 
 
+def fail_orphaned(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str) -> None:
+    """Mark a run whose process was killed failed, and free its warehouse-pool slots (otherwise
+    the next runs wait for them forever). Tagged, so that it is never taken for finished even when
+    a gate had already blocked its candidate before the kill."""
+    instance.add_run_tags(run.run_id, {ORPHANED_TAG: "true"})
+    instance.report_run_failed(run, reason)
+    instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
 def job_named(definitions_module: str, job_name: str) -> dg.JobDefinition:
     """A job of the `defs` in `definitions_module` (the reconstructor Dagster's re-execution
     imports)."""
@@ -52,6 +61,8 @@ def run_once(
     if previous is not None and _finished(instance, previous):
         return True
     if previous is not None and previous.status == dg.DagsterRunStatus.FAILURE:
+        if not _steps_left(instance, previous):  # killed after its last step
+            return True
         result = dg.execute_job(
             dg.build_reconstructable_job(
                 __name__, job_named.__name__, (definitions_module, job_name)
@@ -90,3 +101,14 @@ def _finished(instance: dg.DagsterInstance, run: dg.DagsterRun) -> bool:
     if run.tags.get(ORPHANED_TAG):
         return False
     return run_outcome(instance, run).healthy
+
+
+def _steps_left(instance: dg.DagsterInstance, run: dg.DagsterRun) -> set[str]:
+    """The steps of the run's plan that did not succeed (Dagster refuses a re-execution with
+    none)."""
+    plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)
+    succeeded = {
+        record.dagster_event.step_key
+        for record in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
+    }
+    return set(plan.step_keys_to_execute) - succeeded

@@ -32,7 +32,7 @@ import polars as pl
 from mlflow.tracking import MlflowClient
 
 from roi_assets import settings
-from roi_assets.automation.resumable import ORPHANED_TAG, request_key, run_once
+from roi_assets.automation.resumable import fail_orphaned, request_key, run_once
 from roi_assets.definitions import defs
 from roi_assets.documents.arrivals import LOCAL_SETTLE_NS
 from roi_assets.documents.process_landed import execute_requests, look_until_done, read_ahead
@@ -105,10 +105,7 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
         )
     ]
     for record in orphans:
-        run = record.dagster_run
-        instance.add_run_tags(run.run_id, {ORPHANED_TAG: "true"})
-        instance.report_run_failed(run, "its process was killed; the day is run again")
-        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        fail_orphaned(instance, record.dagster_run, "its process was killed; the day is run again")
     return len(orphans)
 
 

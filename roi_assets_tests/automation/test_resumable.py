@@ -7,15 +7,26 @@ import os
 import dagster as dg
 import pytest
 
-from roi_assets.automation.resumable import ORPHANED_TAG, REQUEST_TAG, request_key, run_once
+from roi_assets.automation.resumable import (
+    REQUEST_TAG,
+    fail_orphaned,
+    request_key,
+    run_once,
+)
 
 BREAK_FLAG = "ROI_TEST_BREAK_SCORES"
+HOLD_FLAG = "ROI_TEST_GATE_HOLDS_BACK"
 
 
 @dg.asset
 def model_version(context: dg.AssetExecutionContext) -> int:
     context.log.info("registering a model version")
     return 1
+
+
+@dg.asset_check(asset=model_version, blocking=True)
+def model_version_validation_gate() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=not os.environ.get(HOLD_FLAG))
 
 
 @dg.asset(deps=[model_version])
@@ -27,7 +38,10 @@ def scores() -> int:
 
 defs = dg.Definitions(
     assets=[model_version, scores],
+    asset_checks=[model_version_validation_gate],
     jobs=[dg.define_asset_job("daily_refit")],
+    # Re-execution reads the outputs the first attempt stored: as in the product, they persist.
+    resources={"io_manager": dg.FilesystemIOManager()},
     executor=dg.in_process_executor,
 )
 MODULE = __name__
@@ -69,11 +83,27 @@ def test_a_broken_request_is_re_executed_from_its_failure(instance, monkeypatch)
     assert latest.dagster_run.parent_run_id is not None
 
 
-def test_a_run_whose_process_was_killed_is_not_taken_for_finished(instance):
-    assert _run(instance)
-    first = instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}))[0].dagster_run
-    instance.add_run_tags(first.run_id, {ORPHANED_TAG: "true"})
+def test_a_run_killed_before_its_first_step_is_executed_in_full(instance):
+    job = defs.resolve_job_def("daily_refit")
+    killed = instance.create_run_for_job(job, tags={REQUEST_TAG: KEY})
+    fail_orphaned(instance, killed, "its process was killed")
 
+    assert _run(instance)
+
+    assert _materializations(instance, "model_version") == 1
+    assert _materializations(instance, "scores") == 1
+
+
+def test_a_run_held_back_by_its_gate_is_finished_unless_its_process_was_killed(
+    instance, monkeypatch
+):
+    monkeypatch.setenv(HOLD_FLAG, "1")
+    assert _run(instance)  # the gate's decision, not a breakdown
+    assert _run(instance)
+    attempts = instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}))
+    assert len(attempts) == 1
+
+    fail_orphaned(instance, attempts[0].dagster_run, "its process was killed")
     assert _run(instance)
 
     assert len(instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}))) == 2
