@@ -24,14 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, HTTPException, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from roi_assets.documents.intake import IntakeLimits
 from roi_assets.serving.cache import EdgeCache, ScoreCache
@@ -39,6 +37,7 @@ from roi_assets.serving.config import ServingConfig
 from roi_assets.serving.errors import check_upload, install_error_handling
 from roi_assets.serving.metrics import CONTENT_TYPE, ServingMetrics
 from roi_assets.serving.models import ServedModels
+from roi_assets.serving.observe import RequestObserver
 from roi_assets.serving.request_log import RequestLog
 from roi_assets.serving.schemas import (
     ChurnRequest,
@@ -95,32 +94,7 @@ def create_app(config: ServingConfig, service: ScoringService | None = None) -> 
     upload_limits = IntakeLimits(max_bytes=config.max_upload_bytes)
     install_error_handling(app, upload_path=DOCUMENT_PATH, max_upload_bytes=config.max_upload_bytes)
 
-    @app.middleware("http")
-    async def observe(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        request_id = uuid.uuid4().hex
-        request.state.request_id = request_id
-        start = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            logger.exception("request %s to %s failed", request_id, request.url.path)
-            response = JSONResponse(
-                {"detail": "internal error", "request_id": request_id}, status_code=500
-            )
-        endpoint = getattr(request.scope.get("route"), "path", "unmatched")
-        response.headers["X-Request-ID"] = request_id
-        seconds = time.perf_counter() - start
-        metrics.observe(endpoint, response.status_code, seconds)
-        request.app.state.request_log.write(
-            endpoint=endpoint,
-            model_name=getattr(request.state, "model_name", None),
-            model_version=getattr(request.state, "model_version", None),
-            latency_ms=seconds * 1000.0,
-            status_code=response.status_code,
-        )
-        return response
+    app.add_middleware(RequestObserver, metrics=metrics)
 
     def require_key(request: Request) -> None:
         presented = presented_key(

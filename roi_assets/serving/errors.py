@@ -85,7 +85,7 @@ class ClientError(Exception):
 
 
 def request_id(scope_or_request: Scope | Request) -> str | None:
-    """The id the `observe` middleware gave the request (None outside it)."""
+    """The id `RequestObserver` gave the request (None outside it)."""
     scope = scope_or_request.scope if isinstance(scope_or_request, Request) else scope_or_request
     return scope.get("state", {}).get("request_id")
 
