@@ -20,13 +20,13 @@ from roi_assets.personalization.assignments import content_assignments as assign
 from roi_assets.personalization.evaluation import THOMPSON, UNIFORM_RANDOM
 from roi_assets.personalization.gate import candidate_decision
 from roi_assets.personalization.report import ALL_FAMILIES, assess_bandit
-from roi_assets.personalization.snapshot import FEEDBACK_TAG, candidate_of_feedback, log_snapshot
+from roi_assets.personalization.snapshot import register_snapshot
 from roi_assets.personalization.store import (
     logged_feedback,
     update_posteriors,
 )
 from roi_assets.resources.registry import ModelRegistry
-from roi_assets.resources.tracking import CANDIDATE, registered_version, set_alias
+from roi_assets.resources.tracking import CANDIDATE, set_alias
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 from roi_assets.simulator.catalog import CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS
 
@@ -58,12 +58,7 @@ def content_posteriors(context: dg.AssetExecutionContext) -> dg.MaterializeResul
     client = registry.client()
     with duckdb.get_connection() as con:
         update = update_posteriors(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS, _now())
-    registered = None
-    if update.new_feedback == 0:
-        registered = candidate_of_feedback(client, MODEL_NAME, CANDIDATE, update.version)
-    if registered is None:
-        registered = registered_version(log_snapshot(update.personalizer, MODEL_NAME))
-        client.set_model_version_tag(MODEL_NAME, registered, FEEDBACK_TAG, update.version)
+    registered = register_snapshot(client, update, MODEL_NAME, CANDIDATE)
     set_alias(MODEL_NAME, CANDIDATE, registered, client)
     summary = update.personalizer.posterior_summary()
     leaders = (

@@ -24,6 +24,8 @@ from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 
 from roi_assets.personalization.bandit import POSTERIOR_COLUMNS, ContentPersonalizer
+from roi_assets.personalization.store import PosteriorUpdate
+from roi_assets.resources.tracking import registered_version
 
 ARTIFACT_KEY = "posteriors"
 FEEDBACK_TAG = "feedback_version"  # the feedback a snapshot's posteriors absorbed
@@ -75,12 +77,24 @@ def log_snapshot(personalizer: ContentPersonalizer, registered_model_name: str) 
         )
 
 
-def candidate_of_feedback(
+def register_snapshot(
+    client: MlflowClient, update: PosteriorUpdate, registered_model_name: str, alias: str
+) -> str:
+    """The version holding the update's posteriors: the one behind `alias` when the update
+    absorbed nothing new and that version holds the same feedback (a morning run again after a
+    kill must not register the same posteriors twice), else a newly registered one."""
+    if update.new_feedback == 0:
+        reused = _version_of_feedback(client, registered_model_name, alias, update.version)
+        if reused is not None:
+            return reused
+    registered = registered_version(log_snapshot(update.personalizer, registered_model_name))
+    client.set_model_version_tag(registered_model_name, registered, FEEDBACK_TAG, update.version)
+    return registered
+
+
+def _version_of_feedback(
     client: MlflowClient, registered_model_name: str, alias: str, feedback_version: str
 ) -> str | None:
-    """The version behind `alias` when it is the snapshot of exactly `feedback_version`: a
-    morning run again after a kill absorbs no new feedback and must not register the same
-    posteriors a second time."""
     try:
         version = client.get_model_version_by_alias(registered_model_name, alias)
     except mlflow.exceptions.MlflowException:
