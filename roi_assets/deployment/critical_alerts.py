@@ -2,9 +2,8 @@
 
 Monitoring raises alerts (columns in docs/tables.md: alert_id, raised_at UTC, model_name,
 model_version, alert_type, severity 'warning' | 'critical', observed, threshold, message, ...).
-Any critical alert on the model since its experiment started stops the experiment, whichever arm's
-version raised it: an alert on the champion during a test means the comparison is not healthy
-either. A warehouse without the table has raised no alert.
+`deployment.lifecycle.stopping_alerts` decides which of them stop a deployment (those on the
+challenger). A warehouse without the table has raised no alert.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from mlflow import MlflowClient
 
 from roi_assets.deployment.ab_test import SPECIFICATION_AB_TEST, ABTestConfig, ABTestResult
 from roi_assets.deployment.ab_test import decide_ab_test as _decide_ab_test
-from roi_assets.deployment.critical_alerts import critical_alerts
+from roi_assets.deployment.critical_alerts import CriticalAlert, critical_alerts
 from roi_assets.deployment.outcomes import landed_outcomes, read_outcomes, write_outcomes
 from roi_assets.deployment.rollout import (
     AB_TEST,
@@ -194,6 +194,21 @@ def _start_if_new_challenger(
     return DeploymentDay(name, state, (started,), f"{started.reason}: {state.stage} starts")
 
 
+def stopping_alerts(alerts: list[CriticalAlert], state: RolloutState) -> list[CriticalAlert]:
+    """The alerts that stop a deployment: those on its challenger's version, or on no version
+    (the serving API as a whole). An alert on the champion is the champion's: monitoring rolls it
+    back to `previous_champion` when it has one, and the challenger's evaluation goes on, since
+    a challenger retrained on newer data is what a drifting champion needs."""
+    return [a for a in alerts if a.model_version in (None, state.challenger_version)]
+
+
+def deployed_challenger(con: duckdb.DuckDBPyConnection, model_name: str) -> str | None:
+    """The challenger of the model's running deployment (live evaluation or rollout), which
+    monitoring watches beside the champion; None when nothing is being deployed."""
+    state = read_states(con).get(model_name)
+    return state.challenger_version if state is not None and state.active else None
+
+
 def advance(
     con: duckdb.DuckDBPyConnection,
     client: MlflowClient,
@@ -202,13 +217,13 @@ def advance(
 ) -> DeploymentDay:
     """Move one model's deployment to the day `as_of`: start a live evaluation for a new
     challenger, judge a running one, step the rollout, make the challenger champion at the end,
-    or roll back on a critical alert raised since the deployment started. Running the same day
-    twice changes nothing the second time."""
+    or roll back on a critical alert on the challenger raised since the deployment started.
+    Running the same day twice changes nothing the second time."""
     state = read_states(con).get(family.model_name)
     if state is None or not state.active:
         return _start_if_new_challenger(con, client, family, state, as_of)
     since = started_recorded_at(con, state) or state.started_at
-    alerts = critical_alerts(con, family.model_name, since)
+    alerts = stopping_alerts(critical_alerts(con, family.model_name, since), state)
     if alerts:
         after, transition = roll_back(state, alerts[0].describe(), as_of)
     else:

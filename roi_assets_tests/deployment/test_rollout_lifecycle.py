@@ -186,6 +186,15 @@ def test_a_critical_alert_mid_rollout_rolls_the_challenger_back(con, registry):
     assert serving_plan(con, registry, MODEL_NAME).challenger_version is None
 
 
+def test_a_critical_alert_on_the_champion_leaves_the_challenger_s_rollout_running(con, registry):
+    live(con, registry, range(8))
+    write_alert(con, dt.datetime.now(dt.UTC).replace(tzinfo=None), "critical", CHAMPION_VERSION)
+    live(con, registry, range(8, 30))
+    assert read_states(con)[MODEL_NAME].stage == FULL
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHALLENGER_VERSION
+    assert "rolled_back" not in [row[1] for row in transitions(con)]
+
+
 def test_re_running_days_records_no_duplicate_transition(con, registry):
     live(con, registry, range(16))
     once = transitions(con)

@@ -10,6 +10,8 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
 from roi_assets.deployment.rollback import ROLLED_BACK, was_rolled_back
+from roi_assets.deployment.rollout import start_experiment
+from roi_assets.deployment.state_store import ensure_tables, write_state
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.monitoring.health.alerts import critical_alerts_since
 from roi_assets.monitoring.health.assets import model_alerts, serving_health
@@ -101,6 +103,26 @@ def test_an_accuracy_drop_rolls_the_champion_back_once_and_records_it(registry, 
         since = critical_alerts_since(con, MODEL, dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
         assert since["alert_id"].to_list() == [alert["alert_id"]]
         assert critical_alerts_since(con, "roi-churn-30d", dt.datetime(2000, 1, 1)).height == 0
+
+
+def test_a_deployed_challenger_s_accuracy_drop_is_its_own_and_leaves_the_champion(
+    registry, warehouse
+):
+    """v3 is being deployed beside champion v2: its drop is raised on v3, which stops the
+    deployment (deployment.lifecycle), and the champion stays where it is."""
+    registry.create_model_version(MODEL, source="model")
+    with warehouse.get_connection() as con:
+        state, _ = start_experiment(MODEL, "3", "2", dt.date(2025, 4, 1))
+        ensure_tables(con)
+        write_state(con, state)
+        write_model_evaluations(con, _auc_rows("3", {FIRST_WINDOW: 0.80, LATEST_WINDOW: 0.70}))
+
+    assert dg.materialize([model_alerts], resources=_resources(warehouse)).success
+
+    alert = _alerts(warehouse).row(0, named=True)
+    assert (alert["model_version"], alert["alert_type"]) == ("3", "accuracy_drop")
+    assert alert["rolled_back_to"] is None
+    assert version_behind_alias(MODEL, CHAMPION) == "2"
 
 
 def test_a_drop_within_the_threshold_raises_nothing(registry, warehouse):

@@ -1,5 +1,6 @@
-"""Health assets: each champion on its latest labelled window, the serving API's health, and
-the alerts (with the rollback a critical one triggers)."""
+"""Health assets: each champion (and the challenger being deployed) on its latest labelled
+window, the serving API's health, and the alerts (with the rollback a critical one triggers on a
+champion; a challenger's stops its deployment)."""
 
 import datetime as dt
 from typing import Any
@@ -21,6 +22,7 @@ from roi_assets.catalog import (
     churn_model_name,
 )
 from roi_assets.churn.features import build_sequences, label_column
+from roi_assets.deployment.lifecycle import deployed_challenger
 from roi_assets.deployment.rollback import roll_back_champion
 from roi_assets.engagement.features import LABEL_COMPLETE
 from roi_assets.engagement.model import predict_proba
@@ -114,6 +116,20 @@ def _engagement_health(
             scores=lambda frame, m=model: predict_proba(m, frame),
             threshold=float(model.threshold),
         )
+        challenger = deployed_challenger(con, model_name)
+        if challenger is not None and challenger != version:
+            candidate = registry.load_version(model_name, challenger, mlflow.sklearn.load_model)
+            metadata[f"{model_name}_challenger"] = _evaluate_window(
+                con,
+                model_name,
+                challenger,
+                rows,
+                target,
+                EMAIL_INPUTS.time_column,
+                evaluated_at,
+                scores=lambda frame, m=candidate: predict_proba(m, frame),
+                threshold=float(candidate.threshold),
+            )
         score = f"{PREDICTION_PREFIX}{SCORE_COLUMNS[target]}"
         report = compare_distributions(
             pl.DataFrame({score: predict_proba(model, windows.reference)}),
@@ -152,21 +168,26 @@ def _churn_health(
         if version is None:
             metadata[model_name] = "no champion yet"
             continue
-        ensemble = registry.load(model_name, CHAMPION).unwrap_python_model().ensemble
         rows = latest_labelled_window(churn, CHURN_INPUTS.time_column, label_column(window))
-        metadata[model_name] = _evaluate_window(
-            con,
-            model_name,
-            version,
-            rows,
-            label_column(window),
-            CHURN_INPUTS.time_column,
-            evaluated_at,
-            scores=lambda frame, ensemble=ensemble: ensemble.member_probabilities(
-                frame, build_sequences(daily, frame)
-            )["stack"],
-            threshold=None,
-        )
+        challenger = deployed_challenger(con, model_name)
+        watched = {model_name: version}
+        if challenger is not None and challenger != version:
+            watched[f"{model_name}_challenger"] = challenger
+        for entry, watched_version in watched.items():
+            ensemble = registry.load_version(model_name, watched_version).unwrap_python_model()
+            metadata[entry] = _evaluate_window(
+                con,
+                model_name,
+                watched_version,
+                rows,
+                label_column(window),
+                CHURN_INPUTS.time_column,
+                evaluated_at,
+                scores=lambda frame, ensemble=ensemble.ensemble: ensemble.member_probabilities(
+                    frame, build_sequences(daily, frame)
+                )["stack"],
+                threshold=None,
+            )
     return metadata
 
 
@@ -281,11 +302,14 @@ def model_alerts(
     with duckdb.get_connection() as con:
         drift = latest_drift_rows(con)
         found = drift_alerts(drift) if drift.height else []
+        champions = {}
         for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER_MODEL]:
-            version = registry.version(model_name, CHAMPION)
-            health = champion_health(con, model_name, version) if version else None
-            alert = accuracy_drop_alert(health, thresholds) if health else None
-            found += [alert] if alert else []
+            version = champions[model_name] = registry.version(model_name, CHAMPION)
+            challenger = deployed_challenger(con, model_name)
+            for watched in {version, challenger} - {None}:
+                health = champion_health(con, model_name, watched)
+                alert = accuracy_drop_alert(health, thresholds) if health else None
+                found += [alert] if alert else []
             miscalibrated = (
                 calibration_alert(con, model_name, version, thresholds) if version else None
             )
@@ -296,7 +320,9 @@ def model_alerts(
         new = [a for a in found if a.alert_id not in seen]
         acted = []
         for alert in new:
-            if alert.is_critical and alert.alert_type in ROLLBACK_TYPES:
+            on_champion = alert.model_version in (None, champions.get(alert.model_name))
+            if alert.is_critical and alert.alert_type in ROLLBACK_TYPES and on_champion:
+                # A challenger's alert stops its deployment at the next rollout step instead.
                 rollback = roll_back_champion(alert.model_name, alert.message, registry.client())
                 context.log.warning("%s: %s", alert.model_name, rollback.note)
                 alert = alert.with_rollback(
