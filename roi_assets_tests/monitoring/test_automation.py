@@ -5,7 +5,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.catalog import CHURN_RISK
-from roi_assets.monitoring.drift.sensors import drift_retrain_sensor
+from roi_assets.monitoring.drift.sensors import drift_retrain_sensor, read_cursor
 from roi_assets.monitoring.explain.assets import (
     churn_counterfactuals,
     churn_explanations,
@@ -16,10 +16,17 @@ from roi_assets.monitoring.health.alerts import Alert, alerts_frame, write_alert
 from roi_assets.monitoring.jobs import WEEKLY_REPORTS, monitoring_weekly_schedule
 
 
-def _raise(database: str, alert_type: str, severity: str, window: str, at: dt.datetime) -> None:
+def _raise(
+    database: str,
+    alert_type: str,
+    severity: str,
+    window: str,
+    at: dt.datetime,
+    version: str = "2",
+) -> None:
     alert = Alert(
         model_name="roi-engagement-open",
-        model_version="2",
+        model_version=version,
         alert_type=alert_type,
         severity=severity,
         observed=1.7,
@@ -59,6 +66,28 @@ def test_the_sensor_requests_one_retrain_per_new_critical_drift_alert(tmp_path):
     _raise(database, "prediction_drift", "critical", "w2", dt.datetime(2025, 5, 3))
     later, _ = _tick(instance, warehouse, cursor)
     assert isinstance(later, dg.RunRequest) and later.run_key != result.run_key
+
+
+def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path):
+    database = str(tmp_path / "warehouse.duckdb")
+    warehouse = DuckDBResource(database=database)
+    instance = dg.DagsterInstance.ephemeral()
+    _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
+    first, cursor = _tick(instance, warehouse, None)
+    assert isinstance(first, dg.RunRequest)
+
+    _raise(database, "feature_drift", "critical", "w2", dt.datetime(2025, 5, 3))
+    next_day, cursor = _tick(instance, warehouse, cursor)
+    assert isinstance(next_day, dg.SkipReason)  # v2 was retrained for this drift already
+
+    _raise(database, "feature_drift", "critical", "w3", dt.datetime(2025, 5, 4), version="3")
+    new_champion, _ = _tick(instance, warehouse, cursor)
+    assert isinstance(new_champion, dg.RunRequest)
+    assert new_champion.run_key != first.run_key
+
+
+def test_the_sensor_reads_the_cursor_of_its_earlier_form():
+    assert read_cursor("2025-05-02T00:00:00") == (dt.datetime(2025, 5, 2), set())
 
 
 def test_the_sensor_skips_while_the_warehouse_cannot_be_read(tmp_path):

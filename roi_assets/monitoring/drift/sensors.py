@@ -1,10 +1,20 @@
-"""The drift sensor: a new critical drift alert launches the retrain (refresh_all)."""
+"""The drift sensor: a critical drift alert launches the retrain (refresh_all), once per drifting
+model version.
+
+Drift is measured against the champion's training window, so while that champion serves, the same
+drift is raised again every day. One retrain answers it: its challenger, trained on the drifted
+data, goes through its live evaluation, and when it becomes champion the reference moves with it.
+Retraining again each day would only restart that evaluation, so the sensor remembers which
+(model, version, drift type) it has retrained for.
+"""
 
 import datetime as dt
 import hashlib
+import json
 
 import dagster as dg
 import duckdb as duckdb_client
+import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.monitoring.health.alerts import critical_drift_alerts_after
@@ -12,17 +22,43 @@ from roi_assets.monitoring.health.alerts import critical_drift_alerts_after
 RETRAIN_JOB = "refresh_all"
 
 
+def drift_keys(alerts: pl.DataFrame) -> pl.Series:
+    """What each alert asks a retrain to answer: its model, version and drift type."""
+    return alerts.select(
+        pl.concat_str(
+            [pl.col("model_name"), pl.col("model_version").fill_null("-"), pl.col("alert_type")],
+            separator="|",
+        ).alias("drift_key")
+    ).to_series()
+
+
+def read_cursor(cursor: str | None) -> tuple[dt.datetime | None, set[str]]:
+    """The latest raised_at seen and the drift keys already retrained for (a bare timestamp, the
+    cursor's earlier form, has retrained for nothing)."""
+    if not cursor:
+        return None, set()
+    if not cursor.startswith("{"):
+        return dt.datetime.fromisoformat(cursor), set()
+    state = json.loads(cursor)
+    after = dt.datetime.fromisoformat(state["after"]) if state.get("after") else None
+    return after, set(state.get("retrained", ()))
+
+
+def write_cursor(after: dt.datetime, retrained: set[str]) -> str:
+    return json.dumps({"after": after.isoformat(), "retrained": sorted(retrained)})
+
+
 @dg.sensor(
     job_name=RETRAIN_JOB,
     minimum_interval_seconds=300,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Launches refresh_all (retrain and re-score) when monitoring.alerts gains a "
-    "critical feature or prediction drift alert; one run for the alerts a tick finds.",
+    "critical feature or prediction drift alert on a model version not yet retrained for it.",
 )
 def drift_retrain_sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBResource):
-    """Cursor: the latest raised_at seen. The run key is made of the alert ids, so the same alerts
-    never launch a second run even if the cursor were lost."""
-    after = dt.datetime.fromisoformat(context.cursor) if context.cursor else None
+    """Cursor: the latest raised_at seen and the drift keys retrained for. The run key is made of
+    the new keys, so the same drift never launches a second run even if the cursor were lost."""
+    after, retrained = read_cursor(context.cursor)
     try:
         # Read-only, so the sensor never takes the writer's lock; a run writing the warehouse
         # right now holds it, and the next tick reads instead.
@@ -32,13 +68,17 @@ def drift_retrain_sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBReso
         return dg.SkipReason(f"warehouse not readable now: {error}")
     if alerts.height == 0:
         return dg.SkipReason("no new critical drift alert")
-    ids = sorted(alerts["alert_id"].to_list())
-    context.update_cursor(alerts["raised_at"].max().isoformat())
+    keys = drift_keys(alerts)
+    alerting = alerts.filter(~keys.is_in(sorted(retrained)))
+    new = sorted(set(drift_keys(alerting).to_list()))
+    context.update_cursor(write_cursor(alerts["raised_at"].max(), retrained | set(new)))
+    if not new:
+        return dg.SkipReason("the drifting versions were already retrained for this drift")
     return dg.RunRequest(
-        run_key="retrain-" + hashlib.sha256(",".join(ids).encode()).hexdigest()[:16],
+        run_key="retrain-" + hashlib.sha256(",".join(new).encode()).hexdigest()[:16],
         tags={
             "roi/trigger": "critical_drift",
-            "roi/alert_ids": ",".join(ids)[:4000],
-            "roi/models": ",".join(sorted(set(alerts["model_name"].to_list())))[:4000],
+            "roi/alert_ids": ",".join(sorted(alerting["alert_id"].to_list()))[:4000],
+            "roi/models": ",".join(sorted(set(alerting["model_name"].to_list())))[:4000],
         },
     )
