@@ -18,7 +18,7 @@ from roi_assets.churn.calibration import DEFAULT_METHOD
 from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
 from roi_assets.churn.folds import InsufficientHistory
-from roi_assets.churn.gate import window_decision
+from roi_assets.churn.gate import MEMBERS, window_decision
 from roi_assets.churn.plots import tier_distribution_png
 from roi_assets.churn.pyfunc import (
     ARTIFACT_KEY,
@@ -56,7 +56,6 @@ from roi_assets.resources.tracking import (
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
-MEMBERS = ("forest", "lstm")
 KEYS = ("client_id", "snapshot_date")
 FEATURES = CHURN_FEATURES
 DAILY = CLIENT_DAILY

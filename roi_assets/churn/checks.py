@@ -4,10 +4,10 @@ mart, the longer windows' only their own promotion."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.churn.assets import MEMBERS, churn_evaluation
+from roi_assets.churn.assets import churn_evaluation
 from roi_assets.churn.ensemble import registered_model_name
 from roi_assets.churn.features import PREDICTION_WINDOWS
-from roi_assets.churn.gate import window_decision
+from roi_assets.churn.gate import MEMBERS, window_decision
 from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
 
 # The shortest horizon is the one retention acts on first; the mart waits for it.

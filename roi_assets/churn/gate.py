@@ -28,6 +28,8 @@ MIN_FRACTION_OF_ORACLE = 0.60
 # or two is then a tie, ten times smaller than the standard error of an AUC over a few hundred
 # churners. Anything larger counts as a loss.
 STACK_AUC_TOLERANCE = 0.002
+# The stacked ensemble's members, each judged beside the stack.
+MEMBERS = ("forest", "lstm")
 
 
 def window_gate(stack_auc: float, oracle_auc: float, member_aucs: dict[str, float]) -> GateDecision:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import duckdb
@@ -26,6 +26,7 @@ from mlflow import MlflowClient
 from roi_assets.deployment.ab_test import SPECIFICATION_AB_TEST, ABTestConfig, ABTestResult
 from roi_assets.deployment.ab_test import decide_ab_test as _decide_ab_test
 from roi_assets.deployment.critical_alerts import CriticalAlert, critical_alerts
+from roi_assets.deployment.gate_record import RecordedGate, gate_rejection
 from roi_assets.deployment.outcomes import landed_outcomes, read_outcomes, write_outcomes
 from roi_assets.deployment.rollout import (
     AB_TEST,
@@ -84,7 +85,8 @@ class ModelFamily:
     `ab_test`: the model decides something the world acts on; its challenger serves a 20 % arm
     and is judged on the `engagement` (`opened_at` / `clicked_at`) that lands for each arm.
     `shadow`: both versions score, the champion serves, and `shadow_losses` compares them on
-    matured labels (`metric` names the loss)."""
+    matured labels (`metric` names the loss). `gate` gives the validation gate's verdict on a
+    version from its recorded evaluation, so a candidate it rejects is in the history too."""
 
     model_name: str
     live_evaluation: LiveEvaluation
@@ -92,6 +94,7 @@ class ModelFamily:
     shadow_losses: ShadowScorer | None = None
     metric: str = "engagement_rate"
     shadow: ShadowConfig = field(default_factory=ShadowConfig)
+    gate: RecordedGate | None = None
 
     def __post_init__(self) -> None:
         if self.live_evaluation == "shadow" and self.shadow_losses is None:
@@ -215,10 +218,26 @@ def advance(
     family: ModelFamily,
     as_of: dt.date,
 ) -> DeploymentDay:
-    """Move one model's deployment to the day `as_of`: start a live evaluation for a new
-    challenger, judge a running one, step the rollout, make the challenger champion at the end,
-    or roll back on a critical alert on the challenger raised since the deployment started.
-    Running the same day twice changes nothing the second time."""
+    """Move one model's deployment to the day `as_of`: record a candidate its gate rejected,
+    start a live evaluation for a new challenger, judge a running one, step the rollout, make the
+    challenger champion at the end, or roll back on a critical alert on the challenger raised
+    since the deployment started. Running the same day twice changes nothing the second time."""
+    rejected = None
+    if family.gate is not None:
+        rejected = gate_rejection(con, client, family.model_name, family.gate, as_of)
+    day = _advance_deployment(con, client, family, as_of)
+    if rejected is None:
+        return day
+    append_transitions(con, [rejected])
+    return replace(day, transitions=(rejected, *day.transitions))
+
+
+def _advance_deployment(
+    con: duckdb.DuckDBPyConnection,
+    client: MlflowClient,
+    family: ModelFamily,
+    as_of: dt.date,
+) -> DeploymentDay:
     state = read_states(con).get(family.model_name)
     if state is None or not state.active:
         return _start_if_new_challenger(con, client, family, state, as_of)

@@ -208,7 +208,9 @@ def day_line(report: DayReport, started: float, seconds: float) -> DayLine:
                 f"{name.removeprefix('roi-')} v{version} {event}"
                 + (f" ({share:.0%})" if event in ("started", "promoted", "advanced") else "")
                 for name, version, event, share in con.execute(
-                    "select model_name, challenger_version, event, challenger_share "
+                    "select model_name, challenger_version, case when event = 'rejected' and "
+                    "from_stage is null then 'rejected by its gate' else event end, "
+                    "challenger_share "
                     "from monitoring.deployment_transitions where recorded_at >= ? "
                     "and event <> 'held' order by model_name, recorded_at",
                     [since],

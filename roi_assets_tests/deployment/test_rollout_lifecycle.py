@@ -9,6 +9,7 @@ better. Shadow tests get their per-row losses from a scorer the test controls.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -26,6 +27,7 @@ from roi_assets.deployment.shadow import LOSS_CHALLENGER, LOSS_CHAMPION
 from roi_assets.deployment.split import CHALLENGER_ARM, arm_for, experiment_salt
 from roi_assets.deployment.state_store import TRANSITIONS_TABLE, read_states
 from roi_assets.resources.tracking import (
+    CANDIDATE,
     CHALLENGER,
     CHAMPION,
     previous_champion,
@@ -193,6 +195,18 @@ def test_a_critical_alert_on_the_champion_leaves_the_challenger_s_rollout_runnin
     assert read_states(con)[MODEL_NAME].stage == FULL
     assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == CHALLENGER_VERSION
     assert "rolled_back" not in [row[1] for row in transitions(con)]
+
+
+def test_a_candidate_its_gate_rejects_is_recorded_once_with_the_gate_s_reasons(con, registry):
+    source = registry.get_model_version(MODEL_NAME, CHAMPION_VERSION).source
+    rejected = str(registry.create_model_version(MODEL_NAME, source=source).version)
+    set_alias(MODEL_NAME, CANDIDATE, rejected, registry)
+    gated = replace(A_B, gate=lambda con, version: (version != rejected, "lift 41 % < 70 %"))
+    live(con, registry, range(3), family=gated)
+    recorded = [row for row in transitions(con) if row[1] == "rejected"]
+    assert [(row[0], row[2]) for row in recorded] == [(day(0), REJECTED)]
+    assert f"candidate v{rejected} failed its validation gate: lift 41 % < 70 %" == recorded[0][4]
+    assert read_states(con)[MODEL_NAME].challenger_version == CHALLENGER_VERSION
 
 
 def test_re_running_days_records_no_duplicate_transition(con, registry):
