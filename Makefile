@@ -6,7 +6,6 @@ BIN := $(VENV)/bin
 DATA ?= $(CURDIR)/data
 export ROI_DATA_DIR ?= $(DATA)
 export DAGSTER_HOME ?= $(ROI_DATA_DIR)/dagster_home
-export OMP_THREAD_LIMIT ?= 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 MANIFEST := dbt_project/target/manifest.json
 DBT_SOURCES := $(shell find dbt_project -name '*.sql' -o -name '*.yml' -o -name '*.csv' | grep -v '/target/')
