@@ -174,7 +174,8 @@ def _churn_health(
         if challenger is not None and challenger != version:
             watched[f"{model_name}_challenger"] = challenger
         for entry, watched_version in watched.items():
-            ensemble = registry.load_version(model_name, watched_version).unwrap_python_model()
+            loaded = registry.load_version(model_name, watched_version)
+            ensemble = loaded.unwrap_python_model().ensemble
             metadata[entry] = _evaluate_window(
                 con,
                 model_name,
@@ -183,7 +184,7 @@ def _churn_health(
                 label_column(window),
                 CHURN_INPUTS.time_column,
                 evaluated_at,
-                scores=lambda frame, ensemble=ensemble.ensemble: ensemble.member_probabilities(
+                scores=lambda frame, ensemble=ensemble: ensemble.member_probabilities(
                     frame, build_sequences(daily, frame)
                 )["stack"],
                 threshold=None,
