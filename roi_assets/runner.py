@@ -32,7 +32,12 @@ PYTHON = sys.executable
 DAGSTER = str(Path(sys.executable).parent / "dagster")
 # A Dagster event line: "... - <step key> - STEP_SUCCESS - ..." (the CLI's console logger).
 STEP_EVENT = re.compile(r" - ([\w./-]+) - (STEP_START|STEP_SUCCESS|STEP_FAILURE) - ")
-LIVE_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}\b")
+# What `make live` writes for its terminal (the rest is in the logs): a day's line, the lifecycle
+# line under it, a note about runs a killed process left, and the closing impact table.
+LIVE_LINE = re.compile(
+    r"^(\d{4}-\d{2}-\d{2}\b|\s+lifecycle: |\d+ runs left unfinished|The world has no history)"
+)
+IMPACT_TITLE = "Realised business impact"
 ERROR_LINE = re.compile(r"(Error|Exception|FAILURE|failed|Traceback)\b")
 # A validation gate's step (the blocking check on an evaluation: `<asset>_<name>_validation_gate`).
 GATE_STEP = re.compile(r"_validation_gate$")
@@ -95,12 +100,24 @@ def run_stages() -> list[Stage]:
     ]
 
 
+class LiveEcho:
+    """Which of the live stage's lines to show as they come: its `LIVE_LINE`s, and from the
+    impact table's title on, every line (the table and the landed rates under it)."""
+
+    def __init__(self) -> None:
+        self.in_impact_table = False
+
+    def __call__(self, line: str) -> bool:
+        self.in_impact_table = self.in_impact_table or line.startswith(IMPACT_TITLE)
+        return self.in_impact_table or bool(LIVE_LINE.match(line))
+
+
 def live_stages(days: int) -> list[Stage]:
     return [
         Stage(
             f"live days (until {days})",
             [PYTHON, "-m", "roi_assets.simulator.live", "--days", str(days)],
-            echo=lambda line: bool(LIVE_DAY.match(line)) or line.startswith("Realised"),
+            echo=LiveEcho(),
         )
     ]
 

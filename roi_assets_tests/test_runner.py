@@ -118,3 +118,20 @@ def test_a_stage_whose_only_failures_are_gates_holding_candidates_back_reads_ok(
     assert status == 0
     assert "[1/1] refresh_all" in out and "ok, 1 steps, 1 gates held back their candidates" in out
     assert "FAILED" not in out and "(steps: " not in out  # the summary names the gates
+
+
+def test_make_live_shows_the_day_lines_their_lifecycle_and_the_whole_impact_table():
+    echo = runner.LiveEcho()
+    lines = [
+        "/venv/dagster/warnings.py:33: BetaWarning: Function is currently in beta",
+        "Runs' logs: /data/logs/live.log",
+        "2025-10-03  rows landed  2,732 loaded  2,730 quarantined   2  models retrained 5",
+        "            lifecycle: churn-30d v4 rejected by its gate; content-bandit v9 started (20%)",
+        "1 runs left unfinished by a killed process: failed",
+        "",
+        "Realised business impact over 35 live days (same sends, expected rates):",
+        "│ send_time ┆ engagement_hour ┆ 0.2431 │",
+        "landed open rate: 24.31%",
+    ]
+    shown = [line for line in lines if echo(line)]
+    assert shown == lines[2:5] + lines[6:]
