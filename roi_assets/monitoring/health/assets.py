@@ -91,6 +91,16 @@ class AlertThresholdsConfig(dg.Config):
         return AlertThresholds(**self.model_dump())
 
 
+def _watched_versions(con, model_name: str, champion: str) -> dict[str, str]:
+    """The versions health evaluates, by metadata entry: the champion, and the challenger being
+    deployed (its accuracy drop stops its deployment)."""
+    watched = {model_name: champion}
+    challenger = deployed_challenger(con, model_name)
+    if challenger is not None and challenger != champion:
+        watched[f"{model_name}_challenger"] = challenger
+    return watched
+
+
 def _engagement_health(
     email: pl.DataFrame, con, evaluated_at: dt.datetime, registry: ModelRegistry
 ) -> dict[str, Any]:
@@ -103,33 +113,25 @@ def _engagement_health(
         if version is None:
             metadata[f"{model_name}"] = "no champion yet"
             continue
-        model = registry.load(model_name, CHAMPION, mlflow.sklearn.load_model)
         rows = latest_labelled_window(labelled, EMAIL_INPUTS.time_column, target)
-        metadata[model_name] = _evaluate_window(
-            con,
-            model_name,
-            version,
-            rows,
-            target,
-            EMAIL_INPUTS.time_column,
-            evaluated_at,
-            scores=lambda frame, m=model: predict_proba(m, frame),
-            threshold=float(model.threshold),
-        )
-        challenger = deployed_challenger(con, model_name)
-        if challenger is not None and challenger != version:
-            candidate = registry.load_version(model_name, challenger, mlflow.sklearn.load_model)
-            metadata[f"{model_name}_challenger"] = _evaluate_window(
+        watched = _watched_versions(con, model_name, version)
+        models = {
+            entry: registry.load_version(model_name, watched_version, mlflow.sklearn.load_model)
+            for entry, watched_version in watched.items()
+        }
+        for entry, watched_version in watched.items():
+            metadata[entry] = _evaluate_window(
                 con,
                 model_name,
-                challenger,
+                watched_version,
                 rows,
                 target,
                 EMAIL_INPUTS.time_column,
                 evaluated_at,
-                scores=lambda frame, m=candidate: predict_proba(m, frame),
-                threshold=float(candidate.threshold),
+                scores=lambda frame, m=models[entry]: predict_proba(m, frame),
+                threshold=float(models[entry].threshold),
             )
+        model = models[model_name]
         score = f"{PREDICTION_PREFIX}{SCORE_COLUMNS[target]}"
         report = compare_distributions(
             pl.DataFrame({score: predict_proba(model, windows.reference)}),
@@ -169,11 +171,7 @@ def _churn_health(
             metadata[model_name] = "no champion yet"
             continue
         rows = latest_labelled_window(churn, CHURN_INPUTS.time_column, label_column(window))
-        challenger = deployed_challenger(con, model_name)
-        watched = {model_name: version}
-        if challenger is not None and challenger != version:
-            watched[f"{model_name}_challenger"] = challenger
-        for entry, watched_version in watched.items():
+        for entry, watched_version in _watched_versions(con, model_name, version).items():
             loaded = registry.load_version(model_name, watched_version)
             ensemble = loaded.unwrap_python_model().ensemble
             metadata[entry] = _evaluate_window(
