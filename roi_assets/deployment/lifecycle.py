@@ -5,6 +5,12 @@
           → rollout 20 → 50 → 80 → 100 % (days 7/14/21/28) → `champion`
     with `previous_champion` kept, and a rollback possible at every stage.
 
+A model that learns online (the content bandit: its posteriors absorb each day's landed clicks)
+tags its versions with a `CONFIGURATION_TAG`. A candidate with its champion's configuration is
+the champion's own policy after more feedback: past its gate it becomes champion at once
+(`updated_online`, the outgoing snapshot kept as `previous_champion`), and only a candidate that
+changes the policy (its prior, segments, variants or rewards) goes through the live evaluation.
+
 Domains supply only what differs, as a `ModelFamily`: which live evaluation applies and, for a
 shadow test, how to score both versions on the rows whose labels matured. Everything else —
 aliases, the state machine (`deployment.rollout`), verdicts (`deployment.ab_test`,
@@ -42,7 +48,9 @@ from roi_assets.deployment.rollout import (
 from roi_assets.deployment.shadow import ShadowConfig, decide_shadow
 from roi_assets.deployment.split import CHALLENGER_ARM, arm_for, experiment_salt
 from roi_assets.deployment.state_store import (
+    TRANSITIONS_TABLE,
     append_transitions,
+    ensure_tables,
     read_states,
     started_recorded_at,
     write_decision,
@@ -51,6 +59,7 @@ from roi_assets.deployment.state_store import (
 from roi_assets.resources.tracking import (
     CHALLENGER,
     CHAMPION,
+    PREVIOUS_CHAMPION,
     promote_to_challenger,
     promote_to_champion,
     version_behind_alias,
@@ -58,6 +67,10 @@ from roi_assets.resources.tracking import (
 
 LiveEvaluation = Literal["ab_test", "shadow"]
 NOTHING_TO_DEPLOY = "nothing to deploy"
+# A version tag naming what makes a model the policy it is, apart from the feedback it learned
+# from (the content bandit's prior, segments, variants and rewards). Models that learn online tag
+# their versions with it; see `continues_champion`.
+CONFIGURATION_TAG = "configuration"
 
 
 @dataclass(frozen=True)
@@ -119,11 +132,37 @@ def admit_candidate(
     client: MlflowClient, model_name: str, version: str, passed: bool
 ) -> tuple[str, ...]:
     """The gate's consequence, the same for every model: a passing candidate becomes
-    `challenger` (and `champion` when the model has none yet); a failing one keeps only its
+    `challenger` (and `champion` when the model has none yet), or `champion` at once when it
+    continues the champion's own learning (`continues_champion`); a failing one keeps only its
     `candidate` alias. Returns the aliases set."""
     if not passed:
         return ()
+    if continues_champion(client, model_name, str(version)):
+        outgoing = promote_to_champion(model_name, str(version), client)
+        if version_behind_alias(model_name, CHALLENGER, client) == outgoing:
+            # the outgoing champion was also the latest challenger: nothing is left to test
+            client.delete_registered_model_alias(model_name, CHALLENGER)
+        return (CHAMPION,)
     return promote_to_challenger(model_name, str(version), client)
+
+
+def continues_champion(client: MlflowClient, model_name: str, version: str) -> bool:
+    """Whether `version` is the champion's own policy after more feedback: newer than the
+    champion and tagged with the same `CONFIGURATION_TAG`. Such a version is not tested against
+    the champion: an A/B test of a policy against itself a day younger has nothing to find (at
+    2,000 clients its 20 % arm holds about 100 clients a week), and holding it back would stop
+    the policy learning from what lands."""
+    champion = version_behind_alias(model_name, CHAMPION, client)
+    if champion is None or int(version) <= int(champion):
+        return False
+    configuration = _configuration(client, model_name, version)
+    return configuration is not None and configuration == _configuration(
+        client, model_name, champion
+    )
+
+
+def _configuration(client: MlflowClient, model_name: str, version: str) -> str | None:
+    return client.get_model_version(model_name, version).tags.get(CONFIGURATION_TAG)
 
 
 def judge(
@@ -178,8 +217,8 @@ def _start_if_new_challenger(
     name = family.model_name
     champion = version_behind_alias(name, CHAMPION, client)
     challenger = version_behind_alias(name, CHALLENGER, client)
-    if champion is None or challenger is None or challenger == champion:
-        note = f"{NOTHING_TO_DEPLOY}: no challenger distinct from the champion"
+    if champion is None or challenger is None or int(challenger) <= int(champion):
+        note = f"{NOTHING_TO_DEPLOY}: no challenger newer than the champion"
         return DeploymentDay(name, previous, (), note)
     if previous is not None and previous.challenger_version == challenger:
         note = f"{NOTHING_TO_DEPLOY}: challenger v{challenger} already ended {previous.stage}"
@@ -222,14 +261,51 @@ def advance(
     start a live evaluation for a new challenger, judge a running one, step the rollout, make the
     challenger champion at the end, or roll back on a critical alert on the challenger raised
     since the deployment started. Running the same day twice changes nothing the second time."""
-    rejected = None
+    recorded = [online_update(con, client, family.model_name, as_of)]
     if family.gate is not None:
-        rejected = gate_rejection(con, client, family.model_name, family.gate, as_of)
+        recorded.append(gate_rejection(con, client, family.model_name, family.gate, as_of))
+    recorded = [transition for transition in recorded if transition is not None]
     day = _advance_deployment(con, client, family, as_of)
-    if rejected is None:
+    if not recorded:
         return day
-    append_transitions(con, [rejected])
-    return replace(day, transitions=(rejected, *day.transitions))
+    append_transitions(con, recorded)
+    return replace(day, transitions=(*recorded, *day.transitions))
+
+
+def online_update(
+    con: duckdb.DuckDBPyConnection, client: MlflowClient, model_name: str, as_of: dt.date
+) -> Transition | None:
+    """The transition recording that the champion took over from `previous_champion` as its
+    online update (`admit_candidate`), or None when it did not or this is already recorded."""
+    champion = version_behind_alias(model_name, CHAMPION, client)
+    previous = version_behind_alias(model_name, PREVIOUS_CHAMPION, client)
+    if champion is None or previous is None or int(champion) <= int(previous):
+        return None
+    configuration = _configuration(client, model_name, champion)
+    if configuration is None or configuration != _configuration(client, model_name, previous):
+        return None
+    ensure_tables(con)
+    recorded = con.execute(
+        f"select count(*) from {TRANSITIONS_TABLE} where model_name = ? "
+        "and challenger_version = ? and event in ('updated_online', 'deployed')",
+        [model_name, champion],
+    ).fetchone()[0]
+    if recorded:
+        return None
+    return Transition(
+        model_name=model_name,
+        challenger_version=champion,
+        champion_version=previous,
+        event="updated_online",
+        from_stage=None,
+        to_stage=FULL,
+        challenger_share=1.0,
+        reason=(
+            f"v{champion} is champion v{previous}'s policy after more feedback: champion at once,"
+            f" v{previous} kept as previous champion"
+        ),
+        as_of=as_of,
+    )
 
 
 def _advance_deployment(

@@ -39,7 +39,16 @@ REJECTED: Stage = "rejected"
 EVALUATION_STAGES: frozenset[Stage] = frozenset({AB_TEST, SHADOW})
 ACTIVE_STAGES: frozenset[Stage] = frozenset({AB_TEST, SHADOW, ROLLOUT})
 
-Event = Literal["started", "held", "promoted", "advanced", "deployed", "rolled_back", "rejected"]
+Event = Literal[
+    "started",
+    "held",
+    "promoted",
+    "advanced",
+    "deployed",
+    "rolled_back",
+    "rejected",
+    "updated_online",
+]
 
 # (challenger share, until day since the A/B test started), as the specification lists them.
 ROLLOUT_SCHEDULE: tuple[tuple[float, int], ...] = ((0.2, 7), (0.5, 14), (0.8, 21), (1.0, 28))

@@ -20,6 +20,7 @@ from roi_assets.personalization.assignments import content_assignments as assign
 from roi_assets.personalization.evaluation import THOMPSON, UNIFORM_RANDOM
 from roi_assets.personalization.gate import candidate_decision
 from roi_assets.personalization.report import ALL_FAMILIES, assess_bandit
+from roi_assets.personalization.rewards import FUNNEL_REWARDS
 from roi_assets.personalization.snapshot import register_snapshot
 from roi_assets.personalization.store import (
     logged_feedback,
@@ -47,17 +48,20 @@ def _now() -> dt.datetime:
     pool=WAREHOUSE_POOL,
 )
 def content_posteriors(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    """Beta posteriors of click-through per segment × variant for the three variant families
-    (personalization.content_posteriors), updated with the labelled sends not absorbed before
-    (their ids in personalization.content_feedback_absorbed): a re-run on the same feedback
-    changes nothing. The day's posteriors are registered as a new `candidate` version of
-    roi-content-bandit, the snapshot that may serve once its gate and A/B test pass; a run that
+    """Beta posteriors per segment × variant for the three variant families
+    (personalization.content_posteriors): of opens for the subject line, of clicks for the
+    template and the CTA (`personalization.rewards`). Updated with the labelled sends not
+    absorbed before (their ids in personalization.content_feedback_absorbed): a re-run on the
+    same feedback changes nothing. The day's posteriors are registered as a new `candidate`
+    version of roi-content-bandit, the champion's online update once its gate passes; a run that
     absorbed nothing new keeps the candidate that holds the same feedback."""
     duckdb: DuckDBResource = context.resources.duckdb
     registry: ModelRegistry = context.resources.registry
     client = registry.client()
     with duckdb.get_connection() as con:
-        update = update_posteriors(con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS, _now())
+        update = update_posteriors(
+            con, CONTENT_VARIANTS, SEGMENTS, VARIANT_COLUMNS, _now(), FUNNEL_REWARDS
+        )
     registered = register_snapshot(client, update, MODEL_NAME, CANDIDATE)
     set_alias(MODEL_NAME, CANDIDATE, registered, client)
     summary = update.personalizer.posterior_summary()
@@ -173,9 +177,10 @@ def content_assignments(
     posteriors of the version serving the client (the champion snapshot, or the challenger's for
     the clients its A/B test or rollout reaches): the chosen subject line, template and
     call-to-action style, each with its posterior mean and 95 % credible interval. Runs only
-    after the validation gate passed; the candidate becomes `challenger` when its recorded
-    evaluation passes the gate's rule, so a snapshot no gate judged (registered by a run killed
-    before its gate) never serves, whatever else the run selected."""
+    after the validation gate passed; the candidate is admitted when its recorded evaluation
+    passes the gate's rule (champion at once when it is the champion's online update, else
+    `challenger`), so a snapshot no gate judged (registered by a run killed before its gate)
+    never serves, whatever else the run selected."""
     client = registry.client()
     candidate = registry.version(MODEL_NAME, CANDIDATE)
     with duckdb.get_connection() as con:

@@ -20,6 +20,7 @@ absorbed as "no click" on day 2 cannot be corrected when it is clicked on day 5.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ import pandas as pd
 from scipy import stats
 
 POSTERIOR_COLUMNS = ("family", "segment", "variant", "alpha", "beta", "n_updates")
+CLICK_REWARD = "clicked_within_7d"
 
 
 def _index_of(names: Sequence[str], kind: str) -> dict[str, int]:
@@ -162,7 +164,9 @@ class ContentPersonalizer:
 
     `families` maps a family name to its variants (the catalog's CONTENT_VARIANTS);
     `variant_columns` maps a family to the feedback column carrying its variant (defaults to the
-    family name; the feature tables use subject_line_variant, email_template, cta_style).
+    family name; the feature tables use subject_line_variant, email_template, cta_style);
+    `reward_columns` maps a family to the feedback column that rewards it (defaults to
+    `CLICK_REWARD` for every family).
     """
 
     def __init__(
@@ -172,14 +176,34 @@ class ContentPersonalizer:
         variant_columns: Mapping[str, str] | None = None,
         prior_alpha: float = 1.0,
         prior_beta: float = 1.0,
+        reward_columns: Mapping[str, str] | None = None,
     ) -> None:
         self.segments = tuple(segments)
+        self.prior = (float(prior_alpha), float(prior_beta))
         self.samplers = {
             family: ThompsonSampler(self.segments, variants, prior_alpha, prior_beta)
             for family, variants in families.items()
         }
         self.variant_columns = {family: family for family in self.samplers} | dict(
             variant_columns or {}
+        )
+        rewards = dict(reward_columns or {})
+        self.reward_columns = {
+            family: rewards.get(family, CLICK_REWARD) for family in self.samplers
+        }
+
+    def configuration(self) -> str:
+        """What makes this policy the policy it is, whatever feedback it absorbed: its prior,
+        segments, each family's variants and reward. Two snapshots with the same configuration
+        are one policy at two moments of its learning."""
+        return json.dumps(
+            {
+                "prior": self.prior,
+                "segments": self.segments,
+                "variants": {family: s.arms for family, s in self.samplers.items()},
+                "rewards": self.reward_columns,
+            },
+            sort_keys=True,
         )
 
     def select(self, segment: str, rng: np.random.Generator) -> dict[str, str]:
@@ -194,22 +218,19 @@ class ContentPersonalizer:
         return pd.DataFrame(chosen)
 
     def update(
-        self,
-        feedback: Any,
-        *,
-        id_column: str = "send_id",
-        segment_column: str = "segment",
-        reward_column: str = "clicked_within_7d",
+        self, feedback: Any, *, id_column: str = "send_id", segment_column: str = "segment"
     ) -> dict[str, int]:
         """Absorb final feedback rows (a pandas or polars frame with an id, the segment, each
-        family's variant column and the reward) into every family; idempotent per id.
+        family's variant column and reward column) into every family; idempotent per id.
         Returns the number of new rows absorbed per family."""
         ids = [str(value) for value in feedback[id_column].to_numpy()]
         segments = feedback[segment_column].to_numpy()
-        rewards = feedback[reward_column].to_numpy().astype(np.float64)
         return {
             family: sampler.update_many(
-                segments, feedback[self.variant_columns[family]].to_numpy(), rewards, ids
+                segments,
+                feedback[self.variant_columns[family]].to_numpy(),
+                feedback[self.reward_columns[family]].to_numpy().astype(np.float64),
+                ids,
             )
             for family, sampler in self.samplers.items()
         }

@@ -3,10 +3,12 @@
 The posteriors keep learning in the warehouse (personalization.content_posteriors absorbs every
 day's labelled sends); what serves is a snapshot of them registered in the MLflow registry, one
 version per day, so that the bandit goes through the same lifecycle as every other model (gate,
-A/B test on landed clicks, rollout, champion, rollback). The snapshot travels as a parquet table
-of (family, segment, variant, alpha, beta, n_updates); `predict` answers the posterior-mean best
-variant of each family for each row's `segment`, and `personalizer()` rebuilds the sampler the
-marts draw from.
+champion, rollback). Each snapshot is tagged with the sampler's configuration: a snapshot of the
+champion's configuration is its online update and serves in the same day's assignments, while a
+snapshot that changes the policy goes through the A/B test on landed clicks and the rollout.
+The snapshot travels as a parquet table of (family, segment, variant, alpha, beta, n_updates);
+`predict` answers the posterior-mean best variant of each family for each row's `segment`, and
+`personalizer()` rebuilds the sampler the marts draw from.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from mlflow.models.model import ModelInfo
 
+from roi_assets.deployment.lifecycle import CONFIGURATION_TAG
 from roi_assets.personalization.bandit import POSTERIOR_COLUMNS, ContentPersonalizer
 from roi_assets.personalization.store import PosteriorUpdate
 from roi_assets.resources.tracking import registered_version
@@ -89,6 +92,12 @@ def register_snapshot(
             return reused
     registered = registered_version(log_snapshot(update.personalizer, registered_model_name))
     client.set_model_version_tag(registered_model_name, registered, FEEDBACK_TAG, update.version)
+    client.set_model_version_tag(
+        registered_model_name,
+        registered,
+        CONFIGURATION_TAG,
+        update.personalizer.configuration(),
+    )
     return registered
 
 

@@ -5,7 +5,8 @@ Two tables in schema `personalization`:
 - content_feedback_absorbed: feedback_id (the send id), absorbed_at; one row per absorbed send.
 
 Feedback is every labelled send of features.feat_email_engagement (`label_complete`, so a send is
-absorbed once, with its final click). An update reads only the sends whose id is not absorbed yet,
+absorbed once, with its final open and click; each family takes the reward it is judged on, see
+`personalization.rewards`). An update reads only the sends whose id is not absorbed yet,
 adds them to every family's posterior and writes both tables in one transaction, so a re-run on the
 same feedback finds nothing new and changes nothing, and a failed run leaves no half-update. Every
 send carries one variant of every family, hence one absorbed-id table for all families.
@@ -14,13 +15,13 @@ send carries one variant of every family, hence one absorbed-id table for all fa
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import duckdb
 import polars as pl
 
-from roi_assets.personalization.bandit import POSTERIOR_COLUMNS, ContentPersonalizer
+from roi_assets.personalization.bandit import CLICK_REWARD, POSTERIOR_COLUMNS, ContentPersonalizer
 
 SCHEMA = "personalization"
 POSTERIOR_TABLE = f"{SCHEMA}.content_posteriors"
@@ -39,6 +40,8 @@ _CREATE_TABLES = (
         updated_at timestamp not null,
         primary key (family, segment, variant)
     )""",
+    # the feedback column each family learns from; tables created before it held clicks only
+    f"alter table {POSTERIOR_TABLE} add column if not exists reward varchar",
     f"""create table if not exists {ABSORBED_TABLE} (
         feedback_id varchar primary key,
         absorbed_at timestamp not null
@@ -75,12 +78,16 @@ def load_personalizer(
     families: Mapping[str, Sequence[str]],
     segments: Sequence[str],
     variant_columns: Mapping[str, str],
+    reward_columns: Mapping[str, str] | None = None,
 ) -> ContentPersonalizer:
     """A Beta(1, 1) prior over the given families and segments, overwritten by the stored
     posteriors. The given order of segments and variants holds whatever order the table returns,
-    so seeded draws repeat; absorbed ids stay in the warehouse (see `update_posteriors`)."""
+    so seeded draws repeat; absorbed ids stay in the warehouse (see `update_posteriors`).
+    `reward_columns`: each family's reward (clicks when not named)."""
     _ensure_tables(con)
-    personalizer = ContentPersonalizer(families, segments, variant_columns)
+    personalizer = ContentPersonalizer(
+        families, segments, variant_columns, reward_columns=reward_columns
+    )
     personalizer.load_posteriors(
         con.execute(f"select {', '.join(POSTERIOR_COLUMNS)} from {POSTERIOR_TABLE}").df()
     )
@@ -99,18 +106,32 @@ def stored_version(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def new_feedback(
-    con: duckdb.DuckDBPyConnection, variant_columns: Mapping[str, str]
+    con: duckdb.DuckDBPyConnection,
+    variant_columns: Mapping[str, str],
+    reward_columns: Iterable[str] = (CLICK_REWARD,),
+    *,
+    include_absorbed: bool = False,
 ) -> pl.DataFrame:
-    """Labelled sends not absorbed yet: send_id, sent_at, segment, the variant columns and
-    clicked_within_7d, in send order."""
+    """Labelled sends not absorbed yet (every labelled send with `include_absorbed`): send_id,
+    sent_at, segment, the variant columns and the reward columns, in send order."""
     _ensure_tables(con)
-    columns = ", ".join(f"f.{column}" for column in dict.fromkeys(variant_columns.values()))
+    columns = ", ".join(
+        f"f.{column}" for column in dict.fromkeys([*variant_columns.values(), *reward_columns])
+    )
+    not_absorbed = f"and f.send_id not in (select feedback_id from {ABSORBED_TABLE}) "
     return con.execute(
-        f"select f.send_id, f.sent_at, f.segment, {columns}, f.clicked_within_7d "
-        f"from {FEEDBACK_TABLE} as f anti join {ABSORBED_TABLE} as a "
-        "on a.feedback_id = f.send_id "
-        "where f.label_complete order by f.sent_at, f.send_id"
+        f"select f.send_id, f.sent_at, f.segment, {columns} from {FEEDBACK_TABLE} as f "
+        f"where f.label_complete {'' if include_absorbed else not_absorbed}"
+        "order by f.sent_at, f.send_id"
     ).pl()
+
+
+def _rewards_changed(con: duckdb.DuckDBPyConnection, rewards: Mapping[str, str]) -> bool:
+    """Whether a stored family learned from another reward than `rewards` names for it."""
+    stored = con.execute(
+        f"select distinct family, coalesce(reward, ?) from {POSTERIOR_TABLE}", [CLICK_REWARD]
+    ).fetchall()
+    return any(family in rewards and rewards[family] != reward for family, reward in stored)
 
 
 def update_posteriors(
@@ -119,15 +140,31 @@ def update_posteriors(
     segments: Sequence[str],
     variant_columns: Mapping[str, str],
     now: dt.datetime,
+    reward_columns: Mapping[str, str] | None = None,
 ) -> PosteriorUpdate:
-    """Absorb the feedback not absorbed yet into the stored posteriors (created on first use)."""
-    personalizer = load_personalizer(con, families, segments, variant_columns)
-    feedback = new_feedback(con, personalizer.variant_columns)
+    """Absorb the feedback not absorbed yet into the stored posteriors (created on first use),
+    each family rewarded by its `reward_columns` entry (clicks when not named). Posteriors that
+    learned from another reward cannot take this one's feedback, so when a family's reward
+    changes every posterior is learned again from every labelled send, in the same transaction."""
+    personalizer = load_personalizer(con, families, segments, variant_columns, reward_columns)
+    relearn = _rewards_changed(con, personalizer.reward_columns)
+    if relearn:
+        personalizer = ContentPersonalizer(
+            families, segments, variant_columns, reward_columns=reward_columns
+        )
+    feedback = new_feedback(
+        con,
+        personalizer.variant_columns,
+        personalizer.reward_columns.values(),
+        include_absorbed=relearn,
+    )
     if feedback.is_empty():
         return PosteriorUpdate(personalizer, 0, absorbed_feedback_count(con))
     personalizer.update(feedback)
     posteriors, _ = personalizer.to_tables()
-    posteriors = posteriors.assign(updated_at=now)
+    posteriors = posteriors.assign(
+        reward=posteriors["family"].map(personalizer.reward_columns), updated_at=now
+    )
     absorbed = feedback.select(
         pl.col("send_id").alias("feedback_id"), pl.lit(now).alias("absorbed_at")
     ).to_arrow()
@@ -136,6 +173,8 @@ def update_posteriors(
         con.register("updated_posteriors", posteriors)
         con.register("newly_absorbed", absorbed)
         con.execute(f"delete from {POSTERIOR_TABLE}")
+        if relearn:
+            con.execute(f"delete from {ABSORBED_TABLE}")
         con.execute(f"insert into {POSTERIOR_TABLE} by name select * from updated_posteriors")
         con.execute(f"insert into {ABSORBED_TABLE} by name select * from newly_absorbed")
         con.execute("commit")

@@ -21,7 +21,7 @@ from mlflow import MlflowClient
 
 from roi_assets.catalog import CLIENTS, SUBSCRIPTIONS
 from roi_assets.deployment.families import FAMILIES
-from roi_assets.deployment.lifecycle import NOTHING_TO_DEPLOY, advance
+from roi_assets.deployment.lifecycle import CONFIGURATION_TAG, NOTHING_TO_DEPLOY, advance
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.personalization.assets import MODEL_NAME, content_assignments
 from roi_assets.personalization.bandit import ContentPersonalizer
@@ -32,6 +32,7 @@ from roi_assets.resources.tracking import (
     CANDIDATE,
     CHALLENGER,
     CHAMPION,
+    PREVIOUS_CHAMPION,
     configure_tracking,
     promote_to_challenger,
     registered_version,
@@ -167,3 +168,42 @@ def test_without_an_admitted_snapshot_an_unjudged_candidate_assigns_nothing(ware
     assert not _assign(warehouse, registry).success
     assert version_behind_alias(MODEL_NAME, CHAMPION, registry) is None
     assert version_behind_alias(MODEL_NAME, CHALLENGER, registry) is None
+
+
+def _configure(registry: MlflowClient, **configurations: str) -> None:
+    for version, configuration in configurations.items():
+        registry.set_model_version_tag(MODEL_NAME, version, CONFIGURATION_TAG, configuration)
+
+
+def test_a_passing_snapshot_of_the_champion_s_policy_serves_at_once_as_its_online_update(
+    warehouse, registry
+):
+    _configure(registry, **{ADMITTED: "thompson", ORPHAN: "thompson"})
+    _evaluate(warehouse, ORPHAN, PASSING)
+
+    result = _assign(warehouse, registry)
+
+    assert result.asset_value(content_assignments.key)["model_version"].unique().to_list() == [
+        ORPHAN
+    ]
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == ORPHAN
+    assert version_behind_alias(MODEL_NAME, PREVIOUS_CHAMPION, registry) == ADMITTED
+    assert version_behind_alias(MODEL_NAME, CHALLENGER, registry) is None
+    with connect(warehouse) as con:
+        days = [advance(con, registry, BANDIT, dt.date(2025, 3, d)) for d in (4, 5)]
+    assert [[t.event for t in day.transitions] for day in days] == [["updated_online"], []]
+    assert days[0].transitions[0].champion_version == ADMITTED
+    assert all(day.state is None for day in days)  # no A/B test of the policy against itself
+
+
+def test_a_passing_snapshot_that_changes_the_policy_goes_through_the_ab_test(warehouse, registry):
+    _configure(registry, **{ADMITTED: "thompson on clicks", ORPHAN: "thompson on opens"})
+    _evaluate(warehouse, ORPHAN, PASSING)
+
+    assert _assign(warehouse, registry).success
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == ADMITTED
+    assert version_behind_alias(MODEL_NAME, CHALLENGER, registry) == ORPHAN
+    with connect(warehouse) as con:
+        day = advance(con, registry, BANDIT, dt.date(2025, 3, 4))
+    assert [t.event for t in day.transitions] == ["started"]
+    assert (day.state.stage, day.state.challenger_version) == ("ab_test", ORPHAN)

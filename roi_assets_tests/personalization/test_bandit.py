@@ -143,3 +143,27 @@ def test_feedback_may_come_as_a_polars_frame():
 def test_an_unknown_segment_is_reported_by_name():
     with pytest.raises(KeyError, match="renter_under_250k"):
         ThompsonSampler(SEGMENTS, ["a"]).select("renter_under_250k", np.random.default_rng(0))
+
+
+def test_each_family_learns_from_its_own_reward_column():
+    model = ContentPersonalizer(
+        FAMILIES, SEGMENTS, VARIANT_COLUMNS, reward_columns={"subject_line": "opened_within_7d"}
+    )
+    model.update(feedback().assign(opened_within_7d=[1, 1, 1, 1]))
+    subject = model.samplers["subject_line"]
+    # buyer/urgent_action: two sends, both opened, one clicked
+    assert (subject.alpha[0, 2], subject.beta[0, 2]) == (3.0, 1.0)
+    cta = model.samplers["cta_style"]
+    assert cta.alpha[0].tolist() == [1.0, 2.0]  # buyer: the text-link send was clicked
+
+
+def test_the_configuration_names_the_policy_not_what_it_learned():
+    learned = personalizer()
+    learned.update(feedback())
+    assert learned.configuration() == personalizer().configuration()
+    on_opens = ContentPersonalizer(
+        FAMILIES, SEGMENTS, VARIANT_COLUMNS, reward_columns={"subject_line": "opened_within_7d"}
+    )
+    assert on_opens.configuration() != personalizer().configuration()
+    with_prior = ContentPersonalizer(FAMILIES, SEGMENTS, VARIANT_COLUMNS, prior_alpha=2.0)
+    assert with_prior.configuration() != personalizer().configuration()

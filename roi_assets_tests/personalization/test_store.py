@@ -3,6 +3,7 @@ import datetime as dt
 import duckdb
 import pytest
 
+from roi_assets.personalization.rewards import FUNNEL_REWARDS
 from roi_assets.personalization.store import (
     ABSORBED_TABLE,
     POSTERIOR_TABLE,
@@ -39,9 +40,8 @@ def con():
 
 
 def add_sends(con, sends) -> None:
-    con.executemany(
-        "insert into features.feat_email_engagement values (?, ?, ?, ?, ?, ?, ?)", sends
-    )
+    values = ", ".join("?" * len(sends[0]))
+    con.executemany(f"insert into features.feat_email_engagement values ({values})", sends)
 
 
 def update(con, now=NOW):
@@ -89,6 +89,33 @@ def test_a_restored_personalizer_keeps_the_given_segment_and_variant_order(con):
     restored = load_personalizer(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS)
     assert restored.segments == tuple(SEGMENTS)
     assert restored.samplers["cta_style"].arms == ("button", "link")
+
+
+def every_send_opened(con) -> None:
+    con.execute("alter table features.feat_email_engagement add column opened_within_7d integer")
+    con.execute("update features.feat_email_engagement set opened_within_7d = 1")
+
+
+def test_with_the_funnel_s_rewards_the_subject_line_learns_from_opens(con):
+    every_send_opened(con)
+    update_posteriors(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS, NOW, FUNNEL_REWARDS)
+    restored = load_personalizer(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS)
+    # buyer/casual: s1 clicked, s2 did not, both opened
+    assert restored.samplers["subject_line"].alpha[0].tolist() == [1.0, 3.0]
+    assert restored.samplers["cta_style"].alpha[0].tolist() == [2.0, 1.0]  # s1's click
+
+
+def test_when_a_family_s_reward_changes_its_posteriors_are_learned_again_from_every_send(con):
+    update(con)  # every family on clicks
+    every_send_opened(con)
+    add_sends(con, [("s5", "2025-05-04 09:00", "buyer", "formal", "link", 0, True, 1)])
+    result = update_posteriors(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS, NOW, FUNNEL_REWARDS)
+    assert (result.new_feedback, result.total_feedback) == (4, 4)
+    relearned = load_personalizer(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS)
+    assert relearned.samplers["subject_line"].alpha[0].tolist() == [2.0, 3.0]  # opens, not clicks
+    assert relearned.samplers["cta_style"].n_updates.sum() == 4  # no send counted twice
+    again = update_posteriors(con, FAMILIES, SEGMENTS, VARIANT_COLUMNS, NOW, FUNNEL_REWARDS)
+    assert again.new_feedback == 0
 
 
 def test_without_stored_posteriors_the_prior_is_beta_1_1(con):
