@@ -34,6 +34,9 @@ CHURN_WINDOWS_DAYS = (30, 60, 90)
 SEND_TIME_MODEL = "roi-send-time-dqn"
 CONTENT_BANDIT_MODEL = "roi-content-bandit"
 DOCUMENT_CLASSIFIER_MODEL = "roi-document-classifier"
+# Models that absorb every day's landed feedback into a new version (see deployment.lifecycle's
+# online updates): the next day's version already learned from the drifted data.
+ONLINE_LEARNING_MODELS = frozenset({CONTENT_BANDIT_MODEL})
 
 
 def churn_model_name(window_days: int) -> str:

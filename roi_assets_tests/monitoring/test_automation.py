@@ -4,7 +4,7 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.catalog import CHURN_RISK
+from roi_assets.catalog import CHURN_RISK, CONTENT_BANDIT_MODEL
 from roi_assets.monitoring.drift.sensors import drift_retrain_sensor, read_cursor
 from roi_assets.monitoring.explain.assets import (
     churn_counterfactuals,
@@ -23,9 +23,10 @@ def _raise(
     window: str,
     at: dt.datetime,
     version: str = "2",
+    model_name: str = "roi-engagement-open",
 ) -> None:
     alert = Alert(
-        model_name="roi-engagement-open",
+        model_name=model_name,
         model_version=version,
         alert_type=alert_type,
         severity=severity,
@@ -84,6 +85,29 @@ def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path
     new_champion, _ = _tick(instance, warehouse, cursor)
     assert isinstance(new_champion, dg.RunRequest)
     assert new_champion.run_key != first.run_key
+
+
+def test_drift_on_a_model_that_learns_online_launches_no_retrain(tmp_path):
+    database = str(tmp_path / "warehouse.duckdb")
+    warehouse = DuckDBResource(database=database)
+    instance = dg.DagsterInstance.ephemeral()
+    for day, version in ((2, "7"), (3, "8")):  # a new bandit version every day
+        _raise(
+            database,
+            "feature_drift",
+            "critical",
+            f"w{day}",
+            dt.datetime(2025, 5, day),
+            version=version,
+            model_name=CONTENT_BANDIT_MODEL,
+        )
+    result, cursor = _tick(instance, warehouse, None)
+    assert isinstance(result, dg.SkipReason)
+
+    _raise(database, "feature_drift", "critical", "w4", dt.datetime(2025, 5, 4))
+    engagement, _ = _tick(instance, warehouse, cursor)
+    assert isinstance(engagement, dg.RunRequest)
+    assert engagement.tags["roi/models"] == "roi-engagement-open"
 
 
 def test_the_sensor_reads_the_cursor_of_its_earlier_form():

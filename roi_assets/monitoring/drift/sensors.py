@@ -5,7 +5,9 @@ Drift is measured against the champion's training window, so while that champion
 drift is raised again every day. One retrain answers it: its challenger, trained on the drifted
 data, goes through its live evaluation, and when it becomes champion the reference moves with it.
 Retraining again each day would only restart that evaluation, so the sensor remembers which
-(model, version, drift type) it has retrained for.
+(model, version, drift type) it has retrained for. A model that learns online (the content
+bandit) is not retrained for drift: it has a new version every day, each learned from the day's
+landed clicks, so a retrain keyed by its version would run every day and add nothing.
 """
 
 import datetime as dt
@@ -17,6 +19,7 @@ import duckdb as duckdb_client
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from roi_assets.catalog import ONLINE_LEARNING_MODELS
 from roi_assets.monitoring.health.alerts import critical_drift_alerts_after
 
 RETRAIN_JOB = "refresh_all"
@@ -68,8 +71,14 @@ def drift_retrain_sensor(context: dg.SensorEvaluationContext, duckdb: DuckDBReso
         return dg.SkipReason(f"warehouse not readable now: {error}")
     if alerts.height == 0:
         return dg.SkipReason("no new critical drift alert")
-    keys = drift_keys(alerts)
-    alerting = alerts.filter(~keys.is_in(sorted(retrained)))
+    retrainable = alerts.filter(~pl.col("model_name").is_in(sorted(ONLINE_LEARNING_MODELS)))
+    if retrainable.height == 0:
+        context.update_cursor(write_cursor(alerts["raised_at"].max(), retrained))
+        return dg.SkipReason(
+            "drift only on models that learn online: their daily update answers it"
+        )
+    keys = drift_keys(retrainable)
+    alerting = retrainable.filter(~keys.is_in(sorted(retrained)))
     new = sorted(set(drift_keys(alerting).to_list()))
     context.update_cursor(write_cursor(alerts["raised_at"].max(), retrained | set(new)))
     if not new:
