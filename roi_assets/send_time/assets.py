@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import dagster as dg
+import duckdb as duckdb_client
 import mlflow
 import pandas as pd
 import polars as pl
@@ -31,7 +32,7 @@ from roi_assets.resources.tracking import (
     set_alias,
     version_behind_alias,
 )
-from roi_assets.resources.warehouse import WAREHOUSE_POOL
+from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
 from roi_assets.send_time.dqn import DQNAgent, DQNConfig, TrainingHistory
 from roi_assets.send_time.engagement_hours import engagement_counts, engagement_hour_table
 from roi_assets.send_time.environment import STATE_FEATURES
@@ -43,7 +44,7 @@ from roi_assets.send_time.plots import training_curve_png
 from roi_assets.send_time.policies import population_best_hour
 from roi_assets.send_time.pyfunc import log_send_time_model
 from roi_assets.send_time.recommendations import explore, recommendation_rows
-from roi_assets.send_time.states import client_states, latest_moment, logged_send_states
+from roi_assets.send_time.states import StateBuilder, latest_moment
 from roi_assets.send_time.training import state_matrix, torch_threads, train_send_time_dqn
 
 MODEL_NAME = "roi-send-time-dqn"
@@ -93,46 +94,59 @@ class SendTimeRecommendationConfig(dg.Config):
     seed: int = 0
 
 
-@dg.asset(
-    key=CLIENT_STATES,
+@dg.multi_asset(
+    outs={
+        "client_states": dg.AssetOut(
+            key=CLIENT_STATES,
+            kinds={"duckdb", "polars"},
+            description="Every client's 20-dimensional send-time state (engagement history, "
+            "hour-of-week open profile, UTC offset, stage) as of the latest moment the warehouse "
+            "knows: the input of the DQN's recommendations and evaluation.",
+        ),
+        "logged_sends": dg.AssetOut(
+            key=LOGGED_SENDS,
+            kinds={"duckdb", "polars"},
+            description="Every labelled email send with the client's send-time state as of the "
+            "send, the local hour of week it went out at, its open and click, and the logging "
+            "policy's estimated propensity: the experience the DQN learns from.",
+        ),
+    },
     group_name="send_time",
-    kinds={"duckdb", "polars"},
     deps=STATE_SOURCES,
     pool=WAREHOUSE_POOL,
 )
-def send_time_client_states(
+def send_time_states(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource
-) -> pl.DataFrame:
-    """Every client's 20-dimensional send-time state (engagement history, hour-of-week open
-    profile, UTC offset, stage) as of the latest moment the warehouse knows, from email history
-    only: the input of the DQN's recommendations and evaluation."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both state tables from one pass over the history (`StateBuilder`); the logged sends'
+    states are carried over from the previous materialisation, so a day states only the sends
+    labelled since."""
     with duckdb.get_connection() as con:
-        states = client_states(con, latest_moment(con))
+        known = _previous_logged_sends(con)
+        builder = StateBuilder(con)
+        states = builder.client_states(latest_moment(con))
+        sends = builder.logged_send_states(known)
     context.add_output_metadata(
-        {"dagster/row_count": states.height, "as_of": str(states["as_of"].max())}
+        {"dagster/row_count": states.height, "as_of": str(states["as_of"].max())},
+        output_name="client_states",
     )
-    return states
+    context.add_output_metadata(
+        {
+            "dagster/row_count": sends.height,
+            "open_rate": float(sends["opened"].mean()),
+            "states_carried_over": 0 if known is None else known.height,
+        },
+        output_name="logged_sends",
+    )
+    return states, sends
 
 
-@dg.asset(
-    key=LOGGED_SENDS,
-    group_name="send_time",
-    kinds={"duckdb", "polars"},
-    deps=STATE_SOURCES,
-    pool=WAREHOUSE_POOL,
-)
-def send_time_logged_sends(
-    context: dg.AssetExecutionContext, duckdb: DuckDBResource
-) -> pl.DataFrame:
-    """Every labelled email send with the client's send-time state as of the send, the local hour
-    of week it went out at, its open and click, and the logging policy's estimated propensity:
-    the experience the DQN learns from."""
-    with duckdb.get_connection() as con:
-        sends = logged_send_states(con)
-    context.add_output_metadata(
-        {"dagster/row_count": sends.height, "open_rate": float(sends["opened"].mean())}
-    )
-    return sends
+def _previous_logged_sends(con: duckdb_client.DuckDBPyConnection) -> pl.DataFrame | None:
+    """The logged sends' states as last materialised, None before the first time."""
+    schema, table = LOGGED_SENDS.path
+    if not table_exists(con, schema, table):
+        return None
+    return con.execute(f"select * from {schema}.{table}").pl()
 
 
 @dg.asset(

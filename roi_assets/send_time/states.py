@@ -62,10 +62,11 @@ def _local(column: str) -> str:
     return f"({column} at time zone 'UTC') at time zone c.timezone"
 
 
-# The common table expressions after `points` (point_id, client_id, at), which the caller
-# supplies: the state as of each point's `at`.
-_STATE_SQL = f"""
-first_events as (
+# Every client's running totals at each of its events: the part of a state's cost that grows with
+# the whole history, built once per connection into a temporary table (`StateBuilder`).
+TIMELINE_TABLE = "send_time_timeline"
+_TIMELINE_SQL = f"""
+with first_events as (
     select
         send_id,
         min(occurred_at) filter (where event_type = 'open') as opened_at,
@@ -131,8 +132,14 @@ timeline as (
             partition by client_id order by ts rows between unbounded preceding and current row
         ) as sends_at_last_open
     from running_totals
-),
+)
 
+select * from timeline
+"""
+
+# The common table expressions after `points` (point_id, client_id, at), which the caller
+# supplies: the state as of each point's `at`, read from the timeline.
+_STATE_SQL = f"""
 history as (
     select
         p.point_id,
@@ -151,11 +158,11 @@ history as (
         now_.last_active_at,
         {_CELLS_AS_OF}
     from points as p
-    asof left join timeline as now_
+    asof left join {TIMELINE_TABLE} as now_
         on now_.client_id = p.client_id and now_.ts < p.at
-    asof left join timeline as w30
+    asof left join {TIMELINE_TABLE} as w30
         on w30.client_id = p.client_id and w30.ts < p.at - interval {RECENT_DAYS} day
-    asof left join timeline as w7
+    asof left join {TIMELINE_TABLE} as w7
         on w7.client_id = p.client_id and w7.ts < p.at - interval {WEEK_DAYS} day
 )
 
@@ -216,18 +223,6 @@ def engagement_hour_features(weekday: np.ndarray, weekend: np.ndarray) -> dict[s
     return features
 
 
-def _state_frame(con: duckdb.DuckDBPyConnection, points_sql: str, parameters: list) -> pl.DataFrame:
-    frame = con.execute(f"with points as ({points_sql}), {_STATE_SQL}", parameters).pl()
-    cells = [f"engaged_{_cell(w, h)}" for w, h in _HOUR_CELLS]
-    counts = frame.select(cells).to_numpy().astype(np.float64)
-    hours = engagement_hour_features(counts[:, :24], counts[:, 24:])
-    return (
-        frame.drop(cells)
-        .with_columns(pl.Series(name, values) for name, values in hours.items())
-        .with_columns(pl.col(*STATE_FEATURES).cast(pl.Float32))
-    )
-
-
 def latest_moment(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     """The latest send or email event the warehouse holds: "now" for scoring the simulated world."""
     found = con.execute(
@@ -239,55 +234,121 @@ def latest_moment(con: duckdb.DuckDBPyConnection) -> dt.datetime:
     return found[0]
 
 
+class StateBuilder:
+    """Point-in-time states read from one connection, sharing one build of the timeline: every
+    client's state at one moment and every labelled send's state at its send time cost one pass
+    over the history, not one each."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self._timeline_built = False
+
+    def _states(self, points_sql: str, parameters: list) -> pl.DataFrame:
+        if not self._timeline_built:
+            self.con.execute(f"create or replace temp table {TIMELINE_TABLE} as {_TIMELINE_SQL}")
+            self._timeline_built = True
+        frame = self.con.execute(f"with points as ({points_sql}), {_STATE_SQL}", parameters).pl()
+        cells = [f"engaged_{_cell(w, h)}" for w, h in _HOUR_CELLS]
+        counts = frame.select(cells).to_numpy().astype(np.float64)
+        hours = engagement_hour_features(counts[:, :24], counts[:, 24:])
+        return (
+            frame.drop(cells)
+            .with_columns(pl.Series(name, values) for name, values in hours.items())
+            .with_columns(pl.col(*STATE_FEATURES).cast(pl.Float32))
+        )
+
+    def client_states(self, as_of: dt.datetime) -> pl.DataFrame:
+        """One row per client: client_id, as_of, utc_offset_hours and the state as of `as_of`."""
+        frame = self._states(
+            "select client_id as point_id, client_id, ?::timestamp as at from staging.stg_clients",
+            [as_of],
+        )
+        return frame.select(
+            "client_id",
+            pl.col("at").alias("as_of"),
+            "utc_offset_hours",
+            *STATE_FEATURES,
+        ).sort("client_id")
+
+    def logged_send_states(self, known: pl.DataFrame | None = None) -> pl.DataFrame:
+        """One row per labelled logged send: send_id, client_id, sent_at, hour_of_week (local),
+        opened, clicked, logging_propensity and the state as of the send.
+
+        `known`: the states computed before (this method's earlier output), kept for the sends
+        sent more than `RESTATE_DAYS` before the newest of them, so a daily run states only the
+        sends labelled since. A state reads the events before its send, at least 7 days before
+        the send was labelled, and a landing file arrives at most a few days late, so a kept
+        state cannot have changed. Labels and propensities are read afresh for every send: a
+        late open can still change a label.
+
+        The logging propensity of hour h is the share of the same week's logged sends that went
+        out at h: the policy in force that week, pooled over clients. For the legacy policy,
+        which chose hours without looking at the client, that is its probability of choosing h;
+        for a policy that personalises it understates the propensity of each client's own hour
+        (the importance weights built on it are clipped, see `off_policy`).
+        """
+        kept = _reusable_states(known)
+        self.con.register("known_send_states", kept.select("send_id").to_arrow())
+        try:
+            fresh = self._states(
+                "select send_id as point_id, client_id, sent_at as at "
+                "from features.feat_email_engagement where label_complete and send_id not in "
+                "(select send_id from known_send_states)",
+                [],
+            ).rename({"point_id": "send_id", "at": "sent_at"})
+        finally:
+            self.con.unregister("known_send_states")
+        labels = self.con.execute(
+            "select send_id, hour_of_week, opened_within_7d as opened, "
+            "clicked_within_7d as clicked, "
+            "count(*) over (partition by date_trunc('week', sent_at), hour_of_week) "
+            "/ count(*) over (partition by date_trunc('week', sent_at)) as logging_propensity "
+            "from features.feat_email_engagement where label_complete"
+        ).pl()
+        states = pl.concat([kept, fresh.select(kept.columns)], how="vertical_relaxed")
+        return (
+            states.join(labels, on="send_id", how="inner")
+            .select(
+                "send_id",
+                "client_id",
+                "sent_at",
+                "hour_of_week",
+                "opened",
+                "clicked",
+                "logging_propensity",
+                *STATE_FEATURES,
+            )
+            .sort("sent_at", "send_id")
+        )
+
+
+# Known states of sends this close to the newest known one are computed again (see
+# `StateBuilder.logged_send_states`): the label window, longer than any landing delay.
+RESTATE_DAYS = 7
+_STATE_KEY = ("send_id", "client_id", "sent_at")
+
+
+def _reusable_states(known: pl.DataFrame | None) -> pl.DataFrame:
+    """The known states still valid: none when there are none or their columns are not today's
+    state (the state's contract changed)."""
+    columns = [*_STATE_KEY, *STATE_FEATURES]
+    empty = pl.DataFrame(
+        schema={"send_id": pl.String, "client_id": pl.String, "sent_at": pl.Datetime("us")}
+        | {name: pl.Float32 for name in STATE_FEATURES}
+    )
+    if known is None or known.is_empty() or not set(columns) <= set(known.columns):
+        return empty
+    cutoff = known["sent_at"].max() - dt.timedelta(days=RESTATE_DAYS)
+    return known.filter(pl.col("sent_at") < cutoff).select(columns).cast(empty.schema)
+
+
 def client_states(con: duckdb.DuckDBPyConnection, as_of: dt.datetime) -> pl.DataFrame:
     """One row per client: client_id, as_of, utc_offset_hours and the state as of `as_of`."""
-    frame = _state_frame(
-        con,
-        "select client_id as point_id, client_id, ?::timestamp as at from staging.stg_clients",
-        [as_of],
-    )
-    return frame.select(
-        "client_id",
-        pl.col("at").alias("as_of"),
-        "utc_offset_hours",
-        *STATE_FEATURES,
-    ).sort("client_id")
+    return StateBuilder(con).client_states(as_of)
 
 
-def logged_send_states(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """One row per labelled logged send: send_id, client_id, sent_at, hour_of_week (local),
-    opened, clicked, logging_propensity and the state as of the send.
-
-    The logging propensity of hour h is the share of the same week's logged sends that went out
-    at h: the policy in force that week, pooled over clients. For the legacy policy, which chose
-    hours without looking at the client, that is its probability of choosing h; for a policy
-    that personalises it understates the propensity of each client's own hour (the importance
-    weights built on it are clipped, see `off_policy`).
-    """
-    frame = _state_frame(
-        con,
-        "select send_id as point_id, client_id, sent_at as at "
-        "from features.feat_email_engagement where label_complete",
-        [],
-    )
-    labels = con.execute(
-        "select send_id, hour_of_week, opened_within_7d as opened, clicked_within_7d as clicked, "
-        "count(*) over (partition by date_trunc('week', sent_at), hour_of_week) "
-        "/ count(*) over (partition by date_trunc('week', sent_at)) as logging_propensity "
-        "from features.feat_email_engagement where label_complete"
-    ).pl()
-    return (
-        frame.rename({"point_id": "send_id", "at": "sent_at"})
-        .join(labels, on="send_id", how="inner")
-        .select(
-            "send_id",
-            "client_id",
-            "sent_at",
-            "hour_of_week",
-            "opened",
-            "clicked",
-            "logging_propensity",
-            *STATE_FEATURES,
-        )
-        .sort("sent_at", "send_id")
-    )
+def logged_send_states(
+    con: duckdb.DuckDBPyConnection, known: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """Every labelled logged send with its state as of the send (`StateBuilder`)."""
+    return StateBuilder(con).logged_send_states(known)

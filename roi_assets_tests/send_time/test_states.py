@@ -2,10 +2,16 @@ import datetime as dt
 import math
 
 import duckdb
+import polars as pl
 import pytest
 
 from roi_assets.send_time.environment import STATE_FEATURES
-from roi_assets.send_time.states import client_states, latest_moment, logged_send_states
+from roi_assets.send_time.states import (
+    StateBuilder,
+    client_states,
+    latest_moment,
+    logged_send_states,
+)
 
 from .email_history import build_email_history
 
@@ -119,3 +125,33 @@ def test_the_logging_propensity_is_each_hours_share_of_the_same_weeks_logged_sen
     share = dict(zip(sends["send_id"], sends["logging_propensity"], strict=True))
     assert share["s1"] == share["s2"] == share["s4"] == pytest.approx(1 / 3)  # week of Jan 6
     assert share["s6"] == share["s3"] == pytest.approx(1 / 2)  # week of Jan 13
+
+
+def test_a_daily_run_states_only_the_newly_labelled_sends_and_gets_the_full_answer(con):
+    full = logged_send_states(con)
+    before_s3 = full.filter(full["send_id"] != "s3")  # yesterday's output: s3 not labelled yet
+    assert logged_send_states(con, known=before_s3).equals(full)
+
+
+def test_known_states_are_reused_except_within_a_week_of_the_newest(con):
+    full = logged_send_states(con)
+    tampered = full.with_columns(lifetime_open_rate=pl.lit(0.5, dtype=pl.Float32))
+    again = logged_send_states(con, known=tampered)
+    reused = dict(zip(again["send_id"], again["lifetime_open_rate"], strict=True))
+    # s1 and s4 went out over a week before s3, the newest known send: their states are kept
+    assert reused["s1"] == reused["s4"] == 0.5
+    # the others are stated again from the history
+    expected = dict(zip(full["send_id"], full["lifetime_open_rate"], strict=True))
+    assert [reused[s] for s in ("s2", "s6", "s3")] == [expected[s] for s in ("s2", "s6", "s3")]
+
+
+def test_known_states_of_another_contract_are_not_reused(con):
+    full = logged_send_states(con)
+    assert logged_send_states(con, known=full.drop("lifetime_open_rate")).equals(full)
+
+
+def test_one_builder_gives_the_same_states_as_separate_calls(con):
+    builder = StateBuilder(con)
+    moment = latest_moment(con)
+    assert builder.client_states(moment).equals(client_states(con, moment))
+    assert builder.logged_send_states().equals(logged_send_states(con))
