@@ -51,8 +51,9 @@ def simulate(
     policy: str,
     rng: np.random.Generator,
 ) -> float:
-    """Share of the best variant's CTR that `policy` ("thompson" or "epsilon_greedy") gets over
-    the live days, learning from rewards drawn at `reward_rate` (n_segments, n_variants)."""
+    """Share of the best variant's CTR that `policy` gets over the live days, learning from
+    rewards drawn at `reward_rate` (n_segments, n_variants): "thompson", "frozen" (Thompson
+    sampling from the history's posteriors, never updated) or "epsilon_greedy"."""
     n_segments, n_variants = ctr.shape
     trials = np.zeros_like(ctr)
     successes = np.zeros_like(ctr)
@@ -65,7 +66,7 @@ def simulate(
     pending, shares = [], []
     for _ in range(days):
         segments = rng.choice(n_segments, size=sends_per_day, p=weights)
-        if policy == "thompson":
+        if policy in ("thompson", "frozen"):
             draws = rng.beta(1 + successes[segments], 1 + trials[segments] - successes[segments])
             chosen = draws.argmax(axis=1)
         else:
@@ -75,7 +76,7 @@ def simulate(
         shares.append(ctr[segments, chosen].mean() / ctr[segments].max(axis=1).mean())
         rewards = rng.random(sends_per_day) < reward_rate[segments, chosen]
         pending.append((segments, chosen, rewards))
-        if len(pending) > delay:
+        if policy != "frozen" and len(pending) > delay:
             done_segments, done_chosen, done_rewards = pending.pop(0)
             np.add.at(trials, (done_segments, done_chosen), 1)
             np.add.at(successes, (done_segments, done_chosen), done_rewards)
@@ -118,6 +119,7 @@ def main() -> None:
         results = {}
         for name, rate, policy in (
             ("thompson on clicks", ctr, "thompson"),
+            ("thompson on clicks, never updated", ctr, "frozen"),
             (f"thompson on {reward}", funnel_rate, "thompson"),
             ("epsilon-greedy on clicks", ctr, "epsilon_greedy"),
         ):
@@ -129,7 +131,7 @@ def main() -> None:
         baseline = results["thompson on clicks"][0]
         for name, (share, error) in results.items():
             print(
-                f"{family:<15} {name:<32} {share:6.1%} of the best variant's CTR (± {error:.1%})"
+                f"{family:<15} {name:<34} {share:6.1%} of the best variant's CTR (± {error:.1%})"
                 f"  ratio {share / baseline:.3f}"
             )
 
