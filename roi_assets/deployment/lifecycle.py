@@ -153,12 +153,17 @@ def continues_champion(client: MlflowClient, model_name: str, version: str) -> b
     2,000 clients its 20 % arm holds about 100 clients a week), and holding it back would stop
     the policy learning from what lands."""
     champion = version_behind_alias(model_name, CHAMPION, client)
-    if champion is None or int(version) <= int(champion):
+    return _same_policy_later(client, model_name, version, champion)
+
+
+def _same_policy_later(
+    client: MlflowClient, model_name: str, newer: str, older: str | None
+) -> bool:
+    """Whether `newer` is a later version of `older` with the same `CONFIGURATION_TAG`."""
+    if older is None or int(newer) <= int(older):
         return False
-    configuration = _configuration(client, model_name, version)
-    return configuration is not None and configuration == _configuration(
-        client, model_name, champion
-    )
+    configuration = _configuration(client, model_name, newer)
+    return configuration is not None and configuration == _configuration(client, model_name, older)
 
 
 def _configuration(client: MlflowClient, model_name: str, version: str) -> str | None:
@@ -279,10 +284,7 @@ def online_update(
     online update (`admit_candidate`), or None when it did not or this is already recorded."""
     champion = version_behind_alias(model_name, CHAMPION, client)
     previous = version_behind_alias(model_name, PREVIOUS_CHAMPION, client)
-    if champion is None or previous is None or int(champion) <= int(previous):
-        return None
-    configuration = _configuration(client, model_name, champion)
-    if configuration is None or configuration != _configuration(client, model_name, previous):
+    if champion is None or not _same_policy_later(client, model_name, champion, previous):
         return None
     ensure_tables(con)
     recorded = con.execute(
