@@ -134,7 +134,7 @@ def send_time_states(
         {
             "dagster/row_count": sends.height,
             "open_rate": float(sends["opened"].mean()),
-            "states_carried_over": 0 if known is None else known.height,
+            "previously_stated_sends": 0 if known is None else known.height,
         },
         output_name="logged_sends",
     )
