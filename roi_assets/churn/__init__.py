@@ -5,10 +5,10 @@ and retention actions. Plain modules, no Dagster; import from the module that ow
 - sequence_model: LSTMParams, SequenceChurnModel (the LSTM member)
 - folds: time_ordered_folds (out-of-fold plan, purged by the label window), longest_feasible_purge,
   InsufficientHistory
-- splits: split_window, WindowSplit (training, calibration and evaluation rows, each purged)
+- splits: split_window, WindowSplit (training and evaluation rows, purged at the boundary)
 - training: TrainingBudget, train_window (one window's ensemble within the pipeline's time budget)
-- calibration: ProbabilityCalibrator (Platt or isotonic on the calibration window)
-- ensemble: ChurnEnsemble (fit, calibrate, predict_proba, member_probabilities, save, load),
+- calibration: ProbabilityCalibrator (Platt or isotonic on the latest out-of-fold block)
+- ensemble: ChurnEnsemble (fit and calibrate, predict_proba, member_probabilities, save, load),
   registered_model_name
 - tiers: risk_tier, tier_index, RISK_TIERS, TIER_THRESHOLDS
 - reasons: explain_reasons, REASON_PHRASES (SHAP of the forest → readable reasons)

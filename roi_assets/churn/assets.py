@@ -45,6 +45,7 @@ from roi_assets.evaluation.risk_metrics import TARGETS as CHURN_TARGETS
 from roi_assets.evaluation.risk_metrics import UPPER_BOUND_TARGETS, compare_churn_risk
 from roi_assets.evaluation.targets import targets_markdown
 from roi_assets.evaluation.truth_tables import churn_probabilities
+from roi_assets.evaluation.windows import TimeWindow
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import (
     CANDIDATE,
@@ -78,8 +79,8 @@ class ChurnTrainingConfig(dg.Config):
       the window itself, so no training label reaches into the evaluation period (see `splits.py`).
       Only worlds shorter than about three label windows need less, at the cost of a flattered
       evaluation;
-    - calibration_method: `platt` (default) or `isotonic`, fitted on the calibration window
-      between training and evaluation (see `churn.calibration`).
+    - calibration_method: `platt` (default) or `isotonic`, fitted on the latest out-of-fold
+      block of the training rows (see `churn.ensemble` and `churn.calibration`).
     """
 
     n_folds: int = TrainingBudget.n_folds
@@ -98,6 +99,11 @@ class ChurnTrainingConfig(dg.Config):
         )
 
 
+def _calibration_window(ensemble: ChurnEnsemble) -> TimeWindow:
+    """The snapshot dates of the out-of-fold block the ensemble's calibrator was fitted on."""
+    return TimeWindow.covering(ensemble.calibration_dates_.astype(object).tolist())
+
+
 def _log_and_register(
     tracking: Any, split: WindowSplit, ensemble: ChurnEnsemble, sequences: np.ndarray
 ) -> str:
@@ -112,9 +118,8 @@ def _log_and_register(
             "last_training_snapshot": str(training["snapshot_date"].max()),
             "evaluation_window": split.evaluation_window.label,
             "boundary_purge_days": split.boundary_purge_days,
-            "calibration_window": split.calibration_window.label,
-            "calibration_purge_days": split.calibration_purge_days,
-            "calibration_rows": split.calibration.height,
+            "calibration_window": _calibration_window(ensemble).label,
+            "calibration_rows": ensemble.calibrator_.rows,
             "calibration_method": ensemble.calibrator_.method,
             "oof_purge_days": ensemble.purge_days,
             "n_folds": len(ensemble.folds_),
@@ -125,7 +130,7 @@ def _log_and_register(
     tracking.log_metrics(
         {
             "training_churn_rate": float(training[split.label].mean()),
-            "calibration_churn_rate": float(split.calibration[split.label].mean()),
+            "calibration_churn_rate": ensemble.calibrator_.positives / ensemble.calibrator_.rows,
             "lstm_epochs_trained": ensemble.lstm_.epochs_trained,
             **{f"{step}_fit_seconds": seconds for step, seconds in ensemble.fit_seconds_.items()},
         }
@@ -187,12 +192,12 @@ def churn_model(
         metadata[f"{window}d_version"] = version
         metadata[f"{window}d_training_rows"] = split.training.height
         metadata[f"{window}d_purge_days"] = (
-            f"evaluation boundary {split.boundary_purge_days}, calibration "
-            f"{split.calibration_purge_days}, out-of-fold {ensemble.purge_days}"
+            f"evaluation boundary {split.boundary_purge_days}, out-of-fold {ensemble.purge_days}"
         )
         metadata[f"{window}d_calibration"] = (
-            f"{ensemble.calibrator_.method} on {split.calibration_window.label} "
-            f"({split.calibration.height} rows, {ensemble.calibrator_.positives} churners)"
+            f"{ensemble.calibrator_.method} on the out-of-fold block "
+            f"{_calibration_window(ensemble).label} ({ensemble.calibrator_.rows} rows, "
+            f"{ensemble.calibrator_.positives} churners)"
         )
         metadata[f"{window}d_fit_seconds"] = {
             step: round(seconds, 1) for step, seconds in ensemble.fit_seconds_.items()

@@ -5,15 +5,15 @@ are refitted on every training row and score snapshots months later. Both steps 
 (members trained on more rows are more confident; churn pressure changes with the season), so the
 stack's probabilities rank well but are not frequencies: on the default world the 30-day stack said
 2 % where 4.5 % of clients churned, and no client reached the medium tier. The calibrator is fitted
-on the calibration window of `splits.split_window`: snapshots after the training rows, purged so
-that no training label reaches into them, whose labels have matured; the members never saw them, so
-their scores there are what production scores look like.
+on the latest out-of-fold block of the training rows (`ChurnEnsemble.fit`): snapshots scored by
+members that never saw them, purged so that no label they trained on reaches into them, and the
+closest in time to the snapshots the model will score.
 
 Two methods:
 - `platt` (the default): logistic calibration of the stack's logit, p = σ(a + b·logit(s)), two
   parameters. It corrects the level (a) and the spread (b) and keeps the ranking, so the AUC is
   unchanged. Chosen because the tiers are decided in the sparse top of the distribution: with a few
-  hundred churners in the calibration window, a two-parameter map is estimated from every row,
+  hundred churners in the calibration block, a two-parameter map is estimated from every row,
   while isotonic regression's top step rests on the handful of rows that happen to score highest.
 - `isotonic`: a non-decreasing step function (scikit-learn's IsotonicRegression), which needs no
   shape but more churners, and ties rows in steps (the AUC can drop a little).

@@ -12,11 +12,16 @@ Fitting, given rows whose label is observed:
    the fold; rows before the first fold only ever train;
 2. the meta-learner, `LogisticRegression()` as in the specification, is fitted on those out-of-fold
    scores alone, as logits so that its linear form matches how probabilities combine;
-3. the final forest and LSTM are refitted on all rows; at scoring time their outputs go through
-   the meta-learner;
-4. `calibrate` then fits a monotone map of the stack's probability on later rows the members
-   never saw (`churn.calibration`); `predict_proba` and the `stack` of `member_probabilities` are
-   the calibrated probabilities, `stack_uncalibrated` keeps the meta-learner's own.
+3. the calibrator (`churn.calibration`) is fitted on the meta-learner's probabilities of the latest
+   out-of-fold block: rows the members that scored them never saw, purged like every fold, and
+   the closest in time to what the model will score. The meta-learner weighs the members on every
+   block; the calibrator then sets the level and spread of its probabilities on the latest one,
+   where the base rate is nearest today's. A separate calibration window carved out of the
+   training rows cost the stacks training snapshots and AUC (docs/benchmarks.md);
+4. the final forest and LSTM are refitted on all rows; at scoring time their outputs go through
+   the meta-learner and the calibrator. `predict_proba` and the `stack` of
+   `member_probabilities` are the calibrated probabilities, `stack_uncalibrated` keeps the
+   meta-learner's own.
 `oof_` keeps, per out-of-fold row, the scores, the fold and the latest training snapshot used, so
 the no-leakage property can be checked; `fit_seconds_` keeps the time each step took.
 """
@@ -133,11 +138,18 @@ class ChurnEnsemble:
         self.lstm_: SequenceChurnModel | None = None
         self.meta_learner_: LogisticRegression | None = None
         self.calibrator_: ProbabilityCalibrator | None = None
+        self.calibration_dates_: np.ndarray = np.array([], dtype="datetime64[D]")
 
     def fit(
-        self, tabular: Any, sequences: np.ndarray, labels: Any, snapshot_dates: Any
+        self,
+        tabular: Any,
+        sequences: np.ndarray,
+        labels: Any,
+        snapshot_dates: Any,
+        calibration_method: str = DEFAULT_METHOD,
     ) -> ChurnEnsemble:
-        """Fit members out of fold, the meta-learner on their scores, then the final members.
+        """Fit members out of fold, the meta-learner on their scores, the calibrator on the latest
+        out-of-fold block, then the final members.
 
         `tabular` holds CHURN_FEATURES (polars/pandas frame or (n, 20) array), `sequences` comes
         from `build_sequences`, `labels` is the window's 0/1 label (rows with unobserved labels
@@ -171,6 +183,9 @@ class ChurnEnsemble:
         started = time.perf_counter()
         self.meta_learner_ = LogisticRegression().fit(self.oof_.stack_inputs(), self.oof_.labels)
         self.fit_seconds_["meta"] = time.perf_counter() - started
+        started = time.perf_counter()
+        self._calibrate_on_latest_block(calibration_method)
+        self.fit_seconds_["calibration"] = time.perf_counter() - started
 
         started = time.perf_counter()
         self.forest_ = self._new_forest().fit(features, labels)
@@ -180,20 +195,21 @@ class ChurnEnsemble:
         self.fit_seconds_["lstm_final"] = time.perf_counter() - started
         return self
 
-    def calibrate(
-        self, tabular: Any, sequences: np.ndarray, labels: Any, method: str = DEFAULT_METHOD
-    ) -> ChurnEnsemble:
-        """Fit the calibrator on rows later than every training row, with matured labels."""
-        raw = self.member_probabilities(tabular, sequences)[UNCALIBRATED]
-        started = time.perf_counter()
-        self.calibrator_ = ProbabilityCalibrator.fit(raw, np.asarray(labels), method)
-        self.fit_seconds_["calibration"] = time.perf_counter() - started
-        return self
+    def _calibrate_on_latest_block(self, method: str) -> None:
+        """Fit the calibrator on the meta-learner's probabilities of the latest out-of-fold block,
+        or of every block when the latest holds a single outcome (short histories)."""
+        oof = self.oof_
+        rows = oof.fold == oof.fold.max()
+        if len(np.unique(oof.labels[rows])) < 2:
+            rows = np.ones_like(rows)
+        raw = self.meta_learner_.predict_proba(oof.stack_inputs()[rows])[:, 1]
+        self.calibrator_ = ProbabilityCalibrator.fit(raw, oof.labels[rows], method)
+        self.calibration_dates_ = np.unique(oof.snapshot_dates[rows])
 
     def member_probabilities(self, tabular: Any, sequences: np.ndarray) -> dict[str, np.ndarray]:
         """Probabilities of the forest, the LSTM, the stack as the meta-learner gives it
-        (`stack_uncalibrated`) and the calibrated stack (`stack`; the meta-learner's own while
-        the ensemble is not calibrated), so each can be evaluated alone."""
+        (`stack_uncalibrated`) and the calibrated stack (`stack`; the meta-learner's own for an
+        ensemble saved before calibration existed), so each can be evaluated alone."""
         if self.forest_ is None or self.lstm_ is None or self.meta_learner_ is None:
             raise RuntimeError("the ensemble is not fitted")
         features = tabular_matrix(tabular)

@@ -1,23 +1,18 @@
-"""Which churn snapshots train a window's model, which calibrate it and which evaluate it, without
-leaking labels.
+"""Which churn snapshots train a window's model and which evaluate it, without leaking labels.
 
 The evaluation rows are the latest snapshots whose label is observed (about `evaluation_fraction`
-of the labelled rows, whole snapshot dates). The rows before them whose label window ended before
-the first evaluation snapshot (`snapshot + purge < first evaluation snapshot`, the purge equal to
-the prediction window by default) are what a model built on the day the evaluation window opens
-could have known. Of those, the latest (about `calibration_fraction`, whole dates) calibrate the
-stack's probabilities (`churn.calibration`), and the training rows are the ones before them purged
-the same way, so the members never saw a label that reaches into the calibration window and score
-it as they will score production snapshots:
+of the labelled rows, whole snapshot dates). The training rows are the ones before them whose label
+window ended before the first evaluation snapshot (`snapshot + purge < first evaluation snapshot`,
+the purge equal to the prediction window by default): what a model built on the day the evaluation
+window opens could have known.
 
-    training | calibration purge | calibration | boundary purge | evaluation
+    training | boundary purge | evaluation
 
-The calibration purge is the boundary purge where the history allows; on a history too short for
-both full purges (the 60- and 90-day windows need about a year for that) it is the longest that
-leaves `MIN_TRAINING_DATES` training snapshot dates, and is recorded with the model
-(`longest_training_purge`). A shorter calibration purge lets the members know a little of the
-calibration rows' future, which makes the calibrator trust them a little too much; the evaluation
-keeps the full boundary purge, so the reported calibration error shows it.
+The stack's probabilities are calibrated inside the training rows, on the latest out-of-fold block
+(`ChurnEnsemble.fit`): its scores come from members that never saw it, purged the same way. An
+earlier design carved a separate calibration window out of the training rows; it cost the 30-day
+stack 8 of its 20 training snapshots and the 60- and 90-day stacks all but 3, and their AUC with
+them (`benchmarks/churn_calibration.py`, docs/benchmarks.md).
 
 Why the purge matters: snapshots of the same client a few weeks apart share their static features,
 so a training label whose window reaches into the evaluation period tells the forest how that very
@@ -44,20 +39,15 @@ from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
 
 SNAPSHOT_COLUMN = "snapshot_date"
 EVALUATION_FRACTION = 0.2
-# About four weekly snapshots on the default world: several hundred matured churners per window.
-CALIBRATION_FRACTION = 0.2
-MIN_TRAINING_DATES = 3
 
 
 @dataclass(frozen=True)
 class WindowSplit:
-    """The training, calibration and evaluation rows of one prediction window."""
+    """The training and evaluation rows of one prediction window."""
 
     window_days: int
     boundary_purge_days: int
-    calibration_purge_days: int
     training: pl.DataFrame
-    calibration: pl.DataFrame
     evaluation: pl.DataFrame
 
     @property
@@ -69,10 +59,6 @@ class WindowSplit:
         return TimeWindow.covering(self.evaluation[SNAPSHOT_COLUMN])
 
     @property
-    def calibration_window(self) -> TimeWindow:
-        return TimeWindow.covering(self.calibration[SNAPSHOT_COLUMN])
-
-    @property
     def evaluation_start(self) -> dt.date:
         return self.evaluation[SNAPSHOT_COLUMN].min()
 
@@ -80,20 +66,6 @@ class WindowSplit:
 def _purged_before(rows: pl.DataFrame, first_later: dt.date, purge_days: int) -> pl.DataFrame:
     """The rows whose label window (snapshot + purge) closed before `first_later`."""
     return rows.filter(pl.col(SNAPSHOT_COLUMN) + pl.duration(days=purge_days) < pl.lit(first_later))
-
-
-def longest_training_purge(
-    earlier: pl.DataFrame, first_calibrated: dt.date, wanted_days: int
-) -> int | None:
-    """The calibration purge: `wanted_days`, or the longest shorter one that leaves
-    MIN_TRAINING_DATES snapshot dates to train on (or, failing that, one); None when none does."""
-    dates = earlier[SNAPSHOT_COLUMN].unique()
-    for needed in (MIN_TRAINING_DATES, 1):
-        for purge in range(wanted_days, -1, -1):
-            kept = dates.filter(dates + dt.timedelta(days=purge) < first_calibrated)
-            if kept.len() >= needed:
-                return purge
-    return None
 
 
 def labelled_rows(churn: pl.DataFrame, window_days: int) -> pl.DataFrame:
@@ -106,13 +78,12 @@ def split_window(
     window_days: int,
     evaluation_fraction: float = EVALUATION_FRACTION,
     boundary_purge_days: int | None = None,
-    calibration_fraction: float = CALIBRATION_FRACTION,
 ) -> WindowSplit:
-    """The window's evaluation rows (latest labelled snapshots), its calibration rows before them
-    and its training rows before those, each boundary purged (see the module's docstring).
+    """The window's evaluation rows (latest labelled snapshots) and its training rows before them,
+    boundary purged (see the module's docstring).
 
     `boundary_purge_days` defaults to the window. Raises InsufficientHistory when too few
-    snapshots are labelled to split, or when no training snapshot survives the purges.
+    snapshots are labelled to split, or when fewer than two training snapshots survive the purge.
     """
     purge = window_days if boundary_purge_days is None else boundary_purge_days
     if purge < 0:
@@ -124,25 +95,11 @@ def split_window(
         )
     earlier, evaluation = time_ordered_split(labelled, SNAPSHOT_COLUMN, evaluation_fraction)
     first_evaluated = evaluation[SNAPSHOT_COLUMN].min()
-    known = _purged_before(earlier, first_evaluated, purge)
-    if known[SNAPSHOT_COLUMN].n_unique() < 2:
+    training = _purged_before(earlier, first_evaluated, purge)
+    if training[SNAPSHOT_COLUMN].n_unique() < 2:
         raise InsufficientHistory(
             f"fewer than two {window_days}-day snapshot dates lie more than {purge} days before "
             f"the evaluation window starting {first_evaluated}: the labelled history is too short "
-            "to train and calibrate"
+            "to train"
         )
-    try:
-        before_calibration, calibration = time_ordered_split(
-            known, SNAPSHOT_COLUMN, calibration_fraction
-        )
-    except ValueError as too_few:
-        raise InsufficientHistory(f"{window_days}-day rows: {too_few}") from too_few
-    first_calibrated = calibration[SNAPSHOT_COLUMN].min()
-    calibration_purge = longest_training_purge(before_calibration, first_calibrated, purge)
-    if calibration_purge is None:
-        raise InsufficientHistory(
-            f"no {window_days}-day snapshot lies before the calibration window starting "
-            f"{first_calibrated}: the labelled history is too short"
-        )
-    training = _purged_before(before_calibration, first_calibrated, calibration_purge)
-    return WindowSplit(window_days, purge, calibration_purge, training, calibration, evaluation)
+    return WindowSplit(window_days, purge, training, evaluation)

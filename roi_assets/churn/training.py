@@ -19,7 +19,7 @@ import polars as pl
 from roi_assets.churn.calibration import DEFAULT_METHOD
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import build_sequences
-from roi_assets.churn.folds import InsufficientHistory, longest_feasible_purge
+from roi_assets.churn.folds import longest_feasible_purge
 from roi_assets.churn.sequence_model import LSTMParams
 from roi_assets.churn.splits import SNAPSHOT_COLUMN, WindowSplit
 
@@ -59,8 +59,8 @@ def train_window(
     budget: TrainingBudget,
     calibration_method: str = DEFAULT_METHOD,
 ) -> tuple[ChurnEnsemble, np.ndarray]:
-    """The window's ensemble fitted on the split's training rows and calibrated on its calibration
-    rows, and the training rows' sequences.
+    """The window's ensemble fitted and calibrated on the split's training rows, and the training
+    rows' sequences.
 
     The out-of-fold purge is the window, or the longest the training history allows (see
     `folds.longest_feasible_purge`). Raises InsufficientHistory when the rows cannot be folded.
@@ -71,17 +71,11 @@ def train_window(
         training[SNAPSHOT_COLUMN], split.window_days, budget.n_folds
     )
     ensemble = budget.ensemble(split.window_days, purge_days)
-    ensemble.fit(training, sequences, training[split.label], training[SNAPSHOT_COLUMN])
-    calibration = split.calibration
-    if calibration[split.label].n_unique() < 2:
-        raise InsufficientHistory(
-            f"the {split.window_days}-day calibration window {split.calibration_window.label} "
-            "holds a single outcome"
-        )
-    ensemble.calibrate(
-        calibration,
-        build_sequences(daily, calibration),
-        calibration[split.label],
+    ensemble.fit(
+        training,
+        sequences,
+        training[split.label],
+        training[SNAPSHOT_COLUMN],
         calibration_method,
     )
     return ensemble, sequences

@@ -2,8 +2,9 @@
 
 The forest (scikit-learn) is converted with skl2onnx on float64 inputs; the LSTM network is
 exported with torch's ONNX exporter, its input scaling (log1p of the count metrics, then the
-training mean and deviation) kept as arrays; the meta-learner is its coefficients. Each step is
-computed in the dtype the pipeline uses, so the probabilities agree to 1e-6.
+training mean and deviation) kept as arrays; the meta-learner is its coefficients and the
+calibrator its plain numbers (`ProbabilityCalibrator.to_dict`). Each step is computed in the dtype
+the pipeline uses, so the probabilities agree to 1e-6.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import numpy as np
 import onnxruntime as ort
 from scipy.special import expit
 
-from roi_assets.churn.ensemble import ChurnEnsemble, stack_inputs
+from roi_assets.churn.calibration import ProbabilityCalibrator
+from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, stack_inputs
 from roi_assets.churn.features import CHURN_FEATURES, DAILY_METRICS, SEQUENCE_DAYS
 from roi_assets.churn.tiers import risk_tier
 from roi_assets.compiled_scoring.conversion import export_forest, export_network
@@ -40,6 +42,7 @@ class CompiledChurnEnsemble:
     std: np.ndarray
     meta_coefficients: np.ndarray  # (2,) for the forest and LSTM logits
     meta_intercept: float
+    calibrator: ProbabilityCalibrator | None  # None for an ensemble saved before calibration
 
     kind = KIND
 
@@ -64,6 +67,7 @@ class CompiledChurnEnsemble:
             "std": np.asarray(ensemble.lstm_.std, np.float32).ravel().tolist(),
             "meta_coefficients": meta.coef_.ravel().tolist(),
             "meta_intercept": float(meta.intercept_[0]),
+            "calibrator": None if ensemble.calibrator_ is None else ensemble.calibrator_.to_dict(),
         }
         (directory / "churn.json").write_text(json.dumps(spec))
 
@@ -78,12 +82,16 @@ class CompiledChurnEnsemble:
             std=np.asarray(spec["std"], dtype=np.float32),
             meta_coefficients=np.asarray(spec["meta_coefficients"], dtype=np.float64),
             meta_intercept=float(spec["meta_intercept"]),
+            calibrator=None
+            if spec.get("calibrator") is None
+            else ProbabilityCalibrator.from_dict(spec["calibrator"]),
         )
 
     def member_probabilities(
         self, features: np.ndarray, sequences: np.ndarray
     ) -> dict[str, np.ndarray]:
-        """Forest, LSTM and stacked probabilities per row, as `ChurnEnsemble` gives them."""
+        """Forest, LSTM and stacked probabilities (before and after calibration) per row, as
+        `ChurnEnsemble` gives them."""
         features = np.ascontiguousarray(features, dtype=np.float64)
         if features.ndim != 2 or features.shape[1] != len(CHURN_FEATURES):
             raise ValueError(f"expected (n, {len(CHURN_FEATURES)}) features, got {features.shape}")
@@ -99,11 +107,13 @@ class CompiledChurnEnsemble:
         logits = self.lstm.run(["logits"], {"sequences": self._scaled(sequences)})[0]
         lstm = expit(logits.reshape(-1)).astype(np.float64)
         decision = stack_inputs(forest, lstm) @ self.meta_coefficients + self.meta_intercept
-        return {"forest": forest.astype(np.float64), "lstm": lstm, "stack": expit(decision)}
+        raw = expit(decision)
+        stack = raw if self.calibrator is None else self.calibrator.transform(raw)
+        return {"forest": forest.astype(np.float64), "lstm": lstm, UNCALIBRATED: raw, STACK: stack}
 
     def predict(self, features: np.ndarray, sequences: np.ndarray) -> tuple[np.ndarray, Any]:
         """(probabilities, tiers) per row."""
-        probabilities = self.member_probabilities(features, sequences)["stack"]
+        probabilities = self.member_probabilities(features, sequences)[STACK]
         return probabilities, risk_tier(probabilities)
 
     def _scaled(self, sequences: np.ndarray) -> np.ndarray:

@@ -61,8 +61,6 @@ def test_member_probabilities_give_stack_forest_and_lstm_in_zero_one(ensemble, w
     np.testing.assert_array_equal(
         ensemble.predict_proba(world.churn, world.sequences), scores["stack"]
     )
-    # not calibrated yet: the stack is the meta-learner's own probability
-    np.testing.assert_array_equal(scores["stack"], scores["stack_uncalibrated"])
 
 
 def test_a_client_whose_activity_collapses_moves_to_a_higher_tier(ensemble, world):
@@ -129,39 +127,33 @@ def test_polars_and_pandas_frames_score_the_same(ensemble, world):
     )
 
 
-@pytest.fixture(scope="module")
-def calibrated(world, tiny_lstm) -> tuple[ChurnEnsemble, np.ndarray]:
-    """An ensemble fitted on the first seven snapshots and calibrated on the last three."""
-    dates = world.churn["snapshot_date"]
-    later = (dates >= sorted(dates.unique())[7]).to_numpy()
-    fitted = ChurnEnsemble(
-        window_days=30, rf_params={"n_estimators": 25}, lstm_params=tiny_lstm, n_folds=2
-    ).fit(
-        world.churn[~later],
-        world.sequences[~later],
-        world.churn["churned_within_30d"][~later],
-        dates[~later],
-    )
-    return fitted.calibrate(
-        world.churn[later], world.sequences[later], world.churn["churned_within_30d"][later]
-    ), later
+def test_the_calibrator_is_fitted_on_the_latest_out_of_fold_block(ensemble):
+    oof = ensemble.oof_
+    latest = ensemble.folds_[-1]
+    in_latest = oof.fold == latest.number
+
+    assert set(ensemble.calibration_dates_) == set(latest.test_dates)
+    assert ensemble.calibrator_.rows == in_latest.sum()
+    assert ensemble.calibrator_.positives == oof.labels[in_latest].sum()
 
 
-def test_a_calibrated_stack_is_a_monotone_map_of_the_meta_learners_probability(calibrated, world):
-    ensemble, later = calibrated
+def test_the_calibrated_stack_is_a_monotone_map_that_matches_the_latest_blocks_churn_rate(
+    ensemble, world
+):
     scores = ensemble.member_probabilities(world.churn, world.sequences)
+    oof = ensemble.oof_
+    in_latest = oof.fold == ensemble.folds_[-1].number
+    raw_latest = ensemble.meta_learner_.predict_proba(oof.stack_inputs()[in_latest])[:, 1]
 
     order = np.argsort(scores["stack_uncalibrated"])
     assert not np.allclose(scores["stack"], scores["stack_uncalibrated"])
     assert (np.diff(scores["stack"][order]) >= -1e-12).all()
-    on_calibration_rows = scores["stack"][later].mean()
-    assert on_calibration_rows == pytest.approx(
-        world.churn["churned_within_30d"][later].mean(), rel=0.05
+    assert ensemble.calibrator_.transform(raw_latest).mean() == pytest.approx(
+        oof.labels[in_latest].mean(), rel=0.02
     )
 
 
-def test_a_saved_calibrated_ensemble_loads_with_its_calibrator(calibrated, world, tmp_path):
-    ensemble, _ = calibrated
+def test_a_saved_calibrated_ensemble_loads_with_its_calibrator(ensemble, world, tmp_path):
     ensemble.save(tmp_path / "model")
 
     loaded = ChurnEnsemble.load(tmp_path / "model")
@@ -185,5 +177,5 @@ def test_an_ensemble_saved_before_calibration_existed_still_loads(ensemble, worl
     assert loaded.calibrator_ is None
     np.testing.assert_array_equal(
         loaded.predict_proba(world.churn, world.sequences),
-        ensemble.predict_proba(world.churn, world.sequences),
+        ensemble.member_probabilities(world.churn, world.sequences)["stack_uncalibrated"],
     )

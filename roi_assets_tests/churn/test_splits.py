@@ -56,26 +56,3 @@ def test_a_window_longer_than_the_labelled_history_is_insufficient_history_not_a
 ):
     with pytest.raises(InsufficientHistory, match="90-day"):
         split_window(warehouse_rows, 90)
-
-
-def test_the_calibration_window_lies_between_training_and_evaluation_purged_on_both_sides(
-    warehouse_rows,
-):
-    split = split_window(warehouse_rows, 30, boundary_purge_days=7)
-
-    purge = dt.timedelta(days=split.calibration_purge_days)
-    assert split.calibration.height > 0 and split.training.height > 0
-    assert split.training["snapshot_date"].max() + purge < split.calibration["snapshot_date"].min()
-    boundary = dt.timedelta(days=split.boundary_purge_days)
-    assert split.calibration["snapshot_date"].max() + boundary < split.evaluation_start
-    assert split.calibration["churned_within_30d"].null_count() == 0
-    assert split.calibration_window.label.startswith(str(split.calibration["snapshot_date"].min()))
-
-
-def test_a_short_history_shortens_the_calibration_purge_and_says_so(warehouse_rows):
-    split = split_window(warehouse_rows, 30)
-
-    assert split.boundary_purge_days == 30
-    assert 0 <= split.calibration_purge_days < 30
-    purge = dt.timedelta(days=split.calibration_purge_days)
-    assert split.training["snapshot_date"].max() + purge < split.calibration["snapshot_date"].min()
