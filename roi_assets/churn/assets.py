@@ -68,7 +68,7 @@ REGISTRY_AND_WAREHOUSE = {"mlflow", "duckdb"}
 
 class ChurnTrainingConfig(dg.Config):
     """Training budget per window (see `roi_assets.churn.training`; the defaults fit all three
-    windows in about two minutes on 2 CPU cores at the default scale) and the evaluation boundary.
+    windows in about three minutes on 2 CPU cores at the default scale) and the evaluation boundary.
 
     - n_folds: out-of-fold blocks for the meta-learner (each costs one more forest and LSTM);
     - forest_n_estimators: trees per forest (the specification's 300);
