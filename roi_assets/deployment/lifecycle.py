@@ -9,7 +9,8 @@ A model that learns online (the content bandit: its posteriors absorb each day's
 tags its versions with a `CONFIGURATION_TAG`. A candidate with its champion's configuration is
 the champion's own policy after more feedback: past its gate it becomes champion at once
 (`updated_online`, the outgoing snapshot kept as `previous_champion`), and only a candidate that
-changes the policy (its prior, segments, variants or rewards) goes through the live evaluation.
+changes the policy (its prior, segments, variants or rewards), or follows a rolled-back snapshot
+of it, goes through the live evaluation.
 
 Domains supply only what differs, as a `ModelFamily`: which live evaluation applies and, for a
 shadow test, how to score both versions on the rows whose labels matured. Everything else —
@@ -34,6 +35,7 @@ from roi_assets.deployment.ab_test import decide_ab_test as _decide_ab_test
 from roi_assets.deployment.critical_alerts import CriticalAlert, critical_alerts
 from roi_assets.deployment.gate_record import RecordedGate, gate_rejection
 from roi_assets.deployment.outcomes import landed_outcomes, read_outcomes, write_outcomes
+from roi_assets.deployment.rollback import ROLLED_BACK
 from roi_assets.deployment.rollout import (
     AB_TEST,
     FULL,
@@ -151,9 +153,16 @@ def continues_champion(client: MlflowClient, model_name: str, version: str) -> b
     champion and tagged with the same `CONFIGURATION_TAG`. Such a version is not tested against
     the champion: an A/B test of a policy against itself a day younger has nothing to find (at
     2,000 clients its 20 % arm holds about 100 clients a week), and holding it back would stop
-    the policy learning from what lands."""
+    the policy learning from what lands.
+
+    Not after a rollback pulled a later snapshot of the champion's policy: the snapshots after it
+    learned from the period that raised the alert, so they prove themselves in the live
+    evaluation before serving, and online updates resume once one of them is champion."""
     champion = version_behind_alias(model_name, CHAMPION, client)
-    return _same_policy_later(client, model_name, version, champion)
+    pulled = version_behind_alias(model_name, ROLLED_BACK, client)
+    return _same_policy_later(client, model_name, version, champion) and not (
+        pulled is not None and _same_policy_later(client, model_name, pulled, champion)
+    )
 
 
 def _same_policy_later(

@@ -22,6 +22,7 @@ from mlflow import MlflowClient
 from roi_assets.catalog import CLIENTS, SUBSCRIPTIONS
 from roi_assets.deployment.families import FAMILIES
 from roi_assets.deployment.lifecycle import CONFIGURATION_TAG, NOTHING_TO_DEPLOY, advance
+from roi_assets.deployment.rollback import ROLLED_BACK
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.personalization.assets import MODEL_NAME, content_assignments
 from roi_assets.personalization.bandit import ContentPersonalizer
@@ -207,3 +208,23 @@ def test_a_passing_snapshot_that_changes_the_policy_goes_through_the_ab_test(war
         day = advance(con, registry, BANDIT, dt.date(2025, 3, 4))
     assert [t.event for t in day.transitions] == ["started"]
     assert (day.state.stage, day.state.challenger_version) == ("ab_test", ORPHAN)
+
+
+def test_after_a_rollback_of_the_policy_its_next_snapshot_goes_through_the_ab_test(
+    warehouse, registry
+):
+    pulled = ORPHAN  # updated online, then rolled back to v1 by a critical alert
+    set_alias(MODEL_NAME, ROLLED_BACK, pulled, registry)
+    source = registry.get_model_version(MODEL_NAME, pulled).source
+    later = str(registry.create_model_version(MODEL_NAME, source).version)
+    set_alias(MODEL_NAME, CANDIDATE, later, registry)
+    _configure(registry, **{ADMITTED: "thompson", pulled: "thompson", later: "thompson"})
+    _evaluate(warehouse, later, PASSING)
+
+    assert _assign(warehouse, registry).success
+    assert version_behind_alias(MODEL_NAME, CHAMPION, registry) == ADMITTED
+    assert version_behind_alias(MODEL_NAME, CHALLENGER, registry) == later
+    with connect(warehouse) as con:
+        day = advance(con, registry, BANDIT, dt.date(2025, 3, 4))
+    assert [t.event for t in day.transitions] == ["started"]
+    assert (day.state.stage, day.state.challenger_version) == ("ab_test", later)
