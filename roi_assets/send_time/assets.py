@@ -16,6 +16,12 @@ from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
+from roi_assets.catalog import (
+    SEND_TIME_LOGGED_SENDS,
+    SEND_TIME_MODEL,
+    SEND_TIME_STATES,
+    SUBSCRIPTIONS,
+)
 from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
@@ -47,16 +53,13 @@ from roi_assets.send_time.recommendations import explore, recommendation_rows
 from roi_assets.send_time.states import StateBuilder, latest_moment
 from roi_assets.send_time.training import state_matrix, torch_threads, train_send_time_dqn
 
-MODEL_NAME = "roi-send-time-dqn"
+MODEL_NAME = SEND_TIME_MODEL
 CHECKPOINTS_ARTIFACT = "checkpoints/held_out_recommendations.parquet"
 CURVE_METRIC_EVERY = 10  # iterations between learning-curve points logged to MLflow
-CLIENT_STATES = dg.AssetKey(["features", "feat_send_time_state"])
-LOGGED_SENDS = dg.AssetKey(["features", "feat_send_time_logged_sends"])
 ENGAGEMENT_HOURS = dg.AssetKey(["features", "feat_send_time_engagement_hours"])
 # Registry tags of a version: the last logged send it learned from, and its state's contract.
 TRAINED_THROUGH_TAG = "trained_through"
 STATE_CONTRACT_TAG = "state_features"
-SUBSCRIPTIONS = dg.AssetKey(["staging", "stg_subscriptions"])
 STATE_SOURCES = [
     dg.AssetKey(["staging", "stg_email_sends"]),
     dg.AssetKey(["staging", "stg_email_events"]),
@@ -97,14 +100,14 @@ class SendTimeRecommendationConfig(dg.Config):
 @dg.multi_asset(
     outs={
         "client_states": dg.AssetOut(
-            key=CLIENT_STATES,
+            key=SEND_TIME_STATES,
             kinds={"duckdb", "polars"},
             description="Every client's 20-dimensional send-time state (engagement history, "
             "hour-of-week open profile, UTC offset, stage) as of the latest moment the warehouse "
             "knows: the input of the DQN's recommendations and evaluation.",
         ),
         "logged_sends": dg.AssetOut(
-            key=LOGGED_SENDS,
+            key=SEND_TIME_LOGGED_SENDS,
             kinds={"duckdb", "polars"},
             description="Every labelled email send with the client's send-time state as of the "
             "send, the local hour of week it went out at, its open and click, and the logging "
@@ -143,7 +146,7 @@ def send_time_states(
 
 def _previous_logged_sends(con: duckdb_client.DuckDBPyConnection) -> pl.DataFrame | None:
     """The logged sends' states as last materialised, None before the first time."""
-    schema, table = LOGGED_SENDS.path
+    schema, table = SEND_TIME_LOGGED_SENDS.path
     if not table_exists(con, schema, table):
         return None
     return con.execute(f"select * from {schema}.{table}").pl()
@@ -153,7 +156,10 @@ def _previous_logged_sends(con: duckdb_client.DuckDBPyConnection) -> pl.DataFram
     key=ENGAGEMENT_HOURS,
     group_name="send_time",
     kinds={"duckdb", "polars"},
-    ins={"logged_sends": dg.AssetIn(key=LOGGED_SENDS), "states": dg.AssetIn(key=CLIENT_STATES)},
+    ins={
+        "logged_sends": dg.AssetIn(key=SEND_TIME_LOGGED_SENDS),
+        "states": dg.AssetIn(key=SEND_TIME_STATES),
+    },
     required_resource_keys={"duckdb"},
     pool=WAREHOUSE_POOL,
 )
@@ -218,7 +224,10 @@ def _previous_agent(config: SendTimeTrainingConfig) -> tuple[DQNAgent, str, dt.d
 @dg.asset(
     group_name="send_time",
     kinds={"pytorch", "scikitlearn", "mlflow"},
-    ins={"logged_sends": dg.AssetIn(key=LOGGED_SENDS), "states": dg.AssetIn(key=CLIENT_STATES)},
+    ins={
+        "logged_sends": dg.AssetIn(key=SEND_TIME_LOGGED_SENDS),
+        "states": dg.AssetIn(key=SEND_TIME_STATES),
+    },
     required_resource_keys={"mlflow"},
 )
 def send_time_model(
@@ -321,8 +330,8 @@ def _checkpoints(version: str) -> pl.DataFrame:
     kinds={"python", "duckdb"},
     deps=[send_time_model],
     ins={
-        "logged_sends": dg.AssetIn(key=LOGGED_SENDS),
-        "states": dg.AssetIn(key=CLIENT_STATES),
+        "logged_sends": dg.AssetIn(key=SEND_TIME_LOGGED_SENDS),
+        "states": dg.AssetIn(key=SEND_TIME_STATES),
         "engagement_hours": dg.AssetIn(key=ENGAGEMENT_HOURS),
     },
     required_resource_keys={"mlflow", "duckdb"},
@@ -375,7 +384,7 @@ def send_time_evaluation(
     kinds={"python", "duckdb"},
     deps=[send_time_evaluation],
     ins={
-        "states": dg.AssetIn(key=CLIENT_STATES),
+        "states": dg.AssetIn(key=SEND_TIME_STATES),
         "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
         "engagement_hours": dg.AssetIn(key=ENGAGEMENT_HOURS),
     },
