@@ -5,6 +5,7 @@ import polars as pl
 import pytest
 
 from roi_assets.monitoring.fairness.assessment import (
+    BASE_RATE_RATIO,
     DEMOGRAPHIC_PARITY,
     DISPARATE_IMPACT,
     EQUAL_OPPORTUNITY,
@@ -79,6 +80,24 @@ def test_without_a_planted_bias_nothing_is_flagged():
     assert _summary(report, "age_group", DISPARATE_IMPACT)["value"] > 0.9
 
 
+def test_a_list_that_follows_the_outcome_shows_a_disparate_impact_near_the_base_rate_ratio():
+    # one group turns out positive three times as often; the list holds the truly positive rows
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b"], 5000)
+    outcome = (rng.random(10_000) < np.where(groups == "a", 0.3, 0.1)).astype(int)
+    protected = {"age_group": groups}
+
+    report = _report(outcome, outcome, protected)
+
+    base_rates = report.filter(pl.col("metric") == "base_rate").sort("group")["value"].to_list()
+    assert base_rates == pytest.approx([0.3, 0.1], abs=0.02)
+    base_ratio = _summary(report, "age_group", BASE_RATE_RATIO)
+    impact = _summary(report, "age_group", DISPARATE_IMPACT)
+    assert base_ratio["within_limit"] is None and base_ratio["limit"] is None
+    assert impact["within_limit"] is False
+    assert impact["value"] == pytest.approx(base_ratio["value"], abs=1e-12)
+
+
 def test_the_report_has_the_table_columns_and_per_group_rows():
     outcome, _, decision, protected = _world(age_group_bias=0.0, n_clients=1000)
 
@@ -98,6 +117,7 @@ def test_the_report_has_the_table_columns_and_per_group_rows():
         DEMOGRAPHIC_PARITY,
         EQUAL_OPPORTUNITY,
         DISPARATE_IMPACT,
+        BASE_RATE_RATIO,
     }
 
 

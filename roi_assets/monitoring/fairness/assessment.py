@@ -6,6 +6,10 @@ and three summaries:
 - demographic parity difference: largest minus smallest selection rate;
 - equal opportunity difference: largest minus smallest true-positive rate;
 - disparate impact ratio: smallest over largest selection rate (the four-fifths rule: ≥ 0.8).
+Beside them, not judged: each group's base rate (the share of its rows whose outcome is positive)
+and the base-rate ratio (smallest over largest). A list meant to find the positives, such as a
+churn watch list, selects groups in proportion to how often they turn out positive; when the
+disparate impact ratio sits near the base-rate ratio, the gap is the outcome's, not the model's.
 Summaries are judged only over groups with at least `min_group_size` rows: a gap between a few
 dozen people is mostly noise, and a limit crossed by noise would teach everyone to ignore the
 warning. With fewer than two such groups the summary is NULL (not judged).
@@ -41,6 +45,7 @@ CONSTRAINTS = ("demographic_parity", "true_positive_rate_parity")
 DEMOGRAPHIC_PARITY = "demographic_parity_difference"
 EQUAL_OPPORTUNITY = "equal_opportunity_difference"
 DISPARATE_IMPACT = "disparate_impact_ratio"
+BASE_RATE_RATIO = "base_rate_ratio"
 ACCURACY = "accuracy"
 UNKNOWN_GROUP = "unknown"
 FAIRNESS_COLUMNS: tuple[str, ...] = (
@@ -55,9 +60,17 @@ FAIRNESS_COLUMNS: tuple[str, ...] = (
     "within_limit",
     "computed_at",
 )
+
+
+def base_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Share of positive outcomes (a fairlearn metric: `y_pred` is not used)."""
+    return float(np.mean(y_true)) if len(y_true) else float("nan")
+
+
 _GROUP_METRICS = {
     "selection_rate": selection_rate,
     "true_positive_rate": true_positive_rate,
+    "base_rate": base_rate,
     "count": count,
 }
 
@@ -91,7 +104,11 @@ def _summary_frame(
         return None
     rows = np.isin(groups, judged)
     return MetricFrame(
-        metrics={"selection_rate": selection_rate, "true_positive_rate": true_positive_rate},
+        metrics={
+            "selection_rate": selection_rate,
+            "true_positive_rate": true_positive_rate,
+            "base_rate": base_rate,
+        },
         y_true=y_true[rows],
         y_pred=y_pred[rows],
         sensitive_features=groups[rows],
@@ -133,6 +150,8 @@ def attribute_report(
             "min",
         ),
     }
+    base_ratio = None if judged is None else _finite(judged.ratio()["base_rate"])
+    rows.append({"metric": BASE_RATE_RATIO, "group": None, "value": base_ratio})
     for metric, (value, limit, kind) in summaries.items():
         value = None if value is None else _finite(value)
         within = None if value is None else (value <= limit if kind == "max" else value >= limit)
