@@ -164,3 +164,15 @@ def test_the_page_measurements_decide_deskewing_and_despeckling():
     assert noisy.steps[0] == "despeckle" and not noisy.heavy_noise
     heavy = plan_clean_up(skew_degrees=3.0, noise_sigma=HEAVY_NOISE_FROM + 1.0)
     assert heavy.steps.count("despeckle") == 2 and heavy.heavy_noise
+    assert heavy.steps[-1] == "smooth" and "smooth" not in noisy.steps
+
+
+def test_smoothing_evens_out_the_grain_on_paper_and_keeps_the_ink_dark(clean_page):
+    crop = clean_page[:300, :400].astype(np.float64) * 0.5 + 64
+    noisy = np.clip(crop + np.random.default_rng(1).normal(0, 12, crop.shape), 0, 255)
+    noisy = noisy.astype(np.uint8)
+    paper = cv2.erode((crop > 190).astype(np.uint8), np.ones((7, 7), np.uint8)) == 1
+    ink = cv2.erode((crop < 100).astype(np.uint8), np.ones((3, 3), np.uint8)) == 1
+    smoothed = preprocess(noisy, ("smooth",), dpi=200).image
+    assert smoothed[paper].std() < 0.5 * noisy[paper].std()
+    assert smoothed[ink].mean() < smoothed[paper].mean() - 40
