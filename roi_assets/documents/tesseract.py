@@ -127,11 +127,5 @@ _TURNS = {
 
 def rotate_upright(page: np.ndarray, rotate: int) -> np.ndarray:
     """The page turned `rotate` degrees clockwise (OSD's convention)."""
-    turns = {
-        0: None,
-        90: cv2.ROTATE_90_CLOCKWISE,
-        180: cv2.ROTATE_180,
-        270: cv2.ROTATE_90_COUNTERCLOCKWISE,
-    }
-    code = turns[rotate % 360]
+    code = _TURNS[rotate % 360]
     return page if code is None else cv2.rotate(page, code)
