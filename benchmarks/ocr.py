@@ -175,8 +175,8 @@ def step_effects(pages: list[tuple[ScannedPage, str]], base: Tally) -> dict[str,
     original = ocr_route.plan_clean_up
     for step in STEPS:
 
-        def switched(skew: float, noise: float, step: str = step) -> CleanUpPlan:
-            plan = original(skew, noise)
+        def switched(skew: float, noise: float, margin: float, step: str = step) -> CleanUpPlan:
+            plan = original(skew, noise, margin)
             steps = (
                 tuple(s for s in plan.steps if s != step)
                 if step in plan.steps

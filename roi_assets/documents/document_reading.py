@@ -24,7 +24,7 @@ from roi_assets.documents.ocr import OcrResult, ocr_document, ocr_documents
 from roi_assets.documents.pages import DEFAULT_DPI, load_pages
 
 # Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
-READING_VERSION = 3
+READING_VERSION = 4
 
 
 @dataclass(frozen=True)

@@ -155,7 +155,7 @@ def tesseract_read(page: ScannedPage, report: QualityReport) -> PageReading:
     """Clean up and read one page as its measurements call for, turning it upright when it
     reads poorly and OSD is sure it is turned."""
     page = ocr_resolution(page)
-    plan = plan_clean_up(report.skew_degrees, report.noise_sigma)
+    plan = plan_clean_up(report.skew_degrees, report.noise_sigma, report.otsu_margin)
     image = preprocess(page.image, plan.steps, page.dpi).image
     text = tesseract_page(image, page.dpi, heavy_noise=plan.heavy_noise)
     rotation = 0

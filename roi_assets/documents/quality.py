@@ -8,7 +8,9 @@ resolution, and measuring there keeps the score cheap.
 - sharpness: variance of the Laplacian around the text strokes, after a 3x3 median (so sensor
   noise does not pass for detail), per unit of squared ink contrast (so faint print does not
   count as blur twice);
-- contrast: the gap between the mean ink and mean paper levels that Otsu's threshold separates;
+- contrast: the gap between the mean ink and mean paper levels, ink told from paper by Otsu's
+  threshold held at least a few noise sigmas below the paper (`preprocess.split_ink`), so that a
+  faint noisy page's noise is not counted as ink;
 - noise: the standard deviation of what a 5x5 median removes, on paper pixels away from text;
 - skew: the angle from the projection-profile search of `preprocess`.
 
@@ -23,7 +25,7 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
-from roi_assets.documents.preprocess import estimate_skew
+from roi_assets.documents.preprocess import estimate_skew, split_ink
 
 MEASURE_WIDTH = 850
 
@@ -43,6 +45,7 @@ class QualityReport:
     noise_sigma: float  # gray levels
     skew_degrees: float
     ink_fraction: float  # share of the page that is ink: how much the page has to say
+    otsu_margin: float  # Otsu's threshold below the paper in paper noise sigmas (low: it failed)
     component_scores: dict[str, float]
 
     def as_dict(self) -> dict:
@@ -54,14 +57,13 @@ def _ramp(value: float, bad: float, good: float) -> float:
     return float(np.clip((value - bad) / (good - bad), 0.0, 1.0))
 
 
-def measure_contrast(gray: np.ndarray) -> tuple[float, np.ndarray]:
-    """Ink-to-paper contrast (0..1) and the Otsu ink mask it was measured with."""
-    _, mask = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    ink = gray[mask == 1]
-    paper = gray[mask == 0]
+def measure_contrast(gray: np.ndarray, ink_mask: np.ndarray) -> float:
+    """Ink-to-paper contrast (0..1): the gap between the mean ink and mean paper levels."""
+    ink = gray[ink_mask == 1]
+    paper = gray[ink_mask == 0]
     if ink.size == 0 or paper.size == 0:
-        return 0.0, mask
-    return float(paper.mean() - ink.mean()) / 255.0, mask
+        return 0.0
+    return float(paper.mean() - ink.mean()) / 255.0
 
 
 def measure_noise(gray: np.ndarray, ink_mask: np.ndarray) -> float:
@@ -86,7 +88,9 @@ def score_quality(gray: np.ndarray) -> QualityReport:
     """Measure a grayscale page and combine the measurements into one score."""
     scale = MEASURE_WIDTH / gray.shape[1]
     page = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-    contrast, ink_mask = measure_contrast(page)
+    split = split_ink(page)
+    ink_mask = split.mask
+    contrast = measure_contrast(page, ink_mask)
     noise = measure_noise(page, ink_mask)
     sharpness = measure_sharpness(page, ink_mask, contrast)
     skew = estimate_skew(page)
@@ -100,5 +104,12 @@ def score_quality(gray: np.ndarray) -> QualityReport:
     log_score = sum(w * np.log(max(components[k], 0.02)) for k, w in WEIGHTS.items())
     ink = float(ink_mask.mean())
     return QualityReport(
-        float(np.exp(log_score)), sharpness, contrast, noise, skew, ink, components
+        float(np.exp(log_score)),
+        sharpness,
+        contrast,
+        noise,
+        skew,
+        ink,
+        split.otsu_margin,
+        components,
     )

@@ -205,7 +205,7 @@ def test_when_textract_fails_the_pages_are_read_locally_and_flagged(tmp_path, he
 
 def test_a_nearly_empty_page_does_not_decide_the_quality_of_a_document_full_of_text():
     def report(score, ink):
-        return QualityReport(score, 0.3, 0.7, 0.5, 0.0, ink, {})
+        return QualityReport(score, 0.3, 0.7, 0.5, 0.0, ink, 50.0, {})
 
     full_page, signature_page = report(0.95, 0.08), report(0.4, 0.002)
     assert document_quality([full_page, signature_page]) >= 0.8

@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from roi_assets.documents.preprocess import (
     DESKEW_FROM_DEGREES,
     DESPECKLE_FROM_NOISE,
+    FAINT_INK_BELOW_MARGIN,
     HEAVY_NOISE_FROM,
     STEPS,
     binarize_otsu,
@@ -23,11 +24,15 @@ from roi_assets.documents.preprocess import (
     preprocess,
     remove_checkboxes,
     remove_rules,
+    split_ink,
     stretch_contrast,
 )
 from roi_assets.documents.quality import score_quality
+from roi_assets.documents.tesseract import tesseract_page
 from roi_assets.simulator.documents.render import load_font
 from roi_assets.simulator.documents.writer import simulate_document
+
+OTSU_FINE = 50.0  # Otsu's threshold far below the paper: it parts ink from paper
 
 
 @pytest.fixture(scope="module")
@@ -153,16 +158,22 @@ def test_every_step_keeps_the_page_shape_and_type(clean_page):
 
 
 def test_a_clean_straight_page_is_only_relieved_of_its_form_furniture():
-    plan = plan_clean_up(skew_degrees=0.05, noise_sigma=0.1)
+    plan = plan_clean_up(skew_degrees=0.05, noise_sigma=0.1, otsu_margin=OTSU_FINE)
     assert plan.steps == ("remove_rules", "remove_checkboxes") and not plan.heavy_noise
 
 
 def test_the_page_measurements_decide_deskewing_and_despeckling():
-    crooked = plan_clean_up(skew_degrees=-DESKEW_FROM_DEGREES - 0.5, noise_sigma=0.1)
+    crooked = plan_clean_up(
+        skew_degrees=-DESKEW_FROM_DEGREES - 0.5, noise_sigma=0.1, otsu_margin=OTSU_FINE
+    )
     assert crooked.steps[0] == "deskew" and "despeckle" not in crooked.steps
-    noisy = plan_clean_up(skew_degrees=0.0, noise_sigma=DESPECKLE_FROM_NOISE + 0.5)
+    noisy = plan_clean_up(
+        skew_degrees=0.0, noise_sigma=DESPECKLE_FROM_NOISE + 0.5, otsu_margin=OTSU_FINE
+    )
     assert noisy.steps[0] == "despeckle" and not noisy.heavy_noise
-    heavy = plan_clean_up(skew_degrees=3.0, noise_sigma=HEAVY_NOISE_FROM + 1.0)
+    heavy = plan_clean_up(
+        skew_degrees=3.0, noise_sigma=HEAVY_NOISE_FROM + 1.0, otsu_margin=OTSU_FINE
+    )
     assert heavy.steps.count("despeckle") == 2 and heavy.heavy_noise
     assert heavy.steps[-1] == "smooth" and "smooth" not in noisy.steps
 
@@ -176,3 +187,48 @@ def test_smoothing_evens_out_the_grain_on_paper_and_keeps_the_ink_dark(clean_pag
     smoothed = preprocess(noisy, ("smooth",), dpi=200).image
     assert smoothed[paper].std() < 0.5 * noisy[paper].std()
     assert smoothed[ink].mean() < smoothed[paper].mean() - 40
+
+
+def _faint_noisy_page(degrees: float = 3.0) -> np.ndarray:
+    """A heavily damaged signature page: three lines of faint ink (40 levels below the paper)
+    on a 200-dpi page drowned in noise (sigma 12), three degrees crooked."""
+    image = Image.new("L", (1700, 2200), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(("Grantor: Jennifer Baker", "Notary Public", "Page 3 of 3")):
+        draw.text((200, 300 + 90 * i), line, fill=0, font=load_font("sans", False, 40))
+    page = _rotate(np.asarray(image), degrees).astype(np.float32) / 255.0
+    page = 205.0 + 40.0 * page + np.random.default_rng(0).normal(0, 12.0, page.shape)
+    return np.clip(page, 0, 255).astype(np.uint8)
+
+
+def test_ink_is_told_from_paper_by_otsu_wherever_otsu_parts_them(clean_page):
+    otsu = cv2.threshold(clean_page, 0, 1, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+    split = split_ink(clean_page)
+    assert np.array_equal(split.mask, otsu) and split.otsu_margin > 10
+
+
+def test_the_noise_of_a_faint_page_with_a_few_lines_is_not_taken_for_ink():
+    page = _faint_noisy_page()
+    assert tesseract_page(page, 200).text == ""  # Otsu's threshold parts the paper's noise
+    report = score_quality(page)
+    assert report.ink_fraction < 0.03
+    assert report.noise_sigma >= HEAVY_NOISE_FROM
+    assert report.skew_degrees == pytest.approx(3.0, abs=0.3)
+    assert report.otsu_margin < FAINT_INK_BELOW_MARGIN
+
+
+def test_a_faint_noisy_crooked_page_is_planned_a_clean_up_that_reads_it():
+    page = _faint_noisy_page()
+    report = score_quality(page)
+    plan = plan_clean_up(report.skew_degrees, report.noise_sigma, report.otsu_margin)
+    assert plan.steps[0] == "deskew" and plan.heavy_noise
+    assert plan.steps[-1] == "binarize_below_paper"
+    cleaned = preprocess(page, plan.steps, dpi=200).image
+    text = tesseract_page(cleaned, 200, heavy_noise=plan.heavy_noise).text
+    assert " ".join(text.split()) == "Grantor: Jennifer Baker Notary Public Page 3 of 3"
+
+
+def test_only_a_page_whose_ink_otsu_cannot_find_is_binarised_before_tesseract():
+    faint = plan_clean_up(3.0, HEAVY_NOISE_FROM + 1.0, FAINT_INK_BELOW_MARGIN - 1.0)
+    heavy = plan_clean_up(3.0, HEAVY_NOISE_FROM + 1.0, FAINT_INK_BELOW_MARGIN + 1.0)
+    assert faint.steps == (*heavy.steps, "binarize_below_paper")
