@@ -3,6 +3,7 @@ import datetime as dt
 import numpy as np
 import polars as pl
 import pytest
+from dagster_duckdb import DuckDBResource
 
 from roi_assets.monitoring.fairness.assessment import (
     BASE_RATE_RATIO,
@@ -17,7 +18,9 @@ from roi_assets.monitoring.fairness.assessment import (
     flagged,
     mitigation_report,
     summary_markdown,
+    write_fairness_metrics,
 )
+from roi_assets.monitoring.fairness.assets import warn_past_limits
 from roi_assets.simulator.clients import draw_clients
 from roi_assets.simulator.scales import Scale, WorldConfig
 from roi_assets_tests.current_registry import current_registry
@@ -96,6 +99,32 @@ def test_a_list_that_follows_the_outcome_shows_a_disparate_impact_near_the_base_
     assert base_ratio["within_limit"] is None and base_ratio["limit"] is None
     assert impact["within_limit"] is False
     assert impact["value"] == pytest.approx(base_ratio["value"], abs=1e-12)
+
+
+class _EveryVersionIsChampion:
+    def version(self, model_name: str, alias: str) -> str:
+        return "1"
+
+
+def test_the_warning_shows_each_gap_beside_its_attributes_base_rate_ratio(tmp_path):
+    rng = np.random.default_rng(0)
+    groups = np.repeat(["a", "b"], 5000)
+    outcome = (rng.random(10_000) < np.where(groups == "a", 0.3, 0.1)).astype(int)
+    warehouse = DuckDBResource(database=str(tmp_path / "warehouse.duckdb"))
+    with warehouse.get_connection() as con:
+        write_fairness_metrics(con, _report(outcome, outcome, {"age_group": groups}))
+
+    result = warn_past_limits(warehouse, _EveryVersionIsChampion(), ["m"])
+
+    assert not result.passed
+    header, _, *rows = result.metadata["past_limits"].value.splitlines()
+    past = [dict(zip(_cells(header), _cells(row), strict=True)) for row in rows]
+    impact = next(row for row in past if row["metric"] == DISPARATE_IMPACT)
+    assert float(impact["value"]) == pytest.approx(float(impact[BASE_RATE_RATIO]), abs=0.001)
+
+
+def _cells(markdown_row: str) -> list[str]:
+    return [cell.strip() for cell in markdown_row.strip().strip("|").split("|")]
 
 
 def test_the_report_has_the_table_columns_and_per_group_rows():

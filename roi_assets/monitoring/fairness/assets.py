@@ -38,6 +38,7 @@ from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.evaluation.risk_metrics import watch_list_mask
 from roi_assets.evaluation.windows import time_ordered_split
 from roi_assets.monitoring.fairness.assessment import (
+    BASE_RATE_RATIO,
     PROTECTED_ATTRIBUTES,
     TABLE,
     FairnessLimits,
@@ -224,7 +225,7 @@ def churn_fairness(
     return _write(duckdb, reports, metadata)
 
 
-def _warn_past_limits(
+def warn_past_limits(
     duckdb: DuckDBResource, registry: ModelRegistry, model_names: Iterable[str]
 ) -> dg.AssetCheckResult:
     """Warns when a champion's latest report has a judged summary past its limit."""
@@ -236,10 +237,15 @@ def _warn_past_limits(
                 severity=dg.AssetCheckSeverity.WARN,
                 description="no fairness report yet (no champion to assess)",
             )
+        # Each gap comes with its attribute's base-rate ratio: a gap near it is the outcome's.
         rows = con.execute(
-            f'select model_name, model_version, attribute, metric, value, "limit" from {TABLE} '
-            "where model_name in (select unnest(?)) and variant = 'model' "
-            "and within_limit = false order by model_name, attribute, metric",
+            'select f.model_name, f.model_version, f.attribute, f.metric, f.value, f."limit", '
+            f"b.value as {BASE_RATE_RATIO} from {TABLE} f left join {TABLE} b "
+            "on b.model_name = f.model_name and b.model_version = f.model_version "
+            "and b.variant = f.variant and b.attribute = f.attribute "
+            f"and b.metric = '{BASE_RATE_RATIO}' and b.\"group\" is null "
+            "where f.model_name in (select unnest(?)) and f.variant = 'model' "
+            "and f.within_limit = false order by f.model_name, f.attribute, f.metric",
             [names],
         ).pl()
     champions = pl.DataFrame(
@@ -270,7 +276,7 @@ def engagement_fairness_within_limits(
 ) -> dg.AssetCheckResult:
     """Warns (never blocks) when an engagement champion's demographic parity difference, equal
     opportunity difference or disparate impact ratio is past its configured limit."""
-    return _warn_past_limits(duckdb, registry, ENGAGEMENT_MODELS.values())
+    return warn_past_limits(duckdb, registry, ENGAGEMENT_MODELS.values())
 
 
 @dg.asset_check(asset=churn_fairness)
@@ -279,4 +285,4 @@ def churn_fairness_within_limits(
 ) -> dg.AssetCheckResult:
     """Warns (never blocks) when a churn champion's demographic parity difference, equal
     opportunity difference or disparate impact ratio is past its configured limit."""
-    return _warn_past_limits(duckdb, registry, CHURN_MODELS)
+    return warn_past_limits(duckdb, registry, CHURN_MODELS)
