@@ -195,7 +195,7 @@ def run_benchmark(
     with duckdb.connect(str(warehouse), read_only=True) as con:
         raw = export_raw_tables(con, data_dir / "raw_parquet")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-        paths, polars = pool.submit(_build_with_polars, raw, data_dir / "polars").result()
+        paths, polars = pool.submit(_build_with_polars, raw, data_dir / "polars", last_day).result()
     print(
         f"polars build: {polars['build_s']:.1f} s wall, {polars['build_cpu_s']:.1f} s CPU, "
         f"peak RSS {polars['peak_rss_gib']:.2f} GiB (reading raw Parquet and writing every "
@@ -275,11 +275,13 @@ def _landed_days(landing: Path, contract) -> tuple[list, list[dt.date]]:
     return files, days
 
 
-def _build_with_polars(raw: dict[str, Path], out: Path) -> tuple[dict[str, Path], dict]:
+def _build_with_polars(
+    raw: dict[str, Path], out: Path, days_until: dt.date
+) -> tuple[dict[str, Path], dict]:
     """The polars build, timed in this (child) process, whose peak memory is polars' own."""
     stopwatch = Stopwatch()
     start, cpu_start = time.perf_counter(), time.process_time()
-    paths = build_features(raw, HOLIDAYS_CSV, out, stopwatch)
+    paths = build_features(raw, HOLIDAYS_CSV, out, stopwatch, days_until=days_until)
     return paths, {
         "build_s": time.perf_counter() - start,
         # polars' threads are the process's: process_time counts them all

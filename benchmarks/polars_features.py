@@ -161,10 +161,18 @@ class Stopwatch:
 
 
 def build_features(
-    raw: dict[str, Path], holidays_csv: Path, out: Path, stopwatch: Stopwatch | None = None
+    raw: dict[str, Path],
+    holidays_csv: Path,
+    out: Path,
+    stopwatch: Stopwatch | None = None,
+    days_until: dt.date | None = None,
 ) -> dict[str, Path]:
     """feat_client_daily, feat_client_churn and feat_email_engagement as dbt builds them, written
-    to `out/<table>.parquet` (intermediate tables under `out/intermediate/`)."""
+    to `out/<table>.parquet` (intermediate tables under `out/intermediate/`).
+
+    `days_until` is the last day of a windowed dbt build: its client × day spine and its churn
+    snapshots' labels stop there, although a day's files hold a few events dated the next day
+    (the data's end), whose days only the next day's window builds."""
     watch = stopwatch or Stopwatch()
     work = out / "intermediate"
     work.mkdir(parents=True, exist_ok=True)
@@ -188,10 +196,12 @@ def build_features(
         )
         market = stg_market_index(pl.scan_parquet(raw["market_index"]))
         world_start, data_end = int_world_calendar(user_events, sends)
+        built_until = min(data_end, days_until or data_end)
         outcomes = stored("int_email_outcomes", int_email_outcomes(sends, email_events))
     with watch.step("client_days"):
         spine = stored(
-            "int_client_days", int_client_days(clients, subscriptions, world_start, data_end)
+            "int_client_days",
+            int_client_days(clients, subscriptions, world_start, built_until),
         )
         activity = stored(
             "int_client_activity_daily", int_client_activity_daily(user_events, outcomes)
@@ -208,7 +218,7 @@ def build_features(
         )
     with watch.step("churn"):
         feat_client_churn(
-            clients, subscriptions, market, user_events, cum, world_start, data_end
+            clients, subscriptions, market, user_events, cum, world_start, built_until
         ).sink_parquet(paths["feat_client_churn"], engine="streaming")
     with watch.step("email_engagement"):
         holidays = pl.scan_csv(holidays_csv, try_parse_dates=True).select(
@@ -301,6 +311,7 @@ def int_email_outcomes(sends: pl.LazyFrame, events: pl.LazyFrame) -> pl.LazyFram
     firsts = events.group_by("send_id").agg(
         opened_at=pl.col("occurred_at").filter(pl.col("event_type") == "open").min(),
         clicked_at=pl.col("occurred_at").filter(pl.col("event_type") == "click").min(),
+        acted_at=pl.col("occurred_at").filter(pl.col("event_type") == "action").min(),
     )
     return sends.select("send_id", "client_id", "sent_at").join(firsts, on="send_id", how="left")
 
@@ -685,7 +696,11 @@ def feat_email_engagement(
     timeline = _email_timeline(outcomes).sort("ts")
     rows = (
         sends.join(clients.drop("timezone"), on="client_id", how="inner")
-        .join(outcomes.select("send_id", "opened_at", "clicked_at"), on="send_id", how="left")
+        .join(
+            outcomes.select("send_id", "opened_at", "clicked_at", "acted_at"),
+            on="send_id",
+            how="left",
+        )
         .with_columns(send_day=pl.col("sent_at").dt.date())
     )
     history_columns = {
@@ -763,6 +778,7 @@ def feat_email_engagement(
         # labels
         "opened_within_7d": (pl.col("opened_at") < week_after).fill_null(False).cast(pl.Int32),
         "clicked_within_7d": (pl.col("clicked_at") < week_after).fill_null(False).cast(pl.Int32),
+        "acted_within_7d": (pl.col("acted_at") < week_after).fill_null(False).cast(pl.Int32),
         "label_complete": week_after <= pl.lit(data_end).cast(pl.Datetime("us")),
     }
     return rows.select(*[expr.alias(name) for name, expr in columns.items()])
