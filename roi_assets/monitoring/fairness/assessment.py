@@ -104,11 +104,7 @@ def _summary_frame(
         return None
     rows = np.isin(groups, judged)
     return MetricFrame(
-        metrics={
-            "selection_rate": selection_rate,
-            "true_positive_rate": true_positive_rate,
-            "base_rate": base_rate,
-        },
+        metrics={name: metric for name, metric in _GROUP_METRICS.items() if name != "count"},
         y_true=y_true[rows],
         y_pred=y_pred[rows],
         sensitive_features=groups[rows],
