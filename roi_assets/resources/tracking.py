@@ -102,11 +102,18 @@ def skops_trusted_types(model: Any) -> list[str]:
     return sorted(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
+@lru_cache(maxsize=1)
+def _installed_owners() -> dict[str, list[str]]:
+    # The distributions providing each top-level module: a scan of every installed package (about
+    # 2 s), the same for the life of the process.
+    return packages_distributions()
+
+
 def _pinned_requirements(trusted_types: list[str]) -> list[str]:
     # Pinned here rather than inferred: MLflow's inference loads the model in a subprocess, which
     # is slow and needs deserialisation allowed. The packages are the scikit-learn runtime plus
     # those defining the model's extra types (e.g. xgboost).
-    owners = packages_distributions()
+    owners = _installed_owners()
     packages = set(_SKLEARN_RUNTIME)
     for type_name in trusted_types:
         packages.update(owners.get(type_name.split(".")[0], ()))
