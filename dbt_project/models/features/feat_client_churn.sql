@@ -64,15 +64,20 @@ context as (
 ),
 
 {% if window %}
-rebuilt_snapshots as (
-    -- a window rebuilds its snapshots (features from the days before them), and the snapshots
-    -- whose 30/60/90-day labels end in its days (the data's end reaches them)
+feature_snapshots as (
+    -- a window rebuilds its snapshots (features from the days before them)
     select snapshot_date
     from snapshots
     where {{ in_rebuilt_days('snapshot_date') }}
-        {% for horizon in [30, 60, 90] %}
-        or {{ in_rebuilt_days('snapshot_date + ' ~ horizon) }}
-        {% endfor %}
+),
+
+label_snapshots as (
+    -- and relabels the older snapshots whose 30/60/90-day labels end in its days (the data's end
+    -- reaches them): their features read days the window does not touch
+    select snapshot_date
+    from snapshots
+    where ({% for horizon in [30, 60, 90] %}{{ in_rebuilt_days('snapshot_date + ' ~ horizon) }}{{ " or " if not loop.last }}{% endfor %})
+        and snapshot_date not in (select snapshot_date from feature_snapshots)
 ),
 
 revised_context as (
@@ -106,7 +111,7 @@ active as (
         and (subs.cancelled_date is null or subs.cancelled_date > snapshots.snapshot_date)
         {% if window %}
         and (
-            snapshots.snapshot_date in (select snapshot_date from rebuilt_snapshots)
+            snapshots.snapshot_date in (select snapshot_date from feature_snapshots)
             -- a changed client's every snapshot: its attributes, start or cancellation moved
             or clients.client_id in {{ changed_clients() }}
             or (clients.geographic_region, snapshots.snapshot_date) in (
@@ -219,13 +224,24 @@ select
     j.geographic_region,
     j.client_value_tier,
     -- labels
-    {% for window in [30, 60, 90] %}
-    case
-        when j.snapshot_date + {{ window }} <= cal.data_end
-            then cast(coalesce(j.cancelled_date <= j.snapshot_date + {{ window }}, false) as integer)
-    end as churned_within_{{ window }}d{{ "," if not loop.last }}
-    {% endfor %}
+    {{ churn_labels('j.snapshot_date', 'j.cancelled_date', 'cal.data_end') }}
 from joined as j
 cross join {{ ref('int_world_calendar') }} as cal
 left join last_nps as n using (client_id, snapshot_date)
 left join context as ctx using (geographic_region, snapshot_date)
+{% if window %}
+union all by name
+-- the relabelled snapshots: their stored rows with new labels (features are recomputed only where
+-- they can have changed; a changed client's or region's rows were rebuilt above)
+select
+    stored.* exclude (churned_within_30d, churned_within_60d, churned_within_90d),
+    {{ churn_labels('stored.snapshot_date', 'subs.cancelled_date', 'cal.data_end') }}
+from {{ this }} as stored
+inner join {{ ref('stg_subscriptions') }} as subs using (client_id)
+cross join {{ ref('int_world_calendar') }} as cal
+where stored.snapshot_date in (select snapshot_date from label_snapshots)
+    and stored.client_id not in {{ changed_clients() }}
+    and (stored.geographic_region, stored.snapshot_date) not in (
+        select geographic_region, snapshot_date from revised_context
+    )
+{% endif %}

@@ -8,17 +8,25 @@ with
 {% if window %}
 rebuilt as (
     -- a window rebuilds the sends of its rebuilt days and of changed clients (history, behaviour or
-    -- client context moved), the sends whose first open or click fell in those days (labels), and
-    -- the sends whose 7-day label window was still open (label_complete follows the data's end)
+    -- client context moved)
     select send_id from {{ ref('stg_email_sends') }}
     where {{ in_rebuilt_days('sent_at', 'client_id') }}
-    union
-    select send_id from {{ ref('int_email_outcomes') }}
-    where {{ in_rebuilt_days('opened_at') }} or {{ in_rebuilt_days('clicked_at') }}
-        or {{ in_rebuilt_days('acted_at') }}
-    union
-    select send_id from {{ this }}
-    where not label_complete
+),
+
+relabelled as (
+    -- and relabels older sends: those whose first open, click or action fell in those days, and
+    -- those whose 7-day label window was still open (label_complete follows the data's end); their
+    -- features read what happened before them, which the window does not touch
+    (
+        select send_id from {{ ref('int_email_outcomes') }}
+        where {{ in_rebuilt_days('opened_at') }} or {{ in_rebuilt_days('clicked_at') }}
+            or {{ in_rebuilt_days('acted_at') }}
+        union
+        select send_id from {{ this }}
+        where not label_complete
+    )
+    except
+    select send_id from rebuilt
 ),
 {% endif %}
 
@@ -141,11 +149,7 @@ select
     sends.sent_at,
     {{ email_send_features() }},
     -- labels
-    cast(coalesce(o.opened_at < sends.sent_at + interval 7 day, false) as integer) as opened_within_7d,
-    cast(coalesce(o.clicked_at < sends.sent_at + interval 7 day, false) as integer) as clicked_within_7d,
-    -- the "action" the email asks for (a viewing booked, a document signed), after a click
-    cast(coalesce(o.acted_at < sends.sent_at + interval 7 day, false) as integer) as acted_within_7d,
-    sends.sent_at + interval 7 day <= cast(cal.data_end as timestamp) as label_complete
+    {{ email_labels('sends.sent_at', 'o', 'cal.data_end') }}
 from sends
 cross join {{ ref('int_world_calendar') }} as cal
 left join history as h using (send_id)
@@ -158,3 +162,14 @@ left join cum as c31
     on c31.client_id = sends.client_id and c31.activity_date = cast(sends.sent_at as date) - 31
 left join cum as c91
     on c91.client_id = sends.client_id and c91.activity_date = cast(sends.sent_at as date) - 91
+{% if window %}
+union all by name
+-- the relabelled sends: their stored rows with new labels
+select
+    stored.* exclude (opened_within_7d, clicked_within_7d, acted_within_7d, label_complete),
+    {{ email_labels('stored.sent_at', 'o', 'cal.data_end') }}
+from {{ this }} as stored
+cross join {{ ref('int_world_calendar') }} as cal
+left join {{ ref('int_email_outcomes') }} as o using (send_id)
+where stored.send_id in (select send_id from relabelled)
+{% endif %}
