@@ -130,9 +130,10 @@ nps as (
 cum as (
     select * from {{ ref('int_client_daily_cumulative') }}
     {% if window %}
-    -- the days the rebuilt snapshots read: 1, 16, 31, 61 and 91 days before them
-    where activity_date in (
-        select distinct snapshot_date - lag
+    -- the rows the rebuilt snapshots read: their clients' 1, 16, 31, 61 and 91 days before them
+    -- (by client: a changed client's snapshots reach most days of the year)
+    where (client_id, activity_date) in (
+        select client_id, snapshot_date - lag
         from active
         cross join (values (1), (16), (31), (61), (91)) as lags(lag)
     )

@@ -134,9 +134,9 @@ history as (
 cum as (
     select * from {{ ref('int_client_daily_cumulative') }}
     {% if window %}
-    -- the days the rebuilt sends read: 1, 29, 31 and 91 days before them
-    where activity_date in (
-        select distinct cast(sent_at as date) - lag
+    -- the rows the rebuilt sends read: their clients' 1, 29, 31 and 91 days before them
+    where (client_id, activity_date) in (
+        select client_id, cast(sent_at as date) - lag
         from sends
         cross join (values (1), (29), (31), (91)) as lags(lag)
     )
@@ -168,8 +168,7 @@ union all by name
 select
     stored.* exclude (opened_within_7d, clicked_within_7d, acted_within_7d, label_complete),
     {{ email_labels('stored.sent_at', 'o', 'cal.data_end') }}
-from {{ this }} as stored
+from (select * from {{ this }} where send_id in (select send_id from relabelled)) as stored
 cross join {{ ref('int_world_calendar') }} as cal
 left join {{ ref('int_email_outcomes') }} as o using (send_id)
-where stored.send_id in (select send_id from relabelled)
 {% endif %}
