@@ -153,8 +153,7 @@ def history_as_of(points: pl.DataFrame, timeline: pl.DataFrame) -> pl.DataFrame:
     def totals_before(shift_days: int, columns: list[str], suffix: str) -> pl.DataFrame:
         cut = pl.col("at") - dt.timedelta(days=shift_days)
         return (
-            points.with_columns(cut.alias("cut"))
-            .sort("cut")
+            points.with_columns(cut.alias("cut"))  # sorted as `at` is
             .join_asof(
                 timeline.select("client_id", "ts", *columns),
                 left_on="cut",

@@ -8,7 +8,9 @@ import pytest
 from roi_assets.send_time.environment import STATE_FEATURES
 from roi_assets.send_time.states import (
     StateBuilder,
+    build_timeline,
     client_states,
+    history_as_of,
     latest_moment,
     logged_send_states,
 )
@@ -155,3 +157,51 @@ def test_one_builder_gives_the_same_states_as_separate_calls(con):
     moment = latest_moment(con)
     assert builder.client_states(moment).equals(client_states(con, moment))
     assert builder.logged_send_states().equals(logged_send_states(con))
+
+
+def _event(client: str, at: str, sends=0, opens=0, engaged=0, hour=None, active=False) -> dict:
+    return {
+        "client_id": client,
+        "ts": dt.datetime.fromisoformat(at),
+        "sends": sends,
+        "opens": opens,
+        "clicks": 0,
+        "engaged": engaged,
+        "engaged_hour": hour,
+        "weekend": False,
+        "active": active,
+    }
+
+
+def test_a_history_reads_the_running_totals_strictly_before_its_moment_and_per_window():
+    timeline = build_timeline(
+        pl.DataFrame(
+            [
+                _event("A", "2025-01-01 09:00", sends=1),
+                _event("A", "2025-01-01 10:00", opens=1, engaged=1, hour=10),
+                _event("A", "2025-02-05 09:00", sends=1),
+                _event("A", "2025-02-06 09:00", sends=1),
+                _event("B", "2025-02-06 09:00", engaged=1, hour=9, active=True),
+            ]
+        )
+    )
+    points = pl.DataFrame(
+        {
+            "point_id": ["at A's third send", "A before anything", "B after its visit"],
+            "client_id": ["A", "A", "B"],
+            "at": [dt.datetime(2025, 2, 6, 9), dt.datetime(2025, 1, 1), dt.datetime(2025, 2, 7)],
+        }
+    )
+    history = {row["point_id"]: row for row in history_as_of(points, timeline).to_dicts()}
+
+    third = history["at A's third send"]
+    assert (third["cum_sends"], third["cum_opens"]) == (2, 1)  # not the send at that moment
+    assert (third["recent_sends"], third["recent_opens"], third["week_sends"]) == (1, 0, 1)
+    assert third["unopened_since"] == 1
+    assert third["engaged_weekday_10"] == 1
+    assert third["last_open_at"] == dt.datetime(2025, 1, 1, 10)
+    nothing = history["A before anything"]
+    assert (nothing["cum_sends"], nothing["engaged"], nothing["last_open_at"]) == (0, 0, None)
+    visit = history["B after its visit"]
+    assert (visit["engaged_weekday_09"], visit["cum_sends"]) == (1, 0)
+    assert visit["last_active_at"] == dt.datetime(2025, 2, 6, 9)
