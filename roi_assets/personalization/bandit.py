@@ -93,13 +93,7 @@ class ThompsonSampler:
     ) -> int:
         """Absorb a batch of outcomes; rows whose id was absorbed before (or repeats within the
         batch) are skipped. Without ids every row counts. Returns the number absorbed."""
-        rows = _positions(self._context_index, contexts, "context")
-        columns = _positions(self._arm_index, arms, "arm")
-        rewards = np.asarray(rewards, dtype=np.float64)
-        if not len(rows) == len(columns) == len(rewards):
-            raise ValueError("contexts, arms and rewards differ in length")
-        if np.any((rewards < 0) | (rewards > 1)):
-            raise ValueError("rewards must lie in [0, 1]")
+        rows, columns, rewards = self._feedback(contexts, arms, rewards)
         if feedback_ids is not None:
             keep = self._first_sightings(feedback_ids)
             rows, columns, rewards = rows[keep], columns[keep], rewards[keep]
@@ -107,6 +101,47 @@ class ThompsonSampler:
         np.add.at(self.beta, (rows, columns), 1.0 - rewards)
         np.add.at(self.n_updates, (rows, columns), 1)
         return len(rewards)
+
+    def replay(
+        self,
+        contexts: Sequence[str],
+        arms: Sequence[str],
+        rewards: Sequence[float] | np.ndarray,
+        rng: np.random.Generator,
+    ) -> list[float]:
+        """Rejection replay of logged rows in order (Li et al. 2011): a row whose logged arm is
+        the one the sampler draws for its context is absorbed; returns the absorbed rewards.
+
+        The same draws in the same order as `select_many` and `update_many` one row at a time,
+        on the sampler's own arrays: their per-call argument handling cost about 40 µs a row, and
+        a day's replay covers every logged send."""
+        rows, columns, rewards = self._feedback(contexts, arms, rewards)
+        accepted = []
+        for row, column, reward in zip(
+            rows.tolist(), columns.tolist(), rewards.tolist(), strict=True
+        ):
+            if rng.beta(self.alpha[row], self.beta[row]).argmax() == column:
+                self.alpha[row, column] += reward
+                self.beta[row, column] += 1.0 - reward
+                self.n_updates[row, column] += 1
+                accepted.append(reward)
+        return accepted
+
+    def _feedback(
+        self,
+        contexts: Sequence[str],
+        arms: Sequence[str],
+        rewards: Sequence[float] | np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Feedback rows as posterior positions and rewards, checked."""
+        rows = _positions(self._context_index, contexts, "context")
+        columns = _positions(self._arm_index, arms, "arm")
+        rewards = np.asarray(rewards, dtype=np.float64)
+        if not len(rows) == len(columns) == len(rewards):
+            raise ValueError("contexts, arms and rewards differ in length")
+        if np.any((rewards < 0) | (rewards > 1)):
+            raise ValueError("rewards must lie in [0, 1]")
+        return rows, columns, rewards
 
     def posterior_summary(self, credibility: float = 0.95) -> pd.DataFrame:
         """Per (context, arm): α, β, posterior mean and the central credible interval."""

@@ -267,8 +267,8 @@ def replay_estimate(
     """
     replayed = copy.deepcopy(policy)
     rewards = np.asarray(rewards, dtype=np.float64)
-    if isinstance(replayed, ThompsonSampler):
-        accepted_rewards = _replay_thompson(replayed, contexts, arms, rewards, rng)
+    if isinstance(replayed, ThompsonSampler):  # its own loop: the same draws, faster
+        accepted_rewards = replayed.replay(contexts, arms, rewards, rng)
     else:
         accepted_rewards = []
         for context, arm, reward in zip(contexts, arms, rewards, strict=True):
@@ -277,28 +277,3 @@ def replay_estimate(
                 accepted_rewards.append(reward)
     ctr = float(np.mean(accepted_rewards)) if accepted_rewards else float("nan")
     return ReplayEstimate(ctr=ctr, n_accepted=len(accepted_rewards), n_logged=len(rewards))
-
-
-def _replay_thompson(
-    sampler: ThompsonSampler,
-    contexts: Sequence[str],
-    arms: Sequence[str],
-    rewards: np.ndarray,
-    rng: np.random.Generator,
-) -> list[float]:
-    """The replay loop of `replay_estimate` on a Thompson sampler's own arrays: the same draws in
-    the same order as its `select_many` and `update_many` one row at a time, without their
-    per-call argument handling (about 40 µs a row; a day's replay covers every logged send)."""
-    context_rows = {context: row for row, context in enumerate(sampler.contexts)}
-    arm_columns = {arm: column for column, arm in enumerate(sampler.arms)}
-    if len(contexts) != len(arms) or len(arms) != len(rewards):
-        raise ValueError("contexts, arms and rewards differ in length")
-    accepted = []
-    for context, arm, reward in zip(contexts, arms, rewards.tolist(), strict=True):
-        row, column = context_rows[context], arm_columns[arm]
-        if rng.beta(sampler.alpha[row], sampler.beta[row]).argmax() == column:
-            sampler.alpha[row, column] += reward
-            sampler.beta[row, column] += 1.0 - reward
-            sampler.n_updates[row, column] += 1
-            accepted.append(reward)
-    return accepted
