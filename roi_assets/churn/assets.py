@@ -33,7 +33,7 @@ from roi_assets.churn.scoring import (
     tier_distribution,
     tier_distribution_markdown,
 )
-from roi_assets.churn.splits import WindowSplit, split_window
+from roi_assets.churn.splits import WindowSplit, sample_training_clients, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
@@ -80,7 +80,11 @@ class ChurnTrainingConfig(dg.Config):
       Only worlds shorter than about three label windows need less, at the cost of a flattered
       evaluation;
     - calibration_method: `platt` (default) or `isotonic`, fitted on the latest out-of-fold
-      block of the training rows (see `churn.ensemble` and `churn.calibration`).
+      block of the training rows (see `churn.ensemble` and `churn.calibration`);
+    - max_training_clients: the training rows are every snapshot of at most this many clients
+      drawn at random (`splits.sample_training_clients`): the default world's 2,000 are all used;
+      at `large` the learning curve is flat long before its 100,000 (docs/benchmarks.md,
+      `benchmarks/learning_curve.py`).
     """
 
     n_folds: int = TrainingBudget.n_folds
@@ -91,11 +95,14 @@ class ChurnTrainingConfig(dg.Config):
     lstm_max_train_rows: int = TrainingBudget.lstm_max_train_rows
     boundary_purge_days: int | None = None
     calibration_method: str = DEFAULT_METHOD
+    max_training_clients: int = 10_000
     seed: int = TrainingBudget.seed
 
     def budget(self) -> TrainingBudget:
         return TrainingBudget(
-            **self.model_dump(exclude={"boundary_purge_days", "calibration_method"})
+            **self.model_dump(
+                exclude={"boundary_purge_days", "calibration_method", "max_training_clients"}
+            )
         )
 
 
@@ -114,6 +121,7 @@ def _log_and_register(
         {
             "window_days": split.window_days,
             "training_rows": training.height,
+            "training_clients": training["client_id"].n_unique(),
             "first_training_snapshot": str(training["snapshot_date"].min()),
             "last_training_snapshot": str(training["snapshot_date"].max()),
             "evaluation_window": split.evaluation_window.label,
@@ -177,7 +185,11 @@ def churn_model(
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
         try:
-            split = split_window(churn, window, boundary_purge_days=config.boundary_purge_days)
+            split = sample_training_clients(
+                split_window(churn, window, boundary_purge_days=config.boundary_purge_days),
+                config.max_training_clients,
+                config.seed,
+            )
             ensemble, sequences = train_window(
                 split, daily, config.budget(), config.calibration_method
             )

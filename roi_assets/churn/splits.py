@@ -29,7 +29,7 @@ setting is recorded with every trained model.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
@@ -103,3 +103,18 @@ def split_window(
             "to train"
         )
     return WindowSplit(window_days, purge, training, evaluation)
+
+
+def sample_training_clients(split: WindowSplit, max_clients: int, seed: int) -> WindowSplit:
+    """The split with its training rows limited to every snapshot of at most `max_clients`
+    clients drawn at random (the evaluation rows untouched). Sampling clients rather than rows
+    keeps each sampled client's whole time line, which the out-of-fold blocks and the purge need;
+    the same seed and clients draw the same sample."""
+    if max_clients < 1:
+        raise ValueError(f"max_clients must be positive, got {max_clients}")
+    clients = split.training["client_id"].unique().sort()
+    if clients.len() <= max_clients:
+        return split
+    chosen = clients.sample(max_clients, seed=seed)
+    training = split.training.filter(pl.col("client_id").is_in(chosen.implode()))
+    return replace(split, training=training)

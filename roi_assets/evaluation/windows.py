@@ -67,3 +67,16 @@ def time_ordered_split(
     if earlier.height == 0:
         raise ValueError(f"every row shares the first timestamp of {time_column!r}; cannot split")
     return earlier, later
+
+
+def latest_rows(frame: pl.DataFrame, time_column: str, max_rows: int) -> pl.DataFrame:
+    """The most recent rows of `frame`, at most `max_rows`, sorted by time: a time-ordered
+    training sample. Rows sharing the oldest kept timestamp are all dropped rather than split, so
+    the sample is exactly "everything after" a moment."""
+    if max_rows < 1:
+        raise ValueError(f"max_rows must be positive, got {max_rows}")
+    ordered = frame.sort(time_column, maintain_order=True)
+    if ordered.height <= max_rows:
+        return ordered
+    boundary = ordered[time_column][ordered.height - max_rows - 1]
+    return ordered.filter(pl.col(time_column) > boundary)

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from roi_assets.churn.folds import InsufficientHistory
-from roi_assets.churn.splits import split_window
+from roi_assets.churn.splits import sample_training_clients, split_window
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +56,22 @@ def test_a_window_longer_than_the_labelled_history_is_insufficient_history_not_a
 ):
     with pytest.raises(InsufficientHistory, match="90-day"):
         split_window(warehouse_rows, 90)
+
+
+def test_a_client_sample_keeps_whole_time_lines_and_the_evaluation_rows(warehouse_rows):
+    split = split_window(warehouse_rows, 30)
+    clients = split.training["client_id"].n_unique()
+
+    sampled = sample_training_clients(split, clients // 4, seed=3)
+
+    assert sampled.training["client_id"].n_unique() == clients // 4
+    kept = split.training.filter(pl.col("client_id").is_in(sampled.training["client_id"].implode()))
+    assert sampled.training.height == kept.height
+    assert sampled.evaluation.equals(split.evaluation)
+    assert sampled.training.equals(sample_training_clients(split, clients // 4, seed=3).training)
+
+
+def test_a_client_sample_larger_than_the_clients_changes_nothing(warehouse_rows):
+    split = split_window(warehouse_rows, 30)
+
+    assert sample_training_clients(split, 10**9, seed=3) is split

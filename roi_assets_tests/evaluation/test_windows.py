@@ -3,7 +3,7 @@ from datetime import date, datetime
 import polars as pl
 import pytest
 
-from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
+from roi_assets.evaluation.windows import TimeWindow, latest_rows, time_ordered_split
 
 
 def _sends(days: list[int]) -> pl.DataFrame:
@@ -44,3 +44,18 @@ def test_a_window_selects_the_rows_inside_it():
     window = TimeWindow(datetime(2024, 1, 2), datetime(2024, 1, 3))
 
     assert window.rows_of(_sends([1, 2, 3, 4]), "sent_at")["row"].to_list() == [1, 2]
+
+
+def test_a_time_ordered_sample_keeps_the_most_recent_rows():
+    frame = pl.DataFrame({"t": [5, 1, 4, 2, 3], "x": ["e", "a", "d", "b", "c"]})
+    assert latest_rows(frame, "t", 3)["x"].to_list() == ["c", "d", "e"]
+
+
+def test_a_time_ordered_sample_never_splits_a_timestamp():
+    frame = pl.DataFrame({"t": [1, 2, 2, 3]})
+    assert latest_rows(frame, "t", 2)["t"].to_list() == [3]
+
+
+def test_a_frame_within_the_cap_is_kept_whole():
+    frame = pl.DataFrame({"t": [2, 1]})
+    assert latest_rows(frame, "t", 2)["t"].to_list() == [1, 2]
