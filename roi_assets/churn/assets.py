@@ -95,7 +95,7 @@ class ChurnTrainingConfig(dg.Config):
     lstm_max_train_rows: int = TrainingBudget.lstm_max_train_rows
     boundary_purge_days: int | None = None
     calibration_method: str = DEFAULT_METHOD
-    max_training_clients: int = 10_000
+    max_training_clients: int = 5_000
     seed: int = TrainingBudget.seed
 
     def budget(self) -> TrainingBudget:

@@ -54,7 +54,7 @@ FEATURES = EMAIL_FEATURES
 # window, at most this many: at `large` (3.4 million labelled sends before the evaluation window)
 # the learning curve is flat long before it (docs/benchmarks.md, `benchmarks/learning_curve.py`).
 # The default world's 61,000 are all used.
-MAX_TRAINING_ROWS = 400_000
+MAX_TRAINING_ROWS = 200_000
 
 
 class EngagementTrainingConfig(dg.Config):
