@@ -15,8 +15,9 @@ from mlflow import MlflowClient
 
 from roi_assets.catalog import CHURN_FEATURES, CLIENT_DAILY, SUBSCRIPTIONS
 from roi_assets.churn.calibration import DEFAULT_METHOD
+from roi_assets.churn.daily_reads import daily_rows_for, sequences_for
 from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, registered_model_name
-from roi_assets.churn.features import PREDICTION_WINDOWS, build_sequences
+from roi_assets.churn.features import PREDICTION_WINDOWS
 from roi_assets.churn.folds import InsufficientHistory
 from roi_assets.churn.gate import MEMBERS, window_decision
 from roi_assets.churn.plots import tier_distribution_png
@@ -162,14 +163,13 @@ def _log_and_register(
 @dg.asset(
     group_name="churn",
     kinds={"pytorch", "scikitlearn", "mlflow"},
-    ins={"churn": dg.AssetIn(key=FEATURES), "daily": dg.AssetIn(key=DAILY)},
-    required_resource_keys={"mlflow"},
+    ins={"churn": dg.AssetIn(key=FEATURES)},
+    deps=[DAILY],
+    required_resource_keys=REGISTRY_AND_WAREHOUSE,
+    pool=WAREHOUSE_POOL,
 )
 def churn_model(
-    context: dg.AssetExecutionContext,
-    config: ChurnTrainingConfig,
-    churn: pl.DataFrame,
-    daily: pl.DataFrame,
+    context: dg.AssetExecutionContext, config: ChurnTrainingConfig, churn: pl.DataFrame
 ) -> dg.MaterializeResult:
     """Per prediction window (30, 60, 90 days): a random forest and an LSTM stacked by a logistic
     regression on their out-of-fold scores, trained on the labelled snapshots whose label window
@@ -177,11 +177,11 @@ def churn_model(
     version of roi-churn-30d / -60d / -90d. A window whose history is too short is skipped and
     says why."""
     tracking = context.resources.mlflow
+    duckdb: DuckDBResource = context.resources.duckdb
     metadata: dict[str, dg.RawMetadataValue] = {}
     # The warehouse returns rows in no fixed order, and the forest's bootstrap samples are drawn by
     # row position: without a fixed order the same seed trains a different model on every run.
     churn = churn.sort("client_id", "snapshot_date")
-    daily = daily.sort("client_id", "activity_date")
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
         try:
@@ -190,6 +190,8 @@ def churn_model(
                 config.max_training_clients,
                 config.seed,
             )
+            with duckdb.get_connection() as con:
+                daily = daily_rows_for(con, split.training)
             ensemble, sequences = train_window(
                 split, daily, config.budget(), config.calibration_method
             )
@@ -243,13 +245,13 @@ def _load_ensemble(model_name: str, alias: str) -> ChurnEnsemble:
 @dg.asset(
     group_name="churn",
     kinds={"python", "duckdb"},
-    deps=[churn_model],
-    ins={"churn": dg.AssetIn(key=FEATURES), "daily": dg.AssetIn(key=DAILY)},
+    deps=[churn_model, DAILY],
+    ins={"churn": dg.AssetIn(key=FEATURES)},
     required_resource_keys=REGISTRY_AND_WAREHOUSE,
     pool=WAREHOUSE_POOL,
 )
 def churn_evaluation(
-    context: dg.AssetExecutionContext, churn: pl.DataFrame, daily: pl.DataFrame
+    context: dg.AssetExecutionContext, churn: pl.DataFrame
 ) -> dg.MaterializeResult:
     """Each window's candidate on the latest labelled snapshots it never saw: AUC-ROC, precision
     at the high tier, alert accuracy, false-positive rate, calibration error (per decile) and the
@@ -276,10 +278,9 @@ def churn_evaluation(
             )
         with duckdb.get_connection() as con:
             truth = churn_probabilities(con, window)
-        rows = split.evaluation.join(truth, on=KEYS, how="inner")
-        scores = _load_ensemble(model_name, CANDIDATE).member_probabilities(
-            rows, build_sequences(daily, rows)
-        )
+            rows = split.evaluation.join(truth, on=KEYS, how="inner")
+            sequences = sequences_for(con, rows)
+        scores = _load_ensemble(model_name, CANDIDATE).member_probabilities(rows, sequences)
         oracle = rows["p_churn"].to_numpy()
         outcomes = rows[split.label].to_numpy()
         comparison = compare_churn_risk(
@@ -337,19 +338,14 @@ def churn_evaluation(
     key=["marts", "churn_risk"],
     group_name="churn",
     kinds={"python", "duckdb"},
-    deps=[churn_evaluation],
-    ins={
-        "churn": dg.AssetIn(key=FEATURES),
-        "daily": dg.AssetIn(key=DAILY),
-        "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS),
-    },
+    deps=[churn_evaluation, DAILY],
+    ins={"churn": dg.AssetIn(key=FEATURES), "subscriptions": dg.AssetIn(key=SUBSCRIPTIONS)},
     pool=WAREHOUSE_POOL,
     output_required=False,
 )
 def churn_risk(
     context: dg.AssetExecutionContext,
     churn: pl.DataFrame,
-    daily: pl.DataFrame,
     subscriptions: pl.DataFrame,
     duckdb: DuckDBResource,
     registry: ModelRegistry,
@@ -382,7 +378,8 @@ def churn_risk(
 
         def score(version: str, part: pl.DataFrame, model_name: str = model_name) -> pl.DataFrame:
             ensemble = registry.load_version(model_name, version).unwrap_python_model().ensemble
-            sequences = build_sequences(daily, part)
+            with duckdb.get_connection() as con:
+                sequences = sequences_for(con, part)
             return risk_rows(ensemble, part, sequences, model_version=version, scored_at=scored_at)
 
         frames.append(score_by_version(plan, rows, score))

@@ -6,7 +6,8 @@ from collections.abc import Callable
 
 import polars as pl
 
-from roi_assets.churn.features import build_sequences, label_column
+from roi_assets.churn.daily_reads import sequences_for
+from roi_assets.churn.features import label_column
 from roi_assets.deployment.lifecycle import ShadowRequest
 from roi_assets.deployment.shadow import (
     LOSS_CHALLENGER,
@@ -18,7 +19,6 @@ from roi_assets.resources.tracking import load_model_version
 from roi_assets.resources.warehouse import table_exists
 
 SNAPSHOTS_TABLE = "features.feat_client_churn"
-DAILY_TABLE = "features.feat_client_daily"
 
 
 def shadow_losses(window_days: int) -> Callable[[ShadowRequest], pl.DataFrame]:
@@ -35,11 +35,7 @@ def shadow_losses(window_days: int) -> Callable[[ShadowRequest], pl.DataFrame]:
         ).pl()
         if rows.is_empty():
             return no_losses()
-        daily = request.con.execute(
-            f"select * from {DAILY_TABLE} where activity_date >= ? - interval 31 day",
-            [request.since],
-        ).pl()
-        sequences = build_sequences(daily, rows)
+        sequences = sequences_for(request.con, rows)
         labels = rows[label].to_numpy()
         frame = {}
         for column, version in (

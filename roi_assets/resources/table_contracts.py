@@ -213,6 +213,8 @@ CONTRACTS: dict[str, TableContract] = {
             mean_abs_shap double not null
             rank bigint not null
             computed_at timestamp not null
+            mean_abs_shap_ci_low double
+            mean_abs_shap_ci_high double
             """,
             ("model_name", "model_version", "feature"),
         ),
@@ -262,6 +264,8 @@ CONTRACTS: dict[str, TableContract] = {
             limit double
             within_limit boolean
             computed_at timestamp not null
+            ci_low double
+            ci_high double
             """,
         ),
         _contract(
@@ -293,6 +297,18 @@ def contract(table: str) -> TableContract:
 def create_statement(table: str) -> str:
     """`create table if not exists` with the contract's columns and key."""
     return contract(table).create_statement()
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Create `table` from its contract when missing, and add the contract's nullable columns it
+    lacks: a table written before a column joined the contract gains it, NULL in older rows
+    (columns are added at the end, where the contract lists new ones)."""
+    found = contract(table)
+    con.execute(f"create schema if not exists {found.schema}")
+    con.execute(found.create_statement())
+    for column in found.columns:
+        if not column.not_null:
+            con.execute(f"alter table {table} add column if not exists {column.ddl()}")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> list[str]:

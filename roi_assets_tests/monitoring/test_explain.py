@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import polars as pl
 import pytest
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -81,6 +82,25 @@ def test_global_importance_ranks_the_feature_that_drives_the_target_first(
     assert importance["rank"].to_list() == list(range(1, len(view.feature_names) + 1))
     assert importance["mean_abs_shap"][0] > 3 * importance["mean_abs_shap"][1]
     assert values.shape == (200, len(view.feature_names))
+
+
+def test_global_importance_carries_a_95_percent_interval_that_narrows_with_more_rows(
+    served_engagement_like_model,
+):
+    view = tree_view(served_engagement_like_model)
+    few, _ = global_importance(view, view.matrix(_frame(50, seed=2)[0]))
+    many, _ = global_importance(view, view.matrix(_frame(800, seed=2)[0]))
+
+    for importance in (few, many):
+        assert (importance["mean_abs_shap_ci_low"] <= importance["mean_abs_shap"]).all()
+        assert (importance["mean_abs_shap"] <= importance["mean_abs_shap_ci_high"]).all()
+    driver = [
+        frame.filter(pl.col("feature") == "driver").select(
+            pl.col("mean_abs_shap_ci_high") - pl.col("mean_abs_shap_ci_low")
+        )[0, 0]
+        for frame in (few, many)
+    ]
+    assert driver[1] < driver[0] / 2  # sixteen times the rows: about a quarter of the width
 
 
 def test_names_are_mapped_back_through_the_pipeline_to_the_selected_columns(

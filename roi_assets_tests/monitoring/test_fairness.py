@@ -83,6 +83,32 @@ def test_without_a_planted_bias_nothing_is_flagged():
     assert _summary(report, "age_group", DISPARATE_IMPACT)["value"] > 0.9
 
 
+def test_every_rate_and_judged_gap_carries_an_interval_around_its_value():
+    outcome, _, decision, protected = _world(age_group_bias=1.5)
+
+    report = _report(outcome, decision, protected)
+
+    rates = report.filter(pl.col("metric") != "count")
+    assert rates["ci_low"].null_count() == 0
+    assert (rates["ci_low"] <= rates["value"]).all() and (rates["value"] <= rates["ci_high"]).all()
+    assert report.filter(pl.col("metric") == "count")["ci_low"].null_count() > 0
+
+
+def test_a_gap_measured_on_fewer_rows_has_a_wider_interval():
+    rng = np.random.default_rng(1)
+
+    def parity_width(n: int) -> float:
+        groups = np.repeat(["a", "b"], n // 2)
+        decisions = (rng.random(n) < np.where(groups == "a", 0.3, 0.2)).astype(int)
+        row = _summary(
+            _report(decisions, decisions, {"age_group": groups}), "age_group", DEMOGRAPHIC_PARITY
+        )
+        assert row["ci_low"] < row["value"] < row["ci_high"]
+        return row["ci_high"] - row["ci_low"]
+
+    assert parity_width(20_000) < parity_width(1_000) / 3
+
+
 def test_a_list_that_follows_the_outcome_shows_a_disparate_impact_near_the_base_rate_ratio():
     # one group turns out positive three times as often; the list holds the truly positive rows
     rng = np.random.default_rng(0)
@@ -227,7 +253,6 @@ def test_with_nothing_registered_the_fairness_assets_record_nothing_and_say_why(
         churn = churn_fairness(
             FairnessConfig(),
             churn=pl.DataFrame(),
-            daily=pl.DataFrame(),
             duckdb=warehouse,
             registry=current_registry(),
         )

@@ -29,7 +29,7 @@ from roi_assets.catalog import (
     ENGAGEMENT_SCORES,
     LABELLED_DOCUMENTS,
 )
-from roi_assets.churn.features import build_sequences
+from roi_assets.churn.daily_reads import sequences_for
 from roi_assets.churn.scoring import latest_snapshot_rows
 from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
 from roi_assets.engagement.scoring import read_scoring_rows
@@ -317,18 +317,14 @@ def document_explanations(
 @dg.asset(
     group_name=GROUP,
     kinds={"python", "duckdb"},
-    ins={
-        "risk": dg.AssetIn(key=CHURN_RISK),
-        "churn": dg.AssetIn(key=CHURN_FEATURES),
-        "daily": dg.AssetIn(key=CLIENT_DAILY),
-    },
+    ins={"risk": dg.AssetIn(key=CHURN_RISK), "churn": dg.AssetIn(key=CHURN_FEATURES)},
+    deps=[CLIENT_DAILY],
     pool=WAREHOUSE_POOL,
 )
 def churn_counterfactuals(
     config: CounterfactualConfig,
     risk: pl.DataFrame,
     churn: pl.DataFrame,
-    daily: pl.DataFrame,
     duckdb: DuckDBResource,
     registry: ModelRegistry,
 ) -> dg.MaterializeResult:
@@ -352,7 +348,8 @@ def churn_counterfactuals(
             continue
         ensemble = load_explainable_model(model_name, CHAMPION)
         rows = latest_snapshot_rows(churn, pl.Series(list(targets)))
-        sequences = build_sequences(daily, rows)
+        with duckdb.get_connection() as con:
+            sequences = sequences_for(con, rows)
         found = [
             counterfactual_row(c)
             for c in stack_counterfactuals(

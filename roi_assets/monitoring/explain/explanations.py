@@ -35,7 +35,7 @@ from sklearn.pipeline import Pipeline
 from roi_assets.churn.ensemble import ChurnEnsemble
 from roi_assets.churn.features import CHURN_FEATURES, tabular_matrix
 from roi_assets.engagement.scoring import read_scoring_rows
-from roi_assets.resources.table_contracts import create_statement
+from roi_assets.resources.table_contracts import create_statement, ensure_table
 from roi_assets.resources.tracking import CHAMPION, load_model_by_alias
 from roi_assets.resources.warehouse import upsert_rows
 
@@ -43,6 +43,8 @@ SHAP = "shap"
 LIME = "lime"
 METHODS = (SHAP, LIME)
 DEFAULT_TOP_K = 5
+NORMAL_95 = 1.96  # half-width of a 95 % normal interval, in standard errors
+IMPORTANCE_INTERVAL = ("mean_abs_shap_ci_low", "mean_abs_shap_ci_high")
 CONTRIBUTION_COLUMNS: tuple[str, ...] = (
     "client_id",
     "rank",
@@ -144,17 +146,35 @@ def shap_values(view: TreeView, matrix: np.ndarray) -> np.ndarray:
 
 def global_importance(view: TreeView, matrix: np.ndarray) -> tuple[pl.DataFrame, np.ndarray]:
     """Mean |SHAP| per feature over the rows of `matrix` (and over classes for a multiclass
-    model), ranked from 1 = most important; also the SHAP values, for `summary_plot_png`."""
+    model), ranked from 1 = most important, with its 95 % interval; also the SHAP values, for
+    `summary_plot_png`.
+
+    The rows are a random sample of the clients (or documents), so the importance is a sample
+    mean: the interval is the normal one of a mean (± 1.96 standard errors, floored at zero),
+    which is what tells two features' ranks apart or not on a sample of a few hundred rows."""
     values = shap_values(view, matrix)
     magnitude = np.abs(values)
-    mean_abs = magnitude.mean(axis=(0, 2)) if magnitude.ndim == 3 else magnitude.mean(axis=0)
+    per_row = magnitude.mean(axis=2) if magnitude.ndim == 3 else magnitude
+    mean_abs = per_row.mean(axis=0)
+    rows = per_row.shape[0]
+    half_width = (
+        NORMAL_95 * per_row.std(axis=0, ddof=1) / np.sqrt(rows) if rows > 1 else np.nan * mean_abs
+    )
     importance = (
-        pl.DataFrame({"feature": list(view.feature_names), "mean_abs_shap": mean_abs})
+        pl.DataFrame(
+            {
+                "feature": list(view.feature_names),
+                "mean_abs_shap": mean_abs,
+                "mean_abs_shap_ci_low": np.maximum(mean_abs - half_width, 0.0),
+                "mean_abs_shap_ci_high": mean_abs + half_width,
+            },
+            nan_to_null=True,
+        )
         .sort("mean_abs_shap", "feature", descending=[True, False])
         .with_row_index("rank", offset=1)
         .with_columns(pl.col("rank").cast(pl.Int64))
     )
-    return importance.select("feature", "mean_abs_shap", "rank"), values
+    return importance.select("feature", "mean_abs_shap", "rank", *IMPORTANCE_INTERVAL), values
 
 
 def summary_plot_png(
@@ -363,7 +383,9 @@ def write_feature_importance(
         "mean_abs_shap",
         "rank",
         pl.lit(computed_at).cast(pl.Datetime("us")).alias("computed_at"),
+        *IMPORTANCE_INTERVAL,
     )
+    ensure_table(con, FEATURE_IMPORTANCE_TABLE)
     return _upsert(con, FEATURE_IMPORTANCE_TABLE, _CREATE_FEATURE_IMPORTANCE, rows)
 
 

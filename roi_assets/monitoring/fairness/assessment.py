@@ -14,6 +14,12 @@ Summaries are judged only over groups with at least `min_group_size` rows: a gap
 dozen people is mostly noise, and a limit crossed by noise would teach everyone to ignore the
 warning. With fewer than two such groups the summary is NULL (not judged).
 
+Every rate and summary carries a 95 % interval (`ci_low`, `ci_high`), since the rows are a sample
+(the latest labelled window): a group's rates get Wilson's interval (statsmodels), the summaries a
+parametric bootstrap that redraws each judged group's rates from its binomial and takes the
+summary again (fairlearn gives the point values only). A gap whose interval straddles its limit
+is one the sample cannot decide.
+
 Mitigation (a report, never what is served): fairlearn's `ThresholdOptimizer` on the model's own
 scores picks a threshold per group under a parity constraint. It is cross-fitted, each half of
 the rows decided by thresholds chosen on the other half, so its accuracy and gaps are out of
@@ -25,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -35,8 +42,9 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
+from statsmodels.stats.proportion import proportion_confint
 
-from roi_assets.resources.table_contracts import create_statement
+from roi_assets.resources.table_contracts import ensure_table
 
 PROTECTED_ATTRIBUTES: tuple[str, ...] = ("age_group", "geographic_region", "client_value_tier")
 MODEL = "model"
@@ -59,12 +67,24 @@ FAIRNESS_COLUMNS: tuple[str, ...] = (
     "limit",
     "within_limit",
     "computed_at",
+    "ci_low",
+    "ci_high",
 )
+CONFIDENCE = 0.95
+BOOTSTRAP_DRAWS = 2_000
+BOOTSTRAP_SEED = 0
+# The denominator of each per-group rate, a column of the MetricFrame's `by_group`.
+_RATE_TRIALS = {"selection_rate": "count", "base_rate": "count", "true_positive_rate": "positives"}
 
 
 def base_rate(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Share of positive outcomes (a fairlearn metric: `y_pred` is not used)."""
     return float(np.mean(y_true)) if len(y_true) else float("nan")
+
+
+def positives(y_true: ArrayLike, y_pred: ArrayLike) -> int:
+    """Rows whose outcome is positive (a fairlearn metric: `y_pred` is not used)."""
+    return int(np.sum(y_true))
 
 
 _GROUP_METRICS = {
@@ -73,6 +93,7 @@ _GROUP_METRICS = {
     "base_rate": base_rate,
     "count": count,
 }
+_INTERVAL_METRICS = _GROUP_METRICS | {"positives": positives}
 
 
 @dataclass(frozen=True)
@@ -120,15 +141,23 @@ def attribute_report(
     decisions = np.asarray(y_pred, dtype=np.int64)
     members = _groups(groups)
     by_group = MetricFrame(
-        metrics=_GROUP_METRICS, y_true=labels, y_pred=decisions, sensitive_features=members
+        metrics=_INTERVAL_METRICS, y_true=labels, y_pred=decisions, sensitive_features=members
     ).by_group
     rows = [
-        {"metric": metric, "group": str(group), "value": _finite(value)}
+        {"metric": metric, "group": str(group), "value": _finite(values[metric])}
+        | _rate_interval(
+            values[metric], values[_RATE_TRIALS[metric]] if metric in _RATE_TRIALS else 0
+        )
         for group, values in by_group.iterrows()
-        for metric, value in values.items()
+        for metric in _GROUP_METRICS
     ]
-    rows.append({"metric": ACCURACY, "group": None, "value": accuracy_score(labels, decisions)})
+    accuracy = accuracy_score(labels, decisions)
+    rows.append(
+        {"metric": ACCURACY, "group": None, "value": accuracy}
+        | _rate_interval(accuracy, len(labels))
+    )
     judged = _summary_frame(labels, decisions, members, limits.min_group_size)
+    intervals = {} if judged is None else _summary_intervals(by_group.loc[judged.by_group.index])
     summaries = {
         DEMOGRAPHIC_PARITY: (
             None if judged is None else judged.difference()["selection_rate"],
@@ -147,7 +176,10 @@ def attribute_report(
         ),
     }
     base_ratio = None if judged is None else _finite(judged.ratio()["base_rate"])
-    rows.append({"metric": BASE_RATE_RATIO, "group": None, "value": base_ratio})
+    rows.append(
+        {"metric": BASE_RATE_RATIO, "group": None, "value": base_ratio}
+        | intervals.get(BASE_RATE_RATIO, {})
+    )
     for metric, (value, limit, kind) in summaries.items():
         value = None if value is None else _finite(value)
         within = None if value is None else (value <= limit if kind == "max" else value >= limit)
@@ -159,8 +191,51 @@ def attribute_report(
                 "limit": limit,
                 "within_limit": within,
             }
+            | intervals.get(metric, {})
         )
     return rows
+
+
+def _rate_interval(rate: float, trials: float) -> dict[str, float | None]:
+    """Wilson's 95 % interval of a rate observed on `trials` rows; none without rows."""
+    if not trials or not np.isfinite(rate):
+        return {}
+    low, high = proportion_confint(
+        round(rate * trials), int(trials), alpha=1 - CONFIDENCE, method="wilson"
+    )
+    return {"ci_low": float(low), "ci_high": float(high)}
+
+
+def _summary_intervals(groups: Any) -> dict[str, dict[str, float | None]]:
+    """95 % percentile intervals of the judged summaries, each group's selection, true-positive
+    and base rates redrawn from their binomials (`groups`: the judged groups' `by_group` rows)."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+
+    def redrawn(metric: str) -> np.ndarray:
+        trials = groups[_RATE_TRIALS[metric]].to_numpy(dtype=np.int64)
+        rates = np.nan_to_num(groups[metric].to_numpy(dtype=float))
+        draws = rng.binomial(trials, rates, size=(BOOTSTRAP_DRAWS, len(trials)))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return draws / trials
+
+    selection, tpr, base = (
+        redrawn(m) for m in ("selection_rate", "true_positive_rate", "base_rate")
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = {
+            DEMOGRAPHIC_PARITY: selection.max(axis=1) - selection.min(axis=1),
+            EQUAL_OPPORTUNITY: np.nanmax(tpr, axis=1) - np.nanmin(tpr, axis=1),
+            DISPARATE_IMPACT: selection.min(axis=1) / selection.max(axis=1),
+            BASE_RATE_RATIO: base.min(axis=1) / base.max(axis=1),
+        }
+    tail = (1 - CONFIDENCE) / 2 * 100
+    intervals = {}
+    for metric, values in draws.items():
+        finite = values[np.isfinite(values)]
+        if finite.size:
+            low, high = np.percentile(finite, [tail, 100 - tail])
+            intervals[metric] = {"ci_low": float(low), "ci_high": float(high)}
+    return intervals
 
 
 def fairness_report(
@@ -199,6 +274,8 @@ def _as_table(
                 "value": pl.Float64,
                 "limit": pl.Float64,
                 "within_limit": pl.Boolean,
+                "ci_low": pl.Float64,
+                "ci_high": pl.Float64,
             },
         )
         .with_columns(
@@ -317,7 +394,7 @@ def summary_markdown(report: pl.DataFrame) -> str:
     """Judged summaries per attribute: the model next to its mitigation, when there is one."""
     summary = report.filter(pl.col("group").is_null())
     lines = [
-        "| attribute | metric | model | mitigated | limit | within |",
+        "| attribute | metric | model [95 % interval] | mitigated | limit | within |",
         "| --- | --- | ---: | ---: | ---: | --- |",
     ]
 
@@ -328,8 +405,13 @@ def summary_markdown(report: pl.DataFrame) -> str:
         values = {row["variant"]: row for row in part.iter_rows(named=True)}
         served = values.get(MODEL, {})
         within = served.get("within_limit")
+        interval = (
+            ""
+            if served.get("ci_low") is None
+            else f" [{served['ci_low']:.3f}, {served['ci_high']:.3f}]"
+        )
         lines.append(
-            f"| {attribute} | {metric} | {shown(served.get('value'))} | "
+            f"| {attribute} | {metric} | {shown(served.get('value'))}{interval} | "
             f"{shown(values.get(MITIGATED, {}).get('value'))} | {shown(served.get('limit'))} | "
             f"{_verdict(served.get('limit'), within)} |"
         )
@@ -337,15 +419,13 @@ def summary_markdown(report: pl.DataFrame) -> str:
 
 
 TABLE = "monitoring.fairness_metrics"
-_CREATE_TABLE = create_statement(TABLE)
 
 
 def write_fairness_metrics(con: duckdb.DuckDBPyConnection, report: pl.DataFrame) -> int:
     """Replace the rows of each (model_name, model_version) in `report` with `report`'s: the
     table holds the latest report per model version (summary rows have a NULL group, so there
     is no primary key to upsert on)."""
-    con.execute("create schema if not exists monitoring")
-    con.execute(_CREATE_TABLE)
+    ensure_table(con, TABLE)
     con.register("incoming_fairness", report.select(FAIRNESS_COLUMNS).to_arrow())
     try:
         con.execute(

@@ -28,7 +28,7 @@ from roi_assets.catalog import (
     ENGAGEMENT_MODELS,
     ENGAGEMENT_SCORES,
 )
-from roi_assets.churn.features import build_sequences
+from roi_assets.churn.daily_reads import sequences_for
 from roi_assets.churn.folds import InsufficientHistory
 from roi_assets.churn.splits import split_window
 from roi_assets.churn.tiers import MEDIUM_RISK
@@ -175,14 +175,13 @@ def engagement_fairness(
 @dg.asset(
     group_name="monitoring",
     kinds={"fairlearn", "python", "duckdb"},
-    deps=[CHURN_RISK],
-    ins={"churn": dg.AssetIn(key=CHURN_FEATURES), "daily": dg.AssetIn(key=CLIENT_DAILY)},
+    deps=[CHURN_RISK, CLIENT_DAILY],
+    ins={"churn": dg.AssetIn(key=CHURN_FEATURES)},
     pool=WAREHOUSE_POOL,
 )
 def churn_fairness(
     config: FairnessConfig,
     churn: pl.DataFrame,
-    daily: pl.DataFrame,
     duckdb: DuckDBResource,
     registry: ModelRegistry,
 ) -> dg.MaterializeResult:
@@ -208,7 +207,9 @@ def churn_fairness(
             continue
         rows = split.evaluation
         ensemble = registry.load(model_name, alias).unwrap_python_model().ensemble
-        scores = ensemble.predict_proba(rows, build_sequences(daily, rows))
+        with duckdb.get_connection() as con:
+            sequences = sequences_for(con, rows)
+        scores = ensemble.predict_proba(rows, sequences)
         report, found = _assess(
             config,
             model_name,

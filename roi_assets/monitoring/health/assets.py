@@ -21,7 +21,8 @@ from roi_assets.catalog import (
     ENGAGEMENT_MODELS,
     churn_model_name,
 )
-from roi_assets.churn.features import build_sequences, label_column
+from roi_assets.churn.daily_reads import sequences_for
+from roi_assets.churn.features import label_column
 from roi_assets.deployment.lifecycle import deployed_challenger
 from roi_assets.deployment.rollback import roll_back_champion
 from roi_assets.engagement.features import LABEL_COMPLETE
@@ -157,7 +158,6 @@ def _engagement_health(
 
 def _churn_health(
     churn: pl.DataFrame,
-    daily: pl.DataFrame,
     con,
     evaluated_at: dt.datetime,
     registry: ModelRegistry,
@@ -183,7 +183,7 @@ def _churn_health(
                 CHURN_INPUTS.time_column,
                 evaluated_at,
                 scores=lambda frame, ensemble=ensemble: ensemble.member_probabilities(
-                    frame, build_sequences(daily, frame)
+                    frame, sequences_for(con, frame)
                 )["stack"],
                 threshold=None,
             )
@@ -222,12 +222,8 @@ def _evaluate_window(
     key=["monitoring", "champion_health"],
     group_name=GROUP,
     kinds={"mlflow", "duckdb"},
-    deps=[feature_drift_report],
-    ins={
-        "email": dg.AssetIn(key=EMAIL_FEATURES),
-        "churn": dg.AssetIn(key=CHURN_FEATURES),
-        "daily": dg.AssetIn(key=CLIENT_DAILY),
-    },
+    deps=[feature_drift_report, CLIENT_DAILY],
+    ins={"email": dg.AssetIn(key=EMAIL_FEATURES), "churn": dg.AssetIn(key=CHURN_FEATURES)},
     pool=WAREHOUSE_POOL,
     retry_policy=SAFE_RETRY,
 )
@@ -235,7 +231,6 @@ def champion_health_report(
     context: dg.AssetExecutionContext,
     email: pl.DataFrame,
     churn: pl.DataFrame,
-    daily: pl.DataFrame,
     duckdb: DuckDBResource,
     registry: ModelRegistry,
 ) -> dg.MaterializeResult:
@@ -246,7 +241,7 @@ def champion_health_report(
     evaluated_at = utc_now()
     with duckdb.get_connection() as con:
         metadata = _engagement_health(email, con, evaluated_at, registry)
-        metadata |= _churn_health(churn, daily, con, evaluated_at, registry)
+        metadata |= _churn_health(churn, con, evaluated_at, registry)
     return dg.MaterializeResult(metadata=metadata)
 
 
