@@ -6,7 +6,10 @@ import polars as pl
 from roi_assets.monitoring.drift.feature_drift import (
     CHURN_INPUTS,
     EMAIL_INPUTS,
+    at_most,
+    compare_distributions,
     drift_rows,
+    drift_windows,
     feature_drift,
     write_feature_drift,
 )
@@ -28,6 +31,20 @@ def test_with_the_drift_switch_the_shifted_features_and_only_they_are_flagged(dr
     assert windows.current["sent_at"].min() > windows.reference["sent_at"].max()
     churn, _ = feature_drift(drifted_world[CHURN_INPUTS.table], CHURN_INPUTS)
     assert churn.drifted_features == ["login_frequency_slope_30d"]
+
+
+def test_windows_sampled_to_a_few_thousand_rows_find_the_same_drift(drifted_world):
+    windows = drift_windows(drifted_world[EMAIL_INPUTS.table], EMAIL_INPUTS)
+    assert windows.reference.height > 3_000
+
+    sampled = compare_distributions(
+        at_most(windows.reference, 3_000),
+        at_most(windows.current, 3_000),
+        EMAIL_INPUTS.numerical,
+        EMAIL_INPUTS.categorical,
+    )
+
+    assert set(sampled.drifted_features) == SHIFTED_EMAIL_FEATURES
 
 
 def test_the_report_renders_to_html_and_rows_upsert_without_duplicates(drifted_world, tmp_path):
