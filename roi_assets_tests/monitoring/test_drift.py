@@ -6,13 +6,13 @@ import polars as pl
 from roi_assets.monitoring.drift.feature_drift import (
     CHURN_INPUTS,
     EMAIL_INPUTS,
-    at_most,
     compare_distributions,
     drift_rows,
     drift_windows,
     feature_drift,
     write_feature_drift,
 )
+from roi_assets.monitoring.samples import at_most
 
 SHIFTED_EMAIL_FEATURES = {"subject_length", "personalization_score", "login_frequency_weekly"}
 

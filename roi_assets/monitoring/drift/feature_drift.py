@@ -39,6 +39,7 @@ from evidently import DataDefinition, Dataset, Report
 from evidently.core.report import Snapshot
 from evidently.presets import DataDriftPreset
 
+from roi_assets.monitoring.samples import at_most
 from roi_assets.resources.table_contracts import create_statement
 from roi_assets.resources.warehouse import upsert_rows
 
@@ -238,18 +239,13 @@ def compare_distributions(
     return DriftReport(verdicts=verdicts, snapshot=snapshot)
 
 
-def at_most(frame: pl.DataFrame, rows: int, seed: int = WINDOW_SAMPLE_SEED) -> pl.DataFrame:
-    """`frame`, or a random sample of `rows` of its rows when it has more."""
-    return frame.sample(rows, seed=seed) if frame.height > rows else frame
-
-
 def feature_drift(frame: pl.DataFrame, inputs: MonitoredInputs) -> tuple[DriftReport, DriftWindows]:
     """Drift of every monitored feature of a feature table, training window against the latest
     (each window sampled to at most `MAX_WINDOW_ROWS` rows)."""
     windows = drift_windows(frame, inputs)
     report = compare_distributions(
-        at_most(windows.reference, MAX_WINDOW_ROWS),
-        at_most(windows.current, MAX_WINDOW_ROWS),
+        at_most(windows.reference, MAX_WINDOW_ROWS, WINDOW_SAMPLE_SEED),
+        at_most(windows.current, MAX_WINDOW_ROWS, WINDOW_SAMPLE_SEED),
         inputs.numerical,
         inputs.categorical,
     )

@@ -61,6 +61,7 @@ from roi_assets.monitoring.explain.explanations import (
     write_feature_importance,
 )
 from roi_assets.monitoring.reports import GROUP, utc_now
+from roi_assets.monitoring.samples import at_most
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHAMPION, champion_or_candidate
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
@@ -85,10 +86,6 @@ class CounterfactualConfig(dg.Config):
     """At most `max_clients` clients per window, the riskiest first."""
 
     max_clients: int = 20
-
-
-def _sample(frame: pl.DataFrame, n: int, seed: int) -> pl.DataFrame:
-    return frame.sample(min(n, frame.height), seed=seed) if frame.height > n else frame
 
 
 @dataclass(frozen=True)
@@ -131,7 +128,7 @@ def explain_version(
     plot_path.write_bytes(png)
     ids = clients["client_id"].to_list()
     shap_rows = shap_top_contributions(view, view.matrix(clients), ids, config.top_k)
-    sampled = _sample(clients, config.lime_clients, config.seed)
+    sampled = at_most(clients, config.lime_clients, config.seed)
     lime_rows = lime_top_contributions(
         view,
         view.matrix(sampled),
@@ -176,7 +173,7 @@ def _explain_models(
         view = tree_view(load_explainable_model(model_name, alias))
         background, clients = rows_for(model_name)
         if alias != CHAMPION:
-            clients = _sample(clients, config.lime_clients, config.seed)
+            clients = at_most(clients, config.lime_clients, config.seed)
         explained.append(
             explain_version(model_name, alias, version, view, background, clients, config)
         )
@@ -212,7 +209,7 @@ def engagement_explanations(
     monitoring.client_explanations.
     """
     history = labelled_history(features, HEADLINE_TARGET)
-    background = _sample(history, config.background_rows, config.seed)
+    background = at_most(history, config.background_rows, config.seed)
     with duckdb.get_connection() as con:
         clients = read_scoring_rows(con, scores["client_id"]).head(config.max_clients)
     return _explain_models(
@@ -245,7 +242,7 @@ def churn_explanations(
     300 trees of depth 10 costs about 15 ms a client, 25 s per window for every active client at
     the default scale: the clients nobody acts on are explained on request (`explain_client`).
     The LSTM member reads daily sequences and is not attributed per feature."""
-    background = _sample(churn, config.background_rows, config.seed)
+    background = at_most(churn, config.background_rows, config.seed)
     every_client = latest_snapshot_rows(churn, risk["client_id"].unique())
     acted_on = (pl.col("tier") != "low") | pl.col("on_watch_list")
 

@@ -49,6 +49,7 @@ from roi_assets.monitoring.fairness.assessment import (
     write_fairness_metrics,
 )
 from roi_assets.monitoring.fairness.plots import selection_rate_by_group_png
+from roi_assets.monitoring.samples import at_most
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.tracking import CHAMPION, champion_or_candidate
 from roi_assets.resources.warehouse import WAREHOUSE_POOL, table_exists
@@ -58,18 +59,23 @@ MEDIUM_OR_HIGHER = "medium_or_higher"
 
 class FairnessConfig(dg.Config):
     """Limits past which the check warns (see `monitoring.fairness`), the smallest group judged,
-    and the parity constraint of the mitigation report ('demographic_parity' or
-    'true_positive_rate_parity')."""
+    the parity constraint of the mitigation report ('demographic_parity' or
+    'true_positive_rate_parity'), and the most rows assessed: a larger window is sampled at
+    random (the default world's are smaller; at `large` a window holds about 800,000 rows, and
+    the reported intervals say what the sample can tell)."""
 
     max_demographic_parity_difference: float = FairnessLimits.max_demographic_parity_difference
     max_equal_opportunity_difference: float = FairnessLimits.max_equal_opportunity_difference
     min_disparate_impact_ratio: float = FairnessLimits.min_disparate_impact_ratio
     min_group_size: int = FairnessLimits.min_group_size
     mitigation_constraint: str = "demographic_parity"
+    max_rows: int = 100_000
     seed: int = 0
 
     def limits(self) -> FairnessLimits:
-        return FairnessLimits(**self.model_dump(exclude={"mitigation_constraint", "seed"}))
+        return FairnessLimits(
+            **self.model_dump(exclude={"mitigation_constraint", "max_rows", "seed"})
+        )
 
 
 def _assess(
@@ -153,7 +159,8 @@ def engagement_fairness(
     against the configured limits, and the same after a cross-fitted ThresholdOptimizer (variant
     'mitigated', a report only: what is served never changes); to monitoring.fairness_metrics."""
     labelled = labelled_history(features, HEADLINE_TARGET)
-    _, rows = time_ordered_split(labelled, TIME_COLUMN, ENGAGEMENT_EVALUATION_FRACTION)
+    _, window = time_ordered_split(labelled, TIME_COLUMN, ENGAGEMENT_EVALUATION_FRACTION)
+    rows = at_most(window, config.max_rows, config.seed)
     reports, metadata = [], {}
     for target, model_name in ENGAGEMENT_MODELS.items():
         found = champion_or_candidate(model_name, registry.client())
@@ -205,7 +212,7 @@ def churn_fairness(
         except InsufficientHistory as too_short:
             metadata[f"{model_name}_skipped"] = str(too_short)
             continue
-        rows = split.evaluation
+        rows = at_most(split.evaluation, config.max_rows, config.seed)
         ensemble = registry.load(model_name, alias).unwrap_python_model().ensemble
         with duckdb.get_connection() as con:
             sequences = sequences_for(con, rows)
