@@ -30,8 +30,8 @@ import polars as pl
 from machine import load_average, machine_description
 from sklearn.metrics import roc_auc_score
 
+from roi_assets.churn.daily_reads import daily_rows_for, sequences_for
 from roi_assets.churn.ensemble import STACK
-from roi_assets.churn.features import build_sequences
 from roi_assets.churn.splits import sample_training_clients, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.engagement.assets import EVALUATION_FRACTION, TRUE_PROBABILITY
@@ -85,17 +85,6 @@ def engagement_curve(con: duckdb.DuckDBPyConnection, sizes: list[int]) -> None:
             )
 
 
-def _daily_of(con: duckdb.DuckDBPyConnection, clients: pl.Series) -> pl.DataFrame:
-    con.register("wanted_clients", clients.to_frame("client_id").to_arrow())
-    try:
-        return con.execute(
-            "select d.* from features.feat_client_daily as d "
-            "semi join wanted_clients as w on d.client_id = w.client_id"
-        ).pl()
-    finally:
-        con.unregister("wanted_clients")
-
-
 def churn_curve(con: duckdb.DuckDBPyConnection, sizes: list[int], evaluation_clients: int) -> None:
     churn = con.execute("select * from features.feat_client_churn").pl()
     churn = churn.sort("client_id", "snapshot_date")
@@ -113,13 +102,11 @@ def churn_curve(con: duckdb.DuckDBPyConnection, sizes: list[int], evaluation_cli
         f"snapshots); evaluated on {evaluation.height:,} snapshots of {evaluated.len():,} "
         f"clients; oracle AUC {oracle:.4f}"
     )
-    daily = _daily_of(con, evaluated).sort("client_id", "activity_date")
-    evaluation_sequences = build_sequences(daily, evaluation)
+    evaluation_sequences = sequences_for(con, evaluation)
     first = None
     for size in _sizes(sizes, clients):
         sampled = sample_training_clients(split, size, SEED)
-        daily = _daily_of(con, sampled.training["client_id"].unique())
-        daily = daily.sort("client_id", "activity_date")
+        daily = daily_rows_for(con, sampled.training)
         start = time.perf_counter()
         ensemble, _ = train_window(sampled, daily, TrainingBudget())
         seconds = time.perf_counter() - start

@@ -14,9 +14,10 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from roi_assets.catalog import CLIENT_DAILY
 from roi_assets.churn.features import DAILY_METRICS, SEQUENCE_DAYS, build_sequences
 
-DAILY_TABLE = "features.feat_client_daily"
+DAILY_TABLE = ".".join(CLIENT_DAILY.path)
 _KEYS_VIEW = "churn_sequence_keys"
 
 
