@@ -6,14 +6,18 @@
 {% set changed = changed_clients() %}
 with sends as (
     select *
-    from {{ source('raw', 'email_sends') }} as delivered
+    from {{ source('raw', 'email_sends') }}
     {% if window %}
-    where _landing_date < date '{{ window.max_date }}'
-        and (
-            ({{ landing_filter() }}
-                and not exists (select 1 from {{ this }} as staged where staged.send_id = delivered.send_id))
-            or client_id in {{ changed }}
-        )
+    -- found on the narrow columns, each condition alone (the landing days then prune the scan and
+    -- the staged check reads only their sends), and fetched by row id: see rebuilt_rows()
+    where rowid in (
+        select rowid from {{ source('raw', 'email_sends') }} as delivered
+        where {{ landing_filter() }}
+            and not exists (select 1 from {{ this }} as staged where staged.send_id = delivered.send_id)
+        union all
+        select rowid from {{ source('raw', 'email_sends') }}
+        where _landing_date < date '{{ window.max_date }}' and client_id in {{ changed }}
+    )
     {% endif %}
     qualify row_number() over (partition by send_id order by _landing_date nulls first, _loaded_at, _row_number) = 1
 )
