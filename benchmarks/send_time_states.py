@@ -62,8 +62,7 @@ def main() -> None:
             )
 
         def together():
-            builder = StateBuilder(con)
-            return builder.client_states(moment), builder.logged_send_states(yesterday)
+            return StateBuilder(con).client_and_logged_send_states(moment, yesterday)
 
         (states_before, sends_before), baseline = _timed(separately)
         (states_now, sends_now), product = _timed(together)

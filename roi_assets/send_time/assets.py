@@ -126,9 +126,7 @@ def send_time_states(
     labelled since."""
     with duckdb.get_connection() as con:
         known = _previous_logged_sends(con)
-        builder = StateBuilder(con)
-        states = builder.client_states(latest_moment(con))
-        sends = builder.logged_send_states(known)
+        states, sends = StateBuilder(con).client_and_logged_send_states(latest_moment(con), known)
     context.add_output_metadata(
         {"dagster/row_count": states.height, "as_of": str(states["as_of"].max())},
         output_name="client_states",

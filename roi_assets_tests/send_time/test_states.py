@@ -9,6 +9,7 @@ from roi_assets.send_time.environment import STATE_FEATURES
 from roi_assets.send_time.states import (
     StateBuilder,
     build_timeline,
+    client_groups,
     client_states,
     history_as_of,
     latest_moment,
@@ -205,3 +206,20 @@ def test_a_history_reads_the_running_totals_strictly_before_its_moment_and_per_w
     visit = history["B after its visit"]
     assert (visit["engaged_weekday_09"], visit["cum_sends"]) == (1, 0)
     assert visit["last_active_at"] == dt.datetime(2025, 2, 6, 9)
+
+
+def test_stating_the_clients_in_groups_gives_the_states_of_one_pass(con):
+    moment = latest_moment(con)
+    whole = StateBuilder(con)
+    grouped = StateBuilder(con, max_events=3)  # a handful of events per group of clients
+    states, sends = grouped.client_and_logged_send_states(moment)
+    assert grouped.groups > 1
+    assert states.equals(whole.client_states(moment))
+    assert sends.equals(whole.logged_send_states())
+
+
+def test_a_history_is_split_into_groups_of_at_most_the_allowed_events():
+    assert client_groups(0) == 1
+    assert client_groups(2_000_000, max_events=2_000_000) == 1
+    assert client_groups(2_000_001, max_events=2_000_000) == 2
+    assert client_groups(14_000_000, max_events=2_000_000) == 7
