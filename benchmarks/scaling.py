@@ -35,6 +35,7 @@ from pathlib import Path
 from machine import load_average, machine_description
 
 from roi_assets import settings
+from roi_assets.runner import GATE_STEP, STEP_EVENT
 from roi_assets.simulator import SCALES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,14 @@ def client_days(scale: str) -> int:
     return SCALES[scale].n_clients * SCALES[scale].n_days
 
 
+def only_gates_failed(log_text: str) -> bool:
+    """Whether the steps that failed in a stage's log are all validation gates holding their
+    candidates back (`make run` counts such a run as done; a small world's models often fail
+    their gates)."""
+    failed = [step for step, event in STEP_EVENT.findall(log_text) if event == "STEP_FAILURE"]
+    return bool(failed) and all(GATE_STEP.search(step) for step in failed)
+
+
 def measure(
     scale: str, stage: str, command: list[str], env: dict[str, str], log: Path
 ) -> StageCost:
@@ -77,7 +86,7 @@ def measure(
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
         _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) != 0 and not only_gates_failed(log.read_text()):
         print(log.read_text()[-3000:])
         raise RuntimeError(f"{stage} at {scale} failed; its log is above")
     return StageCost(scale, stage, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 2**20)

@@ -54,3 +54,20 @@ def test_the_xlarge_world_has_a_million_clients_and_ten_times_the_large_client_d
     scaling = _load("scaling")
     assert scaling.SCALES["xlarge"].n_clients == 1_000_000
     assert scaling.client_days("xlarge") == 10 * scaling.client_days("large")
+
+
+def test_a_stage_whose_only_failures_are_validation_gates_is_measured():
+    scaling = _load("scaling")
+    line = "2026-12-03 23:25:10 +0000 - dagster - ERROR - refresh_all - 95f9 - 283 - {} - {} - x"
+    gates = "\n".join(
+        line.format(step, event)
+        for step, event in [
+            ("churn_model", "STEP_SUCCESS"),
+            ("churn_evaluation_churn_validation_gate", "STEP_FAILURE"),
+        ]
+    )
+    broken = gates + "\n" + line.format("churn_model", "STEP_FAILURE")
+
+    assert scaling.only_gates_failed(gates)
+    assert not scaling.only_gates_failed(broken)
+    assert not scaling.only_gates_failed("Error: could not start the run")
