@@ -280,7 +280,8 @@ class StateBuilder:
     """Point-in-time states read from one connection, sharing one read of the events: every
     client's state at one moment and every labelled send's state at its send time cost one pass
     over the history, not one each. A history larger than `MAX_EVENTS_PER_GROUP` events is
-    stated one group of clients at a time (its timeline built again for each call then)."""
+    stated one group of clients at a time; `client_and_logged_send_states` then builds each
+    group's timeline once for both tables (separate calls build it again)."""
 
     def __init__(
         self, con: duckdb.DuckDBPyConnection, max_events: int = MAX_EVENTS_PER_GROUP
