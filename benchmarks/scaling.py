@@ -35,7 +35,7 @@ from pathlib import Path
 from machine import load_average, machine_description
 
 from roi_assets import settings
-from roi_assets.runner import GATE_STEP, STEP_EVENT
+from roi_assets.runner import STEP_EVENT, only_gates
 from roi_assets.simulator import SCALES
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,8 +72,9 @@ def only_gates_failed(log_text: str) -> bool:
     """Whether the steps that failed in a stage's log are all validation gates holding their
     candidates back (`make run` counts such a run as done; a small world's models often fail
     their gates)."""
-    failed = [step for step, event in STEP_EVENT.findall(log_text) if event == "STEP_FAILURE"]
-    return bool(failed) and all(GATE_STEP.search(step) for step in failed)
+    return only_gates(
+        [step for step, event in STEP_EVENT.findall(log_text) if event == "STEP_FAILURE"]
+    )
 
 
 def measure(

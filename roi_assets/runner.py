@@ -72,11 +72,7 @@ class StageResult:
     def gates_only(self) -> bool:
         """Every failed step is a validation gate holding its candidate back, in a stage whose
         verdict the summary gives: the gates did their job, nothing broke."""
-        return (
-            not self.stage.verdict
-            and bool(self.failed_steps)
-            and all(GATE_STEP.search(step) for step in self.failed_steps)
-        )
+        return not self.stage.verdict and only_gates(self.failed_steps)
 
 
 def run_stages() -> list[Stage]:
@@ -170,6 +166,11 @@ def execute(stage: Stage, log: Path, console: Console, number: int, total: int) 
     if not result.ok or result.failed_steps:
         result.error = _last_error(log)
     return result
+
+
+def only_gates(failed_steps: Sequence[str]) -> bool:
+    """Some steps failed, and every one is a validation gate holding its candidate back."""
+    return bool(failed_steps) and all(GATE_STEP.search(step) for step in failed_steps)
 
 
 def _follow(line: str, result: StageResult) -> None:

@@ -142,13 +142,19 @@
         {%- set in_days = in_rebuilt_range(day) -%}
         (select * from {{ relation }} where {{ in_days }}
          union all
-         select * from {{ relation }} where rowid in (
-            select rowid from {{ relation }}
-            where {{ client }} in {{ changed_clients() }} and not {{ in_days }}))
+         select * from {{ relation }} where rowid in {{ changed_client_rowids(relation, day, client) }})
     {%- else -%}
         {{ relation }}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro changed_client_rowids(relation, day, client='client_id') %}
+    {#- The row ids of the changed clients' rows outside the rebuilt days, as a subquery: found on
+        the key columns alone (see rebuilt_rows()). Only with a window. -#}
+    (select rowid from {{ relation }}
+     where {{ client }} in {{ changed_clients() }} and not {{ in_rebuilt_range(day) }})
+{%- endmacro %}
 
 
 {#- Incremental strategy for tables whose rows can disappear (a cancellation ends a client's days, a
@@ -174,8 +180,7 @@
     delete from {{ target }} where rowid in (
         select rowid from {{ target }} where {{ in_days }}
         union all
-        select rowid from {{ target }}
-        where client_id in {{ changed_clients() }} and not {{ in_days }}
+        select * from {{ changed_client_rowids(target, window_column) }}
     );
 
     {#- only the new rows outside what was just deleted can meet an old version; most windows

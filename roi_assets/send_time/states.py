@@ -294,10 +294,8 @@ class StateBuilder:
 
     @property
     def groups(self) -> int:
-        """How many groups of clients the history is stated in (`client_groups`)."""
-        return self._prepare_events()
-
-    def _prepare_events(self) -> int:
+        """How many groups of clients the history is stated in (`client_groups`); the first call
+        reads the events into the builder's temporary table."""
         if self._groups is None:
             self.con.execute(f"create temp table {self._events} as {_TIMELINE_EVENTS_SQL}")
             (n_events,) = self.con.execute(f"select count(*) from {self._events}").fetchone()
@@ -319,7 +317,7 @@ class StateBuilder:
     def _states(self, *queries: tuple[str, list]) -> list[pl.DataFrame]:
         """The states at the points of each query (SQL giving point_id, client_id, at; its
         parameters), a group of clients at a time: one timeline per group serves every query."""
-        groups = self._prepare_events()
+        groups = self.groups
         parts: list[list[pl.DataFrame]] = [[] for _ in queries]
         for group in range(groups):
             timeline = self._timeline_of(group, groups)
