@@ -3,11 +3,13 @@ named with its error, and the verdict."""
 
 from __future__ import annotations
 
+import json
 import sys
 
 import pytest
 
 from roi_assets import runner
+from roi_assets.automation.resumable import FOREGROUND_LAUNCHERS, LAUNCHED_BY_TAG
 from roi_assets.runner import Stage
 
 DAGSTER_LINES = "\n".join(
@@ -135,3 +137,11 @@ def test_make_live_shows_the_day_lines_their_lifecycle_and_the_whole_impact_tabl
     ]
     shown = [line for line in lines if echo(line)]
     assert shown == lines[2:5] + lines[6:]
+
+
+def test_every_dagster_run_of_make_run_is_tagged_as_a_foreground_drivers():
+    commands = [stage.command for stage in runner.run_stages() if "dagster" in stage.command[0]]
+    tags = [json.loads(command[command.index("--tags") + 1]) for command in commands]
+
+    assert len(commands) == 3
+    assert all(tag[LAUNCHED_BY_TAG] in FOREGROUND_LAUNCHERS for tag in tags)

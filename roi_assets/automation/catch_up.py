@@ -15,6 +15,7 @@ import dagster as dg
 
 from roi_assets import settings
 from roi_assets.automation.jobs import ingest_daily
+from roi_assets.automation.resumable import LAUNCHED_BY_TAG, fail_orphaned_runs
 from roi_assets.ingestion.contracts import CONTRACTS
 from roi_assets.ingestion.daily_files import landing_date
 
@@ -58,6 +59,9 @@ def main() -> int:
     from roi_assets.definitions import defs
 
     with dg.DagsterInstance.get() as instance:
+        # the first of `make run`'s stages to run jobs: what a killed `make run` left is failed
+        if orphans := fail_orphaned_runs(instance, "its process was killed; `make run` again"):
+            print(f"{orphans} runs left unfinished by a killed process: failed")
         ingested = ingested_days(instance, defs)
         days = days_to_ingest(landed_dates(settings.landing_dir()), ingested)
         if not days:
@@ -67,7 +71,7 @@ def main() -> int:
         print(f"Landing zone: ingesting {len(days)} days, {first} to {last}, as one run")
         result = defs.resolve_job_def(ingest_daily.name).execute_in_process(
             instance=instance,
-            tags={RANGE_START: first, RANGE_END: last, "roi/launched_by": "catch_up"},
+            tags={RANGE_START: first, RANGE_END: last, LAUNCHED_BY_TAG: "catch_up"},
             raise_on_error=False,
         )
     return 0 if result.success else 1

@@ -22,6 +22,17 @@ from roi_assets.automation.run_outcome import run_outcome
 
 REQUEST_TAG = "roi/request"
 ORPHANED_TAG = "roi/orphaned"  # set on a run whose process was killed while it ran
+LAUNCHED_BY_TAG = "roi/launched_by"
+# The drivers that run jobs in their own process, one at a time and never two at once (each
+# writes the warehouse): `make run`'s stages, `make live`, the landing zone's catch-up and the
+# landed documents' runs. A run of theirs still unfinished when one of them starts is an orphan.
+FOREGROUND_LAUNCHERS = ("make run", "make live", "catch_up", "process_landed")
+UNFINISHED = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+]
 
 
 def request_key(day: dt.date, job_name: str, request: dg.RunRequest) -> str:
@@ -37,6 +48,22 @@ def fail_orphaned(instance: dg.DagsterInstance, run: dg.DagsterRun, reason: str)
     instance.add_run_tags(run.run_id, {ORPHANED_TAG: "true"})
     instance.report_run_failed(run, reason)
     instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+
+
+def fail_orphaned_runs(instance: dg.DagsterInstance, reason: str) -> int:
+    """Runs of the foreground drivers that a killed process left unfinished: failed, their
+    warehouse-pool slots freed (otherwise every later run waits for the pool forever). Runs the
+    daemon launched (`make ui`) are not the drivers' to judge and are left alone."""
+    orphans = [
+        record.dagster_run
+        for launcher in FOREGROUND_LAUNCHERS
+        for record in instance.get_run_records(
+            filters=dg.RunsFilter(statuses=UNFINISHED, tags={LAUNCHED_BY_TAG: launcher})
+        )
+    ]
+    for run in orphans:
+        fail_orphaned(instance, run, reason)
+    return len(orphans)
 
 
 def job_named(definitions_module: str, job_name: str) -> dg.JobDefinition:

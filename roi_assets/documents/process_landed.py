@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
+from roi_assets.automation.resumable import LAUNCHED_BY_TAG
 from roi_assets.documents.assets import document_ocr, reading_cache
 from roi_assets.documents.document_reading import read_documents
 from roi_assets.documents.intake import validate_document
@@ -96,7 +97,6 @@ def execute_requests(
     instance: dg.DagsterInstance,
     job: dg.JobDefinition,
     requests: Sequence[dg.RunRequest],
-    launched_by: str = "process_landed",
 ) -> Counter:
     """Each request as a run of `job` (the resolved `document_intake`); the outcomes counted."""
     outcomes: Counter = Counter()
@@ -105,7 +105,7 @@ def execute_requests(
             instance=instance,
             partition_key=request.partition_key,
             run_config=request.run_config,
-            tags={"roi/launched_by": launched_by},
+            tags={LAUNCHED_BY_TAG: "process_landed"},
             raise_on_error=False,
         )
         outcomes["success" if run.success else "failure"] += 1

@@ -32,7 +32,12 @@ import polars as pl
 from mlflow.tracking import MlflowClient
 
 from roi_assets import settings
-from roi_assets.automation.resumable import fail_orphaned, request_key, run_once
+from roi_assets.automation.resumable import (
+    LAUNCHED_BY_TAG,
+    fail_orphaned_runs,
+    request_key,
+    run_once,
+)
 from roi_assets.definitions import defs
 from roi_assets.documents.arrivals import LOCAL_SETTLE_NS
 from roi_assets.documents.process_landed import execute_requests, look_until_done, read_ahead
@@ -85,28 +90,6 @@ class DayLine:
 
 
 LAUNCHED_BY = "make live"
-UNFINISHED = [
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-]
-
-
-def fail_orphaned_runs(instance: dg.DagsterInstance) -> int:
-    """Runs this driver launched that a killed process left unfinished: marked failed, and their
-    warehouse-pool slots freed (otherwise the next runs wait for them forever). The driver runs its
-    jobs in its own process, one at a time, so any such run is an orphan."""
-    orphans = [
-        record
-        for launcher in (LAUNCHED_BY, "process_landed")  # the document runs it launches too
-        for record in instance.get_run_records(
-            filters=dg.RunsFilter(statuses=UNFINISHED, tags={"roi/launched_by": launcher})
-        )
-    ]
-    for record in orphans:
-        fail_orphaned(instance, record.dagster_run, "its process was killed; the day is run again")
-    return len(orphans)
 
 
 def play_morning(
@@ -122,7 +105,7 @@ def play_morning(
         started = time.perf_counter()
         key = request_key(date, job_name, request)
         attempts[key] += 1  # two alike requests of one morning are two requests
-        tags = {"roi/launched_by": LAUNCHED_BY}
+        tags = {LAUNCHED_BY_TAG: LAUNCHED_BY}
         _count(outcomes, run_once(instance, job_name, request, f"{key}:{attempts[key]}", tags))
         seconds[job_name] = seconds.get(job_name, 0.0) + time.perf_counter() - started
 
@@ -283,7 +266,7 @@ def live(days: int) -> int:
     log_path = settings.data_dir() / "logs" / "live.log"
     print(f"Runs' logs: {log_path}", flush=True)
     with console_to_log(log_path) as terminal, dg.DagsterInstance.get() as instance:
-        if orphans := fail_orphaned_runs(instance):
+        if orphans := fail_orphaned_runs(instance, "its process was killed; the day is run again"):
             print(f"{orphans} runs left unfinished by a killed process: failed", file=terminal)
         if _lived(world) > 0 and progress.get("completed") != str(world.today()):
             # a run stopped after the world wrote its day: finish that day's product runs

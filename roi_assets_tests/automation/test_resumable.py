@@ -8,8 +8,11 @@ import dagster as dg
 import pytest
 
 from roi_assets.automation.resumable import (
+    FOREGROUND_LAUNCHERS,
+    LAUNCHED_BY_TAG,
     REQUEST_TAG,
     fail_orphaned,
+    fail_orphaned_runs,
     request_key,
     run_once,
 )
@@ -107,6 +110,37 @@ def test_a_run_held_back_by_its_gate_is_finished_unless_its_process_was_killed(
     assert _run(instance)
 
     assert len(instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}))) == 2
+
+
+def _started_run_holding_the_warehouse(instance: dg.DagsterInstance, tags: dict) -> str:
+    job = defs.resolve_job_def("daily_refit")
+    run = instance.create_run_for_job(job, status=dg.DagsterRunStatus.STARTED, tags=tags)
+    instance.event_log_storage.claim_concurrency_slot("warehouse", run.run_id, "scores")
+    return run.run_id
+
+
+@pytest.mark.parametrize("launcher", FOREGROUND_LAUNCHERS)
+def test_a_foreground_run_a_killed_process_left_is_failed_and_frees_the_warehouse(
+    instance, launcher
+):
+    instance.event_log_storage.set_concurrency_slots("warehouse", 1)
+    orphan = _started_run_holding_the_warehouse(instance, {LAUNCHED_BY_TAG: launcher})
+
+    assert fail_orphaned_runs(instance, "its process was killed") == 1
+
+    assert instance.get_run_by_id(orphan).status == dg.DagsterRunStatus.FAILURE
+    assert instance.event_log_storage.get_concurrency_info("warehouse").active_slot_count == 0
+    assert fail_orphaned_runs(instance, "its process was killed") == 0
+
+
+def test_a_run_the_daemon_launched_is_left_running(instance):
+    instance.event_log_storage.set_concurrency_slots("warehouse", 1)
+    daemons = _started_run_holding_the_warehouse(instance, {"dagster/schedule_name": "daily"})
+
+    assert fail_orphaned_runs(instance, "its process was killed") == 0
+
+    assert instance.get_run_by_id(daemons).status == dg.DagsterRunStatus.STARTED
+    assert instance.event_log_storage.get_concurrency_info("warehouse").active_slot_count == 1
 
 
 def test_the_same_request_on_another_morning_has_another_key():
