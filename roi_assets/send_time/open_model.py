@@ -10,6 +10,11 @@ on the kind of day it engages most), so what it learns at one hour carries to th
 the client's own habits. Its estimates fill the hours
 a send did not take; the observed outcome corrects the hour it took (`dqn.doubly_robust_rewards`).
 Nothing here reads the simulator's true probabilities.
+
+The trees are XGBoost's: every minibatch of a DQN update asks for 168 estimates per send (6.5
+million a daily update), and XGBoost's in-place prediction takes a tenth of the time of
+scikit-learn's HistGradientBoosting for the same trees (docs/benchmarks.md, send-time reward
+model).
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingClassifier
+import xgboost as xgb
 
 from roi_assets.send_time.environment import HOURS_PER_WEEK, STATE_FEATURES
 
@@ -61,11 +66,16 @@ def state_hour_features(states: np.ndarray, hours: np.ndarray) -> np.ndarray:
     ).astype(np.float32)
 
 
+VALIDATION_FRACTION = 0.1
+EARLY_STOPPING_ROUNDS = 10
+
+
 @dataclass(frozen=True)
 class OpenProbabilityModel:
     """P(open within 7 days | client state, local hour of week sent), fitted on logged sends."""
 
-    classifier: HistGradientBoostingClassifier
+    booster: xgb.Booster
+    boosting_iterations: int
 
     @classmethod
     def fit(
@@ -79,30 +89,41 @@ class OpenProbabilityModel:
         seed: int = 0,
     ) -> OpenProbabilityModel:
         """Fit on logged sends: the state as of each send, its hour of week, whether it opened and
-        the send's importance weight. Early stopping on a 10 % validation slice stops boosting
-        once the log loss stops falling."""
-        classifier = HistGradientBoostingClassifier(
-            learning_rate=0.05,
-            max_iter=max_iter,
-            max_leaf_nodes=15,
-            early_stopping=True,
-            validation_fraction=0.1,
-            random_state=seed,
+        the send's importance weight. Early stopping on a seeded 10 % validation slice stops
+        boosting once the log loss has not fallen for 10 rounds."""
+        features = state_hour_features(states, hours)
+        labels = np.asarray(opened, dtype=np.float32)
+        weights = np.ones(len(labels), np.float32) if weights is None else np.asarray(weights)
+        held = np.random.default_rng(seed).random(len(labels)) < VALIDATION_FRACTION
+        fitting, validation = (
+            xgb.DMatrix(features[rows], label=labels[rows], weight=weights[rows])
+            for rows in (~held, held)
         )
-        classifier.fit(
-            state_hour_features(states, hours),
-            np.asarray(opened, dtype=np.int64),
-            sample_weight=weights,
+        booster = xgb.train(
+            {
+                "objective": "binary:logistic",
+                "eval_metric": "logloss",
+                "tree_method": "hist",
+                "grow_policy": "lossguide",
+                "max_leaves": 15,
+                "max_depth": 0,
+                "learning_rate": 0.05,
+                "seed": seed,
+            },
+            fitting,
+            num_boost_round=max_iter,
+            evals=[(validation, "validation")],
+            early_stopping_rounds=EARLY_STOPPING_ROUNDS,
+            verbose_eval=False,
         )
-        return cls(classifier)
-
-    @property
-    def boosting_iterations(self) -> int:
-        return int(self.classifier.n_iter_)
+        return cls(booster, int(booster.best_iteration) + 1)
 
     def open_probabilities(self, states: np.ndarray) -> np.ndarray:
         """(n, 168) predicted open probability of each state at each hour of the week."""
         states = np.asarray(states, dtype=np.float32)
         every_hour = np.tile(np.arange(HOURS_PER_WEEK), len(states))
         features = state_hour_features(np.repeat(states, HOURS_PER_WEEK, axis=0), every_hour)
-        return self.classifier.predict_proba(features)[:, 1].reshape(len(states), HOURS_PER_WEEK)
+        predicted = self.booster.inplace_predict(
+            features, iteration_range=(0, self.boosting_iterations)
+        )
+        return np.asarray(predicted).reshape(len(states), HOURS_PER_WEEK)
