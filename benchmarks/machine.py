@@ -1,10 +1,11 @@
-"""What every benchmark prints first: the machine it ran on and how busy it was."""
+"""What every benchmark prints first: the machine it ran on and how busy it was; and a timer."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import platform
+import time
 from pathlib import Path
 
 
@@ -26,3 +27,10 @@ def machine_description() -> str:
 def load_average() -> str:
     """The 1/5/15-minute load averages: a benchmark on a busy machine says so."""
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def timed(work):
+    """`work()`'s result and the wall-clock seconds it took."""
+    started = time.perf_counter()
+    result = work()
+    return result, time.perf_counter() - started

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import polars as pl
-from machine import load_average, machine_description
+from machine import load_average, machine_description, timed
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import log_loss, roc_auc_score
 
@@ -48,12 +47,6 @@ class HistGradientBoostingReward:
         return self.classifier.predict_proba(features)[:, 1].reshape(len(states), 168)
 
 
-def _timed(work):
-    started = time.perf_counter()
-    result = work()
-    return result, time.perf_counter() - started
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--warehouse", default=str(settings.warehouse_path()))
@@ -77,8 +70,8 @@ def main() -> None:
         ("HistGradientBoosting", lambda: HistGradientBoostingReward(states, hours, opened)),
         ("XGBoost", lambda: OpenProbabilityModel.fit(states, hours, opened)),
     ):
-        model, fit_seconds = _timed(fit)
-        _, predict_seconds = _timed(lambda m=model: m.open_probabilities(draws))
+        model, fit_seconds = timed(fit)
+        _, predict_seconds = timed(lambda m=model: m.open_probabilities(draws))
         p = model.open_probabilities(state_matrix(held_out))[
             rows, held_out["hour_of_week"].to_numpy()
         ]

@@ -16,23 +16,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-import time
 from pathlib import Path
 
 import duckdb
 import polars as pl
-from machine import load_average, machine_description
+from machine import load_average, machine_description, timed
 
 from roi_assets import settings
 from roi_assets.send_time.states import StateBuilder, latest_moment
 
 LOGGED_SENDS = "features.feat_send_time_logged_sends"
-
-
-def _timed(work):
-    started = time.perf_counter()
-    result = work()
-    return result, time.perf_counter() - started
 
 
 def main() -> None:
@@ -64,8 +57,8 @@ def main() -> None:
         def together():
             return StateBuilder(con).client_and_logged_send_states(moment, yesterday)
 
-        (states_before, sends_before), baseline = _timed(separately)
-        (states_now, sends_now), product = _timed(together)
+        (states_before, sends_before), baseline = timed(separately)
+        (states_now, sends_now), product = timed(together)
     print(
         f"{stored.height:,} logged sends, {states_now.height:,} clients; "
         f"{stored.height - yesterday.height:,} sends labelled on {last_day}"
