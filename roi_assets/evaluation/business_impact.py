@@ -70,6 +70,12 @@ def daily_impact(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     return pl.concat(frames, how="vertical").sort("impact_date", "policy", "metric")
 
 
+def live_days(impact: pl.DataFrame) -> int:
+    """How many live days the impact covers: the days whose sends were judged. The churn tiers'
+    rows carry their snapshot's date, which can precede the first live day."""
+    return impact.filter(pl.col("metric") == "open_rate")["impact_date"].n_unique()
+
+
 def uplift_table(impact: pl.DataFrame) -> pl.DataFrame:
     """Over the whole live period, the product's rate next to each policy it is judged against,
     and its uplift: open rate against the hour policies (and legacy), click rate against those and

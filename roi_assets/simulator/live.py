@@ -42,7 +42,7 @@ from roi_assets.definitions import defs
 from roi_assets.documents.arrivals import LOCAL_SETTLE_NS
 from roi_assets.documents.process_landed import execute_requests, look_until_done, read_ahead
 from roi_assets.documents.sensors import document_intake
-from roi_assets.evaluation.business_impact import daily_impact, uplift_table
+from roi_assets.evaluation.business_impact import daily_impact, live_days, uplift_table
 from roi_assets.monitoring.drift.sensors import drift_retrain_sensor
 from roi_assets.resources.storage import LandingZoneResource
 from roi_assets.resources.warehouse import connect, duckdb_resource, table_exists
@@ -326,7 +326,7 @@ def _print_impact() -> None:
     if impact.is_empty():
         print("No live day yet.")
         return
-    days = impact["impact_date"].n_unique()
+    days = live_days(impact)
     print(f"\nRealised business impact over {days} live days (same sends, expected rates):")
     with pl.Config(tbl_rows=40, tbl_hide_dataframe_shape=True, float_precision=4):
         print(uplift_table(impact))

@@ -5,7 +5,12 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from roi_assets.evaluation.business_impact import daily_impact, record_tier_counts, uplift_table
+from roi_assets.evaluation.business_impact import (
+    daily_impact,
+    live_days,
+    record_tier_counts,
+    uplift_table,
+)
 
 DAY = dt.date(2025, 10, 3)
 
@@ -135,6 +140,17 @@ def test_each_tier_of_the_mart_is_counted_next_to_the_truths_count(warehouse):
         "clients_high_30d": (1, 0),
         "clients_critical_30d": (0, 1),
     }
+
+
+def test_a_tier_snapshot_taken_before_the_live_days_is_not_counted_as_a_live_day(warehouse):
+    snapshot_before = DAY - dt.timedelta(days=4)
+    _mart_and_truth(warehouse, [0.05, 0.65], [0.02, 0.9], snapshot_before)
+    record_tier_counts(warehouse)
+
+    impact = daily_impact(warehouse)
+
+    assert snapshot_before in set(impact["impact_date"])
+    assert live_days(impact) == 1
 
 
 def test_a_rescored_snapshot_replaces_its_counts_and_the_latest_snapshot_is_shown(warehouse):
