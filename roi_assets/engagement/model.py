@@ -141,7 +141,7 @@ class TrainedEngagementModel(EngagementClassifier):
     """The tuned XGBoost pipeline plus what the search found."""
 
     best_params: dict[str, Any]
-    best_cv_auc: float
+    best_cv_auc: float  # NaN for a refit without cross-validation
     cv_results: pl.DataFrame  # one row per grid point
     scale_pos_weight: float
     selected_features: tuple[str, ...]
@@ -194,6 +194,34 @@ def build_engagement_pipeline(scale_pos_weight: float, n_jobs: int = 1, seed: in
     )
 
 
+def single_point(grid: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
+    """The parameters of a one-point grid; a refit without cross-validation has nothing to
+    choose between."""
+    if any(len(values) != 1 for values in grid.values()):
+        raise ValueError(f"a refit without cross-validation needs a one-point grid, got {grid}")
+    return {name: values[0] for name, values in grid.items()}
+
+
+def _grid_search(
+    pipeline: Pipeline,
+    grid: dict[str, list[Any]],
+    slices: TrainingSlices,
+    n_splits: int,
+    n_jobs: int,
+) -> GridSearchCV:
+    # with ROI_DASK_SCHEDULER set, the grid's fits run as tasks on the cluster's workers
+    with fits_on_dask(n_jobs) as search_jobs:
+        return GridSearchCV(
+            pipeline,
+            grid,
+            cv=TimeSeriesSplit(n_splits=n_splits),
+            scoring="roc_auc",
+            refit=True,
+            error_score="raise",
+            n_jobs=search_jobs,
+        ).fit(slices.fit_features, slices.fit_labels)
+
+
 def _cv_results_frame(search: GridSearchCV, param_names: Sequence[str]) -> pl.DataFrame:
     results = search.cv_results_
     return pl.DataFrame(
@@ -231,24 +259,32 @@ def train_engagement_model(
     `param_grid` defaults to the specification's full grid. `n_jobs` grid fits run side by side,
     each XGBoost on `xgboost_threads` threads: on a few tens of thousands of rows XGBoost gains
     little from a second thread, while independent fits scale with the cores (measured in
-    `benchmarks/engagement_training.py`).
+    `benchmarks/engagement_training.py`). `n_splits=0` refits a one-point grid without
+    cross-validation (the daily refit: nothing to choose), XGBoost on `n_jobs` threads, and
+    reports no cross-validated AUC (NaN).
     """
     started = time.perf_counter()
     grid = {name: list(values) for name, values in (param_grid or SPECIFICATION_PARAM_GRID).items()}
     slices = training_slices(frame, target, validation_fraction)
     scale_pos_weight = class_balance_weight(slices.fit_labels)
-    # with ROI_DASK_SCHEDULER set, the grid's fits run as tasks on the cluster's workers
-    with fits_on_dask(n_jobs) as search_jobs:
-        search = GridSearchCV(
+    if n_splits == 0:
+        point = single_point(grid)
+        # no fits side by side: XGBoost takes the cores instead
+        pipeline = build_engagement_pipeline(scale_pos_weight, n_jobs=max(n_jobs, 1), seed=seed)
+        best: Pipeline = pipeline.set_params(**point).fit(slices.fit_features, slices.fit_labels)
+        best_params, best_cv_auc = point, float("nan")
+        cv_results = pl.DataFrame({name: [value] for name, value in point.items()})
+    else:
+        search = _grid_search(
             build_engagement_pipeline(scale_pos_weight, n_jobs=xgboost_threads, seed=seed),
             grid,
-            cv=TimeSeriesSplit(n_splits=n_splits),
-            scoring="roc_auc",
-            refit=True,
-            error_score="raise",
-            n_jobs=search_jobs,
-        ).fit(slices.fit_features, slices.fit_labels)
-    best: Pipeline = search.best_estimator_
+            slices,
+            n_splits,
+            n_jobs,
+        )
+        best = search.best_estimator_
+        best_params, best_cv_auc = dict(search.best_params_), float(search.best_score_)
+        cv_results = _cv_results_frame(search, list(grid))
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method=calibration_method).fit(
         slices.validation_features, slices.validation_labels
     )
@@ -262,9 +298,9 @@ def train_engagement_model(
         n_validation_rows=len(slices.validation_labels),
         validation_metrics=validation_metrics,
         training_seconds=time.perf_counter() - started,
-        best_params=dict(search.best_params_),
-        best_cv_auc=float(search.best_score_),
-        cv_results=_cv_results_frame(search, list(grid)),
+        best_params=best_params,
+        best_cv_auc=best_cv_auc,
+        cv_results=cv_results,
         scale_pos_weight=scale_pos_weight,
         selected_features=_selected_features(best),
     )

@@ -143,6 +143,25 @@ def test_the_search_reports_every_grid_point(trained):
     assert len(trained.selected_features) == 30
 
 
+def test_a_refit_without_cross_validation_is_the_searched_model_without_its_folds(
+    trained, train_and_evaluation
+):
+    refit = train_engagement_model(train_and_evaluation[0], param_grid=TINY_GRID, n_splits=0)
+
+    later = train_and_evaluation[1]
+    expected = predict_proba(trained, later)
+    np.testing.assert_allclose(predict_proba(refit, later), expected, atol=1e-6)
+    assert refit.best_params == trained.best_params
+    assert np.isnan(refit.best_cv_auc)
+
+
+def test_a_refit_without_cross_validation_refuses_a_grid_to_choose_from(train_and_evaluation):
+    grid = {**TINY_GRID, "classifier__max_depth": [3, 4]}
+
+    with pytest.raises(ValueError, match="one-point grid"):
+        train_engagement_model(train_and_evaluation[0], param_grid=grid, n_splits=0)
+
+
 def test_the_default_grid_is_the_specification_full_grid():
     assert SPECIFICATION_PARAM_GRID == {
         "classifier__n_estimators": [100, 200, 300],
