@@ -574,6 +574,24 @@ def test_a_build_without_days_rebuilds_every_row(builds: Builds, tmp_path: Path)
     _assert_same_tables(warehouse, builds.full_refresh)
 
 
+def test_a_null_feature_fails_its_tables_check_which_names_the_column(
+    builds: Builds, tmp_path: Path
+):
+    warehouse = _copy(builds.day_by_day, tmp_path / "null_feature")
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("update features.feat_client_daily set session_minutes = null where logins > 0")
+        nulls = con.execute(
+            "select count(*) from features.feat_client_daily where session_minutes is null"
+        ).fetchone()[0]
+    check = "feat_client_daily_features_not_null"
+
+    with pytest.raises(AssertionError, match=f"{check}: fail Got 1 result"):
+        builds.dbt(warehouse, "test", None, "--select", check, "--store-failures")
+    with duckdb.connect(str(warehouse)) as con:
+        failing = con.execute(f"select column_name, null_rows from dbt_test__audit.{check}")
+        assert failing.fetchall() == [("session_minutes", nulls)]
+
+
 def test_a_day_leaves_the_rows_it_cannot_change_untouched(builds: Builds, tmp_path: Path):
     """Old rows are not rewritten: marks put on them before the day's build are still there."""
     day = LAST_DAY
