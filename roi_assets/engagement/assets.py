@@ -1,7 +1,6 @@
 """Engagement predictor assets: train + register, evaluate against the oracle, gate, score."""
 
 import datetime as dt
-import math
 from collections.abc import Callable
 
 import dagster as dg
@@ -89,11 +88,6 @@ def _training_and_evaluation_rows(features: pl.DataFrame) -> tuple[pl.DataFrame,
     return latest_rows(training, TIME_COLUMN, MAX_TRAINING_ROWS), evaluation
 
 
-def _cross_validated(cv_auc: float) -> dict[str, float]:
-    """The search's AUC, absent for a refit without cross-validation."""
-    return {} if math.isnan(cv_auc) else {"cv_auc": cv_auc}
-
-
 @dg.asset(
     group_name="engagement",
     kinds={"xgboost", "mlflow"},
@@ -123,7 +117,7 @@ def engagement_model(
             )
             mlflow.log_metrics(
                 {"training_seconds": trained.training_seconds}
-                | _cross_validated(trained.best_cv_auc)
+                | trained.cross_validated
                 | {f"validation_{k}": v for k, v in trained.validation_metrics.items()}
             )
             info = log_sklearn_model(
@@ -137,8 +131,7 @@ def engagement_model(
             set_alias(model_name, CANDIDATE, version)
         context.log.info("%s: registered version %s", model_name, version)
         metadata[f"{target}_version"] = version
-        cross_validated = _cross_validated(trained.best_cv_auc)
-        metadata.update({f"{target}_{k}": v for k, v in cross_validated.items()})
+        metadata.update({f"{target}_{k}": v for k, v in trained.cross_validated.items()})
         metadata[f"{target}_training_seconds"] = round(trained.training_seconds, 1)
         metadata[f"{target}_best_params"] = str(trained.best_params)
     return dg.MaterializeResult(metadata=metadata)

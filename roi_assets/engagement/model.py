@@ -19,6 +19,7 @@ chosen threshold, and it is what gets logged to MLflow.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -145,6 +146,11 @@ class TrainedEngagementModel(EngagementClassifier):
     cv_results: pl.DataFrame  # one row per grid point
     scale_pos_weight: float
     selected_features: tuple[str, ...]
+
+    @property
+    def cross_validated(self) -> dict[str, float]:
+        """The search's AUC as a metric; none for a refit without cross-validation."""
+        return {} if math.isnan(self.best_cv_auc) else {"cv_auc": self.best_cv_auc}
 
 
 def thresholded_on_validation(
