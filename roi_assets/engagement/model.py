@@ -4,7 +4,8 @@ Training protocol, shared with the logistic baseline (`engagement.baseline`):
 1. only label-complete rows (7 days observed), in send-time order;
 2. the earlier part (1 - `validation_fraction`) fits the model: `GridSearchCV` over the grid with
    `TimeSeriesSplit` (every fold validates on sends later than it trained on), scoring ROC AUC,
-   then the best pipeline is refit on the whole earlier part;
+   the points that differ only in their boosting rounds sharing one fit (`engagement.search`),
+   then the best point is refit on the whole earlier part;
 3. the later part (the validation slice) calibrates the probabilities (a frozen pipeline inside
    `CalibratedClassifierCV`, sigmoid by default) and chooses the decision threshold that maximises
    F1. Calibration is monotone, so the threshold amounts to a cut on the model's ranking chosen on
@@ -32,11 +33,10 @@ from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_selection import SelectKBest, f_classif
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import FixedThresholdClassifier, GridSearchCV, TimeSeriesSplit
+from sklearn.model_selection import FixedThresholdClassifier
 from sklearn.pipeline import Pipeline
 from xgboost import XGBClassifier
 
-from roi_assets.distributed.cluster import fits_on_dask
 from roi_assets.engagement.features import (
     ENCODED_FEATURE_COUNT,
     HEADLINE_TARGET,
@@ -46,6 +46,7 @@ from roi_assets.engagement.features import (
     labelled_history,
     labels_of,
 )
+from roi_assets.engagement.search import search_shared_rounds
 from roi_assets.evaluation.binary_metrics import binary_metrics, choose_threshold
 from roi_assets.evaluation.windows import TimeWindow, time_ordered_split
 
@@ -208,40 +209,6 @@ def single_point(grid: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
     return {name: values[0] for name, values in grid.items()}
 
 
-def _grid_search(
-    pipeline: Pipeline,
-    grid: dict[str, list[Any]],
-    slices: TrainingSlices,
-    n_splits: int,
-    n_jobs: int,
-) -> GridSearchCV:
-    # with ROI_DASK_SCHEDULER set, the grid's fits run as tasks on the cluster's workers
-    with fits_on_dask(n_jobs) as search_jobs:
-        return GridSearchCV(
-            pipeline,
-            grid,
-            cv=TimeSeriesSplit(n_splits=n_splits),
-            scoring="roc_auc",
-            refit=True,
-            error_score="raise",
-            n_jobs=search_jobs,
-        ).fit(slices.fit_features, slices.fit_labels)
-
-
-def _cv_results_frame(search: GridSearchCV, param_names: Sequence[str]) -> pl.DataFrame:
-    results = search.cv_results_
-    return pl.DataFrame(
-        {
-            **{name: list(results[f"param_{name}"]) for name in param_names},
-            "mean_cv_auc": results["mean_test_score"],
-            "std_cv_auc": results["std_test_score"],
-            "rank": results["rank_test_score"],
-            "mean_fit_seconds": results["mean_fit_time"],
-        },
-        strict=False,
-    )
-
-
 def _selected_features(pipeline: Pipeline) -> tuple[str, ...]:
     names = pipeline.named_steps["preprocessor"].get_feature_names_out()
     kept = pipeline.named_steps["feature_selection"].get_support()
@@ -265,32 +232,30 @@ def train_engagement_model(
     `param_grid` defaults to the specification's full grid. `n_jobs` grid fits run side by side,
     each XGBoost on `xgboost_threads` threads: on a few tens of thousands of rows XGBoost gains
     little from a second thread, while independent fits scale with the cores (measured in
-    `benchmarks/engagement_training.py`). `n_splits=0` refits a one-point grid without
-    cross-validation (the daily refit: nothing to choose), XGBoost on `n_jobs` threads, and
-    reports no cross-validated AUC (NaN).
+    `benchmarks/engagement_training.py`); the chosen point is then fitted once with XGBoost on
+    `n_jobs` threads. `n_splits=0` fits a one-point grid without cross-validation (the daily
+    refit: nothing to choose) and reports no cross-validated AUC (NaN).
     """
     started = time.perf_counter()
     grid = {name: list(values) for name, values in (param_grid or SPECIFICATION_PARAM_GRID).items()}
     slices = training_slices(frame, target, validation_fraction)
     scale_pos_weight = class_balance_weight(slices.fit_labels)
     if n_splits == 0:
-        point = single_point(grid)
-        # no fits side by side: XGBoost takes the cores instead
-        pipeline = build_engagement_pipeline(scale_pos_weight, n_jobs=max(n_jobs, 1), seed=seed)
-        best: Pipeline = pipeline.set_params(**point).fit(slices.fit_features, slices.fit_labels)
-        best_params, best_cv_auc = point, float("nan")
+        point, best_cv_auc = single_point(grid), float("nan")
         cv_results = pl.DataFrame({name: [value] for name, value in point.items()})
     else:
-        search = _grid_search(
+        search = search_shared_rounds(
             build_engagement_pipeline(scale_pos_weight, n_jobs=xgboost_threads, seed=seed),
             grid,
-            slices,
-            n_splits,
-            n_jobs,
+            slices.fit_features,
+            slices.fit_labels,
+            n_splits=n_splits,
+            n_jobs=n_jobs,
         )
-        best = search.best_estimator_
-        best_params, best_cv_auc = dict(search.best_params_), float(search.best_score_)
-        cv_results = _cv_results_frame(search, list(grid))
+        point, best_cv_auc, cv_results = search.best_params, search.best_cv_auc, search.cv_results
+    # one fit of the chosen point, XGBoost on every core the search's fits ran side by side on
+    pipeline = build_engagement_pipeline(scale_pos_weight, n_jobs=max(n_jobs, 1), seed=seed)
+    best: Pipeline = pipeline.set_params(**point).fit(slices.fit_features, slices.fit_labels)
     calibrated = CalibratedClassifierCV(FrozenEstimator(best), method=calibration_method).fit(
         slices.validation_features, slices.validation_labels
     )
@@ -304,7 +269,7 @@ def train_engagement_model(
         n_validation_rows=len(slices.validation_labels),
         validation_metrics=validation_metrics,
         training_seconds=time.perf_counter() - started,
-        best_params=best_params,
+        best_params=point,
         best_cv_auc=best_cv_auc,
         cv_results=cv_results,
         scale_pos_weight=scale_pos_weight,
