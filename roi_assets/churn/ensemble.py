@@ -188,7 +188,7 @@ class ChurnEnsemble:
         self.fit_seconds_["calibration"] = time.perf_counter() - started
 
         started = time.perf_counter()
-        self.forest_ = self._new_forest().fit(features, labels)
+        self.forest_ = self._fit_forest(features, labels)
         self.fit_seconds_["forest_final"] = time.perf_counter() - started
         started = time.perf_counter()
         self.lstm_ = SequenceChurnModel(self.lstm_params, self.seed).fit(sequences, labels, dates)
@@ -295,8 +295,12 @@ class ChurnEnsemble:
         )
         return ensemble
 
-    def _new_forest(self) -> RandomForestClassifier:
-        return RandomForestClassifier(random_state=self.seed, **self.rf_params)
+    def _fit_forest(self, features: np.ndarray, labels: np.ndarray) -> RandomForestClassifier:
+        """The forest grown on every core, then set back to score on `rf_params`' jobs. Its trees
+        are independent and seeded up front, so the forest is the one a single core grows."""
+        forest = RandomForestClassifier(random_state=self.seed, **self.rf_params)
+        forest.set_params(n_jobs=-1).fit(features, labels)
+        return forest.set_params(n_jobs=self.rf_params["n_jobs"])
 
     def _score_fold(
         self,
@@ -312,7 +316,7 @@ class ChurnEnsemble:
         if len(np.unique(labels[train])) < 2:
             return None, 0.0, 0.0
         started = time.perf_counter()
-        forest = self._new_forest().fit(features[train], labels[train])
+        forest = self._fit_forest(features[train], labels[train])
         forest_scores = forest.predict_proba(features[test])[:, 1]
         forest_seconds = time.perf_counter() - started
         started = time.perf_counter()

@@ -4,9 +4,11 @@ import pickle
 import numpy as np
 import polars as pl
 import pytest
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from roi_assets.churn.ensemble import ChurnEnsemble, registered_model_name
+from roi_assets.churn.features import tabular_matrix
 from roi_assets.churn.tiers import tier_index
 
 from .synthetic import collapse_activity, with_activity_features
@@ -49,6 +51,20 @@ def test_snapshots_without_purged_history_only_train(ensemble, world):
 
     assert set(ensemble.oof_.rows) == set(np.flatnonzero(dates >= first_fold_start))
     assert (dates < first_fold_start).any()
+
+
+def test_the_forest_grown_on_every_core_is_the_one_core_forest_and_scores_on_one_job(
+    ensemble, world
+):
+    one_core = RandomForestClassifier(random_state=ensemble.seed, **ensemble.rf_params).fit(
+        tabular_matrix(world.churn), world.churn["churned_within_30d"].to_numpy()
+    )
+
+    assert ensemble.forest_.n_jobs == 1
+    np.testing.assert_array_equal(
+        ensemble.member_probabilities(world.churn, world.sequences)["forest"],
+        one_core.predict_proba(tabular_matrix(world.churn))[:, 1],
+    )
 
 
 def test_member_probabilities_give_stack_forest_and_lstm_in_zero_one(ensemble, world):
