@@ -47,18 +47,14 @@ def lived_instance():
     product ingested every landed day in one backfill run, as `make run` does."""
     import dagster as dg
 
-    from roi_assets.automation.catch_up import RANGE_END, RANGE_START, landed_dates
+    from roi_assets.automation.catch_up import ingest_range, landed_dates
     from roi_assets.definitions import defs
     from roi_assets.simulator.__main__ import default_world
 
     default_world().bootstrap()
     days = landed_dates(settings.landing_dir())
     instance = dg.DagsterInstance.ephemeral()
-    ingested = defs.resolve_job_def("ingest_daily").execute_in_process(
-        instance=instance,
-        tags={RANGE_START: days[0].isoformat(), RANGE_END: days[-1].isoformat()},
-    )
-    assert ingested.success
+    assert ingest_range(instance, defs, days[0], days[-1]).success
     return instance
 
 

@@ -8,6 +8,7 @@ customer's first export); afterwards `ingest_daily_schedule` takes one day a mor
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from roi_assets.ingestion.daily_files import landing_date
 # the range tags Dagster reads for a single-run backfill of a partition range
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+# Dagster's switch, read when a run is created, for one "materialisation planned" event per asset
+# covering the run's whole partition range instead of one per asset and day.
+PLANNED_EVENTS_AS_RANGE = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
 
 
 def landed_dates(landing_dir: Path) -> list[dt.date]:
@@ -55,6 +59,28 @@ def ingested_days(instance: dg.DagsterInstance, defs: dg.Definitions) -> set[str
     return set.intersection(*days) if days else set()
 
 
+def ingest_range(
+    instance: dg.DagsterInstance,
+    defs: dg.Definitions,
+    first: dt.date,
+    last: dt.date,
+    tags: dict[str, str] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Run `ingest_daily` once over the days `first`..`last`.
+
+    The run plans its materialisations as one event per asset over the range: on the default
+    world's 270 days that is 22 events instead of 5,940 writes to the event log (about 45 s of
+    SQLite writes). What it gives up: should this run fail, the UI shows its days as missing
+    rather than failed; the next catch-up ingests them either way.
+    """
+    os.environ.setdefault(PLANNED_EVENTS_AS_RANGE, "true")
+    return defs.resolve_job_def(ingest_daily.name).execute_in_process(
+        instance=instance,
+        tags={RANGE_START: first.isoformat(), RANGE_END: last.isoformat(), **(tags or {})},
+        raise_on_error=False,
+    )
+
+
 def main() -> int:
     from roi_assets.definitions import defs
 
@@ -67,13 +93,8 @@ def main() -> int:
         if not days:
             print("Landing zone: every landed day is ingested.")
             return 0
-        first, last = days[0].isoformat(), days[-1].isoformat()
-        print(f"Landing zone: ingesting {len(days)} days, {first} to {last}, as one run")
-        result = defs.resolve_job_def(ingest_daily.name).execute_in_process(
-            instance=instance,
-            tags={RANGE_START: first, RANGE_END: last, LAUNCHED_BY_TAG: "catch_up"},
-            raise_on_error=False,
-        )
+        print(f"Landing zone: ingesting {len(days)} days, {days[0]} to {days[-1]}, as one run")
+        result = ingest_range(instance, defs, days[0], days[-1], {LAUNCHED_BY_TAG: "catch_up"})
     return 0 if result.success else 1
 
 

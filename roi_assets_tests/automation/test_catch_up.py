@@ -1,5 +1,8 @@
 import datetime as dt
 
+import dagster as dg
+
+from roi_assets import settings
 from roi_assets.automation.catch_up import days_to_ingest, landed_dates
 
 
@@ -16,3 +19,17 @@ def test_only_days_after_the_last_ingested_one_are_caught_up():
     assert days_to_ingest(landed, {"2025-01-07"}) == landed[2:]
     assert days_to_ingest(landed, set()) == landed
     assert days_to_ingest(landed, {"2025-01-10"}) == []
+
+
+def test_the_catch_up_plans_each_asset_once_for_its_whole_range_and_materialises_every_day(
+    lived_instance,
+):
+    days = {day.isoformat() for day in landed_dates(settings.landing_dir())}
+    key = dg.AssetKey(["raw", "clients"])
+
+    planned = lived_instance.fetch_planned_materializations(key, limit=10).records
+
+    assert len(planned) == 1
+    subset = planned[0].event_log_entry.dagster_event.event_specific_data.partitions_subset
+    assert set(subset.get_partition_keys()) == days
+    assert lived_instance.get_materialized_partitions(key) == days
