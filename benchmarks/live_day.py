@@ -24,7 +24,7 @@ from machine import load_average, machine_description
 from roi_assets import settings
 
 INGEST = "ingest_daily"
-WEEKLY = "refresh_all"
+WEEKLY = "weekly_retrain"
 
 
 def _wall(day: dict) -> float:

@@ -7,7 +7,13 @@ or failed, rather than being a step inside them (where the gate would skip it).
 
 import dagster as dg
 
-from roi_assets.automation.jobs import daily_refit, ingest_daily, publish_bi, refresh_all
+from roi_assets.automation.jobs import (
+    daily_refit,
+    ingest_daily,
+    publish_bi,
+    refresh_all,
+    weekly_retrain,
+)
 from roi_assets.deployment.jobs import advance_deployments
 from roi_assets.monitoring.jobs import monitoring_daily, monitoring_weekly
 
@@ -15,6 +21,7 @@ WRITING_JOBS = [
     ingest_daily,
     daily_refit,
     refresh_all,
+    weekly_retrain,
     monitoring_daily,
     monitoring_weekly,
     advance_deployments,
