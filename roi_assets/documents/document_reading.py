@@ -15,13 +15,16 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from roi_assets.documents.image_features import page_thumbnail
-from roi_assets.documents.ocr import OcrResult, ocr_document, ocr_documents
+from roi_assets.documents.ocr import OcrResult, ocr_document
 from roi_assets.documents.pages import DEFAULT_DPI, load_pages
+from roi_assets.documents.tesseract import limit_tesseract_threads
+from roi_assets.process_pool import map_in_processes, pool_workers
 
 # Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
 READING_VERSION = 4
@@ -85,6 +88,11 @@ def _write_atomically(path: Path, data: bytes) -> None:
     os.replace(partial, path)
 
 
+def _read_into(cache: ReadingCache, dpi: int, document: tuple[Path, str]) -> DocumentReading:
+    path, sha256 = document
+    return cache.read(path, sha256, dpi)
+
+
 def read_documents(
     documents: Sequence[tuple[Path, str]],
     cache: ReadingCache,
@@ -92,14 +100,18 @@ def read_documents(
     dpi: int = DEFAULT_DPI,
     workers: int = 2,
 ) -> list[DocumentReading]:
-    """Readings of (path, content hash) pairs, in order: cached ones from disk, the others OCR'd
-    in a process pool of `workers` (callers that are scripts need a `__main__` guard)."""
+    """Readings of (path, content hash) pairs, in order: cached ones from disk, the others read in
+    up to `workers` processes (`process_pool`; scripts need a `__main__` guard). Each worker
+    OCRs a document, takes its thumbnail and caches the reading before the next, so a run
+    killed half-way keeps what it read."""
     readings: list[DocumentReading | None] = [cache.get(sha, dpi) for _, sha in documents]
     missing = [i for i, reading in enumerate(readings) if reading is None]
-    results = ocr_documents([documents[i][0] for i in missing], workers=workers, dpi=dpi)
-    for i, ocr in zip(missing, results, strict=True):
-        path, sha = documents[i]
-        reading = DocumentReading(ocr, first_page_thumbnail(path, dpi))
-        cache.put(sha, reading, dpi)
+    fresh = map_in_processes(
+        partial(_read_into, cache, dpi),
+        [documents[i] for i in missing],
+        pool_workers(len(missing), workers),
+        initializer=limit_tesseract_threads,
+    )
+    for i, reading in zip(missing, fresh, strict=True):
         readings[i] = reading
     return [reading for reading in readings if reading is not None]

@@ -23,10 +23,8 @@ pool (`ocr_documents`), each page single-threaded.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from functools import partial
@@ -56,6 +54,7 @@ from roi_assets.documents.tesseract import (
 )
 from roi_assets.documents.text_cleaning import clean_ocr_text
 from roi_assets.documents.textract import textract_client, textract_configured, textract_page
+from roi_assets.process_pool import map_in_processes
 
 QUALITY_THRESHOLD = 0.8  # the specification's routing threshold
 REVIEW_CONFIDENCE = 0.6  # below this document confidence a person checks the text
@@ -288,18 +287,13 @@ def ocr_documents(
     dpi: int = DEFAULT_DPI,
     threshold: float = QUALITY_THRESHOLD,
 ) -> list[OcrResult]:
-    """`ocr_document` over many documents in a process pool, one document per worker at a time.
-
-    Workers are spawned (not forked, so no threads or locks of the caller are inherited) and
-    run Tesseract single-threaded; Textract clients are made in each worker from the environment.
-    Results come back in the order of `paths`; a failing document raises. Spawned workers import
-    the caller's main module, so a script calls this under `if __name__ == "__main__":`.
-    """
-    if workers <= 1 or len(paths) <= 1:
-        limit_tesseract_threads()
-        return [ocr_document(p, dpi=dpi, threshold=threshold) for p in paths]
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=limit_tesseract_threads
-    ) as pool:
-        return list(pool.map(partial(ocr_document, dpi=dpi, threshold=threshold), paths))
+    """`ocr_document` over many documents in a process pool (`process_pool.map_in_processes`),
+    one document per worker at a time, Tesseract single-threaded in each; Textract clients are
+    made in each worker from the environment. Results come back in the order of `paths`; a
+    failing document raises."""
+    return map_in_processes(
+        partial(ocr_document, dpi=dpi, threshold=threshold),
+        paths,
+        workers,
+        initializer=limit_tesseract_threads,
+    )

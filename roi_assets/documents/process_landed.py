@@ -29,11 +29,6 @@ from roi_assets.documents.landed import local_copy
 from roi_assets.documents.sensors import document_arrival_sensor, document_intake
 from roi_assets.resources.storage import LandingZoneResource
 
-# A worker process re-imports the driver's module (the whole graph: seconds of CPU) before it
-# reads anything, so a process pool pays off only from a few documents per worker up; a small
-# batch (a live day's two or three documents) is read in this process.
-DOCUMENTS_PER_WORKER = 4
-
 
 @dataclass
 class SensorLooks:
@@ -45,11 +40,6 @@ class SensorLooks:
 
 def _config_of(request: dg.RunRequest) -> dict:
     return request.run_config["ops"][document_ocr.op.name]["config"]
-
-
-def reading_workers(documents: int, workers: int) -> int:
-    """How many processes read `documents` documents: 1 (this process) below a pool's cost."""
-    return max(1, min(workers, documents // DOCUMENTS_PER_WORKER))
 
 
 def read_ahead(
@@ -67,7 +57,8 @@ def read_ahead(
             intake = validate_document(path)
             if intake.accepted and cache.get(intake.content_sha256) is None:
                 documents.append((path, intake.content_sha256))
-    read_documents(documents, cache, workers=reading_workers(len(documents), workers))
+    # a live day's two or three documents are read in this process (`process_pool`)
+    read_documents(documents, cache, workers=workers)
     return len(documents)
 
 

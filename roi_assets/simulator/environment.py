@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -180,7 +181,9 @@ class World:
         documents = (
             None if live_day is None else daily_arrivals(plan, live_day, DOCUMENTS_PER_LIVE_DAY)
         )
-        landing = write_document_landing(plan, self.landing_dir, known_documents(con), documents)
+        landing = write_document_landing(
+            plan, self.landing_dir, known_documents(con), documents, workers=os.cpu_count() or 1
+        )
         write_document_truth(con, landing)
         return len(landing.files_written)
 

@@ -69,3 +69,14 @@ def test_a_document_known_to_the_truth_but_missing_from_the_landing_zone_is_draw
     assert list(again.labels["document_id"]) == [first.labels["document_id"].iloc[-1]]
     assert lost.exists()
     assert write_document_truth(con, again) == counts
+
+
+def test_documents_drawn_in_two_processes_are_the_documents_drawn_in_one(tmp_path):
+    alone = write_document_landing(SMALL, tmp_path / "one", workers=1)
+    pooled = write_document_landing(SMALL, tmp_path / "two", workers=2)
+
+    assert len(pooled.labels) >= 8  # enough for two workers (`process_pool.pool_workers`)
+    assert pooled.labels.equals(alone.labels)
+    for path in alone.files_written:
+        twin = tmp_path / "two" / path.relative_to(tmp_path / "one")
+        assert twin.read_bytes() == path.read_bytes()

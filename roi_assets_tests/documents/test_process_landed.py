@@ -1,4 +1,4 @@
-"""The sensor's path outside the daemon: looks from a cursor, and who reads the documents."""
+"""The sensor's path outside the daemon: looks from a cursor."""
 
 from __future__ import annotations
 
@@ -10,21 +10,8 @@ from roi_assets.documents import sensors
 from roi_assets.documents.assets import documents_partitions
 from roi_assets.documents.intake import content_sha256
 from roi_assets.documents.landed import document_key
-from roi_assets.documents.process_landed import (
-    DOCUMENTS_PER_WORKER,
-    look_until_done,
-    reading_workers,
-)
+from roi_assets.documents.process_landed import look_until_done
 from roi_assets.resources.storage import LandingZoneResource
-
-
-def test_a_small_batch_is_read_in_this_process_and_a_large_one_by_the_pool():
-    assert reading_workers(0, workers=2) == 1
-    assert reading_workers(2, workers=2) == 1
-    assert reading_workers(DOCUMENTS_PER_WORKER * 2 - 1, workers=2) == 1
-    assert reading_workers(DOCUMENTS_PER_WORKER * 2, workers=2) == 2
-    assert reading_workers(1000, workers=2) == 2
-    assert reading_workers(1000, workers=1) == 1
 
 
 def _keys(looks) -> list[str]:

@@ -22,11 +22,13 @@ import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
+from roi_assets.process_pool import map_in_processes, pool_workers
 from roi_assets.simulator.documents.bad_files import write_bad_documents
 from roi_assets.simulator.documents.content import DOCUMENT_TYPES
 from roi_assets.simulator.documents.writer import (
@@ -110,31 +112,49 @@ def daily_arrivals(plan: DocumentPlan, live_day: int, per_day: int) -> list[tupl
     return [(index, None, INCOMING) for index in range(first, first + per_day)]
 
 
+def _draw_and_write(
+    seed: int, dpi: int, landing_dir: Path, planned: tuple[int, str | None, str]
+) -> tuple[dict, str | None]:
+    """Draw one planned document and write its file once; its truth row and the relative path
+    written (None when the file was there)."""
+    index, doc_type, corpus = planned
+    doc = simulate_document(index, seed, dpi=dpi, doc_type=doc_type)
+    content = encode_document(doc)
+    relative = landing_path(doc, corpus)
+    written = write_once(landing_dir / relative, lambda p: p.write_bytes(content))
+    return {**truth_row(doc, content), "corpus": corpus, "landing_path": relative}, (
+        relative if written else None
+    )
+
+
 def write_document_landing(
     plan: DocumentPlan,
     landing_dir: Path,
     known: Mapping[str, str] | None = None,
     documents: list[tuple[int, str | None, str]] | None = None,
+    workers: int = 1,
 ) -> DocumentLanding:
     """Draw and write the plan's documents that are not there yet (or only `documents`, without
-    the bad files).
+    the bad files), in up to `workers` processes: drawing and encoding a scanned page is most of
+    the bootstrap's time, and each document is drawn from its own seed.
 
     `known` maps simulator document ids to their landing paths (from `truth.document_labels`): a
     document known and present is skipped.
     """
     known = known or {}
     landing_dir = Path(landing_dir)
-    rows, written = [], []
-    for index, doc_type, corpus in plan.planned() if documents is None else documents:
-        document_id = simulated_document_id(index, plan.seed)
-        if document_id in known and (landing_dir / known[document_id]).exists():
-            continue
-        doc = simulate_document(index, plan.seed, dpi=plan.dpi, doc_type=doc_type)
-        content = encode_document(doc)
-        relative = landing_path(doc, corpus)
-        if write_once(landing_dir / relative, lambda p, c=content: p.write_bytes(c)):
-            written.append(landing_dir / relative)
-        rows.append({**truth_row(doc, content), "corpus": corpus, "landing_path": relative})
+    to_draw = [
+        planned
+        for planned in (plan.planned() if documents is None else documents)
+        if not _present(simulated_document_id(planned[0], plan.seed), known, landing_dir)
+    ]
+    drawn = map_in_processes(
+        partial(_draw_and_write, plan.seed, plan.dpi, landing_dir),
+        to_draw,
+        pool_workers(len(to_draw), workers),
+    )
+    rows = [row for row, _ in drawn]
+    written = [landing_dir / relative for _, relative in drawn if relative is not None]
     defects = (
         []
         if documents is not None
@@ -147,6 +167,10 @@ def write_document_landing(
     return DocumentLanding(
         pd.DataFrame(rows, columns=_LABEL_COLUMNS), pd.DataFrame(defects), written
     )
+
+
+def _present(document_id: str, known: Mapping[str, str], landing_dir: Path) -> bool:
+    return document_id in known and (landing_dir / known[document_id]).exists()
 
 
 _LABEL_COLUMNS = [
