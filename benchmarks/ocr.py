@@ -49,7 +49,6 @@ from roi_assets.documents.ocr import read_pages
 from roi_assets.documents.pages import ScannedPage, load_scanned_pages
 from roi_assets.documents.preprocess import STEPS, CleanUpPlan
 from roi_assets.documents.quality import score_quality
-from roi_assets.documents.tesseract import limit_tesseract_threads
 from roi_assets.simulator.documents.degrade import LEVELS, apply_damage, draw_damage
 from roi_assets.simulator.documents.writer import encode_document, simulate_document
 
@@ -205,7 +204,8 @@ def rank_correlation(qualities: list[float], cers: list[float]) -> float:
 
 
 def run(docs_per_level: int, seed: int, dpi: int, with_steps: bool) -> None:
-    limit_tesseract_threads()
+    # the raw Tesseract baseline single-threaded too, as the product's reader runs it
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     load_before = os.getloadavg()
     reference = (REAL_SCANS / "linn.gt.txt").read_text(encoding="utf-8")
     print(

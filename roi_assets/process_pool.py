@@ -26,19 +26,12 @@ def pool_workers(items: int, workers: int) -> int:
     return max(1, min(workers, items // MIN_ITEMS_PER_WORKER))
 
 
-def map_in_processes(
-    function: Callable[[T], R],
-    items: Sequence[T],
-    workers: int,
-    initializer: Callable[[], None] | None = None,
-) -> list[R]:
+def map_in_processes(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
     """`[function(item) for item in items]`, over `workers` spawned processes when there is more
     than one and more than one item; results in the order of `items`, the first failure raised.
     `function` must be picklable (a module-level function or a `functools.partial` of one)."""
     if workers <= 1 or len(items) <= 1:
-        if initializer is not None:
-            initializer()
         return [function(item) for item in items]
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
         return list(pool.map(function, items))

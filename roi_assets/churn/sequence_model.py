@@ -19,10 +19,11 @@ Reproducible on CPU: weights, dropout masks and batch order come from `seed` alo
 torch random state is left untouched). On CUDA the model runs when `torch.cuda.is_available()`;
 cuDNN's LSTM kernels are not bit-for-bit deterministic, so only CPU runs repeat exactly.
 
-torch sizes its thread pool from the core count and ignores OMP_THREAD_LIMIT (which `make run` and
-the tests set). With the limit below torch's count, some of torch's OpenMP kernels silently leave
-part of their output unwritten: on the default world thousands of the LSTM's predictions came back
-NaN, a different number each run. So fitting and predicting first cap torch's threads at the limit.
+torch sizes its thread pool from the core count and ignores OMP_THREAD_LIMIT (which the tests
+set, and an operator may). With the limit below torch's count, some of torch's OpenMP kernels
+silently leave part of their output unwritten: on the default world thousands of the LSTM's
+predictions came back NaN, a different number each run. So fitting and predicting first cap
+torch's threads at the limit.
 """
 
 from __future__ import annotations

@@ -23,7 +23,6 @@ import numpy as np
 from roi_assets.documents.image_features import page_thumbnail
 from roi_assets.documents.ocr import OcrResult, ocr_document
 from roi_assets.documents.pages import DEFAULT_DPI, load_pages
-from roi_assets.documents.tesseract import limit_tesseract_threads
 from roi_assets.process_pool import map_in_processes, pool_workers
 
 # Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
@@ -110,7 +109,6 @@ def read_documents(
         partial(_read_into, cache, dpi),
         [documents[i] for i in missing],
         pool_workers(len(missing), workers),
-        initializer=limit_tesseract_threads,
     )
     for i, reading in zip(missing, fresh, strict=True):
         readings[i] = reading

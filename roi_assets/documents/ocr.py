@@ -47,7 +47,6 @@ from roi_assets.documents.pages import (
 from roi_assets.documents.preprocess import plan_clean_up, preprocess
 from roi_assets.documents.quality import QualityReport, score_quality
 from roi_assets.documents.tesseract import (
-    limit_tesseract_threads,
     page_orientation,
     rotate_upright,
     tesseract_page,
@@ -291,9 +290,4 @@ def ocr_documents(
     one document per worker at a time, Tesseract single-threaded in each; Textract clients are
     made in each worker from the environment. Results come back in the order of `paths`; a
     failing document raises."""
-    return map_in_processes(
-        partial(ocr_document, dpi=dpi, threshold=threshold),
-        paths,
-        workers,
-        initializer=limit_tesseract_threads,
-    )
+    return map_in_processes(partial(ocr_document, dpi=dpi, threshold=threshold), paths, workers)

@@ -14,14 +14,16 @@ Orientation: `page_orientation` asks Tesseract's orientation and script detectio
 page is turned; `ocr.read_pages` asks when a page reads with low confidence (an upright page
 reads with high confidence, so OSD's cost is only paid for the pages that need it).
 
-Tesseract runs single-threaded (OMP_THREAD_LIMIT=1): pytesseract hands the process environment
-to the tesseract executable, and the pipeline parallelises across documents instead, which is
-faster on a busy machine than OpenMP threads contending inside every page.
+Tesseract runs single-threaded (OMP_THREAD_LIMIT=1 in the environment pytesseract hands the
+executable, only for the call: `single_threaded`), and the pipeline parallelises across documents
+instead, which is faster on a busy machine than OpenMP threads contending inside every page.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
@@ -39,9 +41,19 @@ HEAVY_NOISE_OPTION = "-c textord_heavy_nr=1"
 OSD_DPI = 150
 
 
-def limit_tesseract_threads() -> None:
-    """Make the tesseract executable single-threaded unless the operator chose otherwise."""
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Tesseract single-threaded for the calls within, unless the operator set OMP_THREAD_LIMIT.
+    The limit is in the environment only around the call: left there, it would also cap torch's
+    threads in the same process (`churn.sequence_model.respect_openmp_thread_limit`)."""
+    if "OMP_THREAD_LIMIT" in os.environ:
+        yield
+        return
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("OMP_THREAD_LIMIT", None)
 
 
 def _handover(page: np.ndarray) -> Image.Image:
@@ -62,12 +74,12 @@ def tesseract_config(dpi: int, heavy_noise: bool = False) -> str:
 def tesseract_page(page: np.ndarray, dpi: int, *, heavy_noise: bool = False) -> PageText:
     """Text of one grayscale page (already cleaned up) in Tesseract's reading order, and its
     character-weighted word confidence."""
-    limit_tesseract_threads()
-    data = pytesseract.image_to_data(
-        _handover(page),
-        config=tesseract_config(dpi, heavy_noise),
-        output_type=pytesseract.Output.DICT,
-    )
+    with single_threaded():
+        data = pytesseract.image_to_data(
+            _handover(page),
+            config=tesseract_config(dpi, heavy_noise),
+            output_type=pytesseract.Output.DICT,
+        )
     lines: dict[tuple[int, int, int], list[str]] = {}
     words: list[tuple[str, float]] = []
     for i, word in enumerate(data["text"]):
@@ -99,7 +111,6 @@ class Orientation:
 def page_orientation(page: np.ndarray, dpi: int) -> Orientation | None:
     """Tesseract's orientation and script detection on the page; None when the page has too
     little text for it to decide."""
-    limit_tesseract_threads()
     scale = min(1.0, OSD_DPI / dpi)
     small = (
         page
@@ -107,11 +118,12 @@ def page_orientation(page: np.ndarray, dpi: int) -> Orientation | None:
         else cv2.resize(page, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     )
     try:
-        osd = pytesseract.image_to_osd(
-            _handover(small),
-            config=f"--psm 0 --dpi {round(dpi * scale)}",
-            output_type=pytesseract.Output.DICT,
-        )
+        with single_threaded():
+            osd = pytesseract.image_to_osd(
+                _handover(small),
+                config=f"--psm 0 --dpi {round(dpi * scale)}",
+                output_type=pytesseract.Output.DICT,
+            )
     except pytesseract.TesseractError:  # "Too few characters": nothing to orient by
         return None
     return Orientation(int(osd["rotate"]) % 360, float(osd["orientation_conf"]), str(osd["script"]))
