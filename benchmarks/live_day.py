@@ -24,7 +24,9 @@ from machine import load_average, machine_description
 from roi_assets import settings
 
 INGEST = "ingest_daily"
-WEEKLY = "weekly_retrain"
+# Days with a full search: Sunday's `weekly_retrain` (`refresh_all` on Sundays recorded before
+# it existed), and a drift retrain's `refresh_all`.
+FULL_SEARCH = ("weekly_retrain", "refresh_all")
 
 
 def _wall(day: dict) -> float:
@@ -62,8 +64,12 @@ def main() -> int:
     days = days[-args.last :] if args.last else days
     print(machine_description())
     print(f"load average now: {load_average()}; {len(days)} live days in {path}")
-    _print_medians("weekdays", [day for day in days if WEEKLY not in day["seconds"]])
-    _print_medians("Sundays (full search)", [day for day in days if WEEKLY in day["seconds"]])
+    searched = [any(job in day["seconds"] for job in FULL_SEARCH) for day in days]
+    _print_medians("weekdays", [day for day, full in zip(days, searched, strict=True) if not full])
+    _print_medians(
+        "days with a full search (Sundays, drift retrains)",
+        [day for day, full in zip(days, searched, strict=True) if full],
+    )
     first, last = days[0], days[-1]
     for label, day in (("first", first), ("last", last)):
         seconds = day["seconds"].get(INGEST, float("nan"))
