@@ -17,8 +17,8 @@ The route per document:
 5. The text is cleaned of recognition artefacts (`text_cleaning.clean_ocr_text`).
 
 A document is also flagged for review when the engine's own confidence is low, and when Textract
-fails (the pages are then read by Tesseract). Documents are processed in parallel across a process
-pool (`ocr_documents`), each page single-threaded.
+fails (the pages are then read by Tesseract). Documents are read in parallel across a process pool
+(`document_reading.read_documents`), each page single-threaded.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +52,6 @@ from roi_assets.documents.tesseract import (
 )
 from roi_assets.documents.text_cleaning import clean_ocr_text
 from roi_assets.documents.textract import textract_client, textract_configured, textract_page
-from roi_assets.process_pool import map_in_processes
 
 QUALITY_THRESHOLD = 0.8  # the specification's routing threshold
 REVIEW_CONFIDENCE = 0.6  # below this document confidence a person checks the text
@@ -277,17 +275,3 @@ def ocr_document(
         page_qualities=read.qualities,
         page_rotations=read.rotations,
     )
-
-
-def ocr_documents(
-    paths: Sequence[Path],
-    *,
-    workers: int = 2,
-    dpi: int = DEFAULT_DPI,
-    threshold: float = QUALITY_THRESHOLD,
-) -> list[OcrResult]:
-    """`ocr_document` over many documents in a process pool (`process_pool.map_in_processes`),
-    one document per worker at a time, Tesseract single-threaded in each; Textract clients are
-    made in each worker from the environment. Results come back in the order of `paths`; a
-    failing document raises."""
-    return map_in_processes(partial(ocr_document, dpi=dpi, threshold=threshold), paths, workers)

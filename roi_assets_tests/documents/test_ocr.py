@@ -18,7 +18,6 @@ from roi_assets.documents.ocr import (
     choose_engine,
     document_quality,
     ocr_document,
-    ocr_documents,
 )
 from roi_assets.documents.page_text import PageText, document_confidence
 from roi_assets.documents.quality import QualityReport
@@ -226,11 +225,3 @@ def test_an_ocr_result_survives_a_json_round_trip():
     )
     record = json.loads(json.dumps(result.to_record()))
     assert OcrResult.from_record(record) == result
-
-
-def test_documents_are_read_in_parallel_and_returned_in_order(tmp_path):
-    docs = [d for d in (simulate_document(i, 7, dpi=72) for i in range(60)) if d.has_text_layer]
-    paths = [_write(tmp_path, d) for d in docs[:3]]
-    results = ocr_documents(paths, workers=2)
-    assert [r.page_count for r in results] == [len(d.pages) for d in docs[:3]]
-    assert all(_cer(r.text, d.clean_text) < 0.01 for r, d in zip(results, docs, strict=False))

@@ -14,7 +14,7 @@ import pytest
 
 from roi_assets.documents import document_reading
 from roi_assets.documents.classifier import DOCUMENT_TYPES
-from roi_assets.documents.document_reading import ReadingCache
+from roi_assets.documents.document_reading import ReadingCache, read_documents
 from roi_assets.documents.intake import content_sha256, validate_document
 from roi_assets.documents.labelled_corpus import held_out_split, labelled_files
 from roi_assets.documents.quarantine import quarantine_document
@@ -54,6 +54,24 @@ def test_a_cached_reading_is_not_read_again_and_a_damaged_entry_is_read_afresh(
     next(tmp_path.rglob("*.json")).write_text("{not json")
     assert cache.get(sha, dpi=72) is None
     assert cache.read(born_digital, sha, dpi=72).ocr.text == first.ocr.text
+
+
+def test_a_batch_is_read_in_worker_processes_in_order_and_each_reading_cached(tmp_path):
+    documents = []
+    for index in range(60):
+        doc = simulate_document(index, 7, dpi=72, file_format="pdf", degradation_level=0)
+        if doc.has_text_layer and len(documents) < 8:  # 8: two workers (`process_pool`)
+            path = tmp_path / doc.file_name
+            path.write_bytes(encode_document(doc))
+            documents.append((path, content_sha256(path), doc.clean_text))
+    cache = ReadingCache(tmp_path / "cache")
+
+    readings = read_documents([(path, sha) for path, sha, _ in documents], cache, dpi=72)
+
+    assert len(readings) == len(documents) == 8
+    for reading, (_, sha, clean_text) in zip(readings, documents, strict=True):
+        assert " ".join(reading.ocr.text.split()) == " ".join(clean_text.split())
+        assert cache.get(sha, dpi=72).ocr.text == reading.ocr.text
 
 
 def _corpus(per_type: int) -> pl.DataFrame:
