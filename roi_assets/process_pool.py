@@ -27,10 +27,12 @@ def pool_workers(items: int, workers: int) -> int:
 
 
 def map_in_processes(function: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
-    """`[function(item) for item in items]`, over `workers` spawned processes when there is more
-    than one and more than one item; results in the order of `items`, the first failure raised.
-    `function` must be picklable (a module-level function or a `functools.partial` of one)."""
-    if workers <= 1 or len(items) <= 1:
+    """`[function(item) for item in items]`, over up to `workers` spawned processes
+    (`pool_workers`: in this one for a small batch); results in the order of `items`, the first
+    failure raised. `function` must be picklable (a module-level function or a
+    `functools.partial` of one)."""
+    workers = pool_workers(len(items), workers)
+    if workers <= 1:
         return [function(item) for item in items]
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context) as pool:

@@ -23,7 +23,7 @@ import numpy as np
 from roi_assets.documents.image_features import page_thumbnail
 from roi_assets.documents.ocr import OcrResult, ocr_document
 from roi_assets.documents.pages import DEFAULT_DPI, load_pages
-from roi_assets.process_pool import map_in_processes, pool_workers
+from roi_assets.process_pool import map_in_processes
 
 # Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
 READING_VERSION = 4
@@ -108,7 +108,7 @@ def read_documents(
     fresh = map_in_processes(
         partial(_read_into, cache, dpi),
         [documents[i] for i in missing],
-        pool_workers(len(missing), workers),
+        workers,
     )
     for i, reading in zip(missing, fresh, strict=True):
         readings[i] = reading

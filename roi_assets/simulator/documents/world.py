@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from roi_assets.process_pool import map_in_processes, pool_workers
+from roi_assets.process_pool import map_in_processes
 from roi_assets.simulator.documents.bad_files import write_bad_documents
 from roi_assets.simulator.documents.content import DOCUMENT_TYPES
 from roi_assets.simulator.documents.writer import (
@@ -151,7 +151,7 @@ def write_document_landing(
     drawn = map_in_processes(
         partial(_draw_and_write, plan.seed, plan.dpi, landing_dir),
         to_draw,
-        pool_workers(len(to_draw), workers),
+        workers,
     )
     rows = [row for row, _ in drawn]
     written = [landing_dir / relative for _, relative in drawn if relative is not None]
