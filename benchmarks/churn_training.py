@@ -16,6 +16,7 @@ are timed on the first SHAP_ROWS evaluation rows, as if those clients were at me
 their rate bounds the mart's when many clients are at risk.
 
     .venv/bin/python benchmarks/churn_training.py [--scale default] [--seed 7]
+        [--warehouse <a warehouse.duckdb that make run built, read only>]
 """
 
 from __future__ import annotations
@@ -151,12 +152,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", default="default", choices=["tiny", "default", "large"])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--warehouse", type=Path, help="read these features instead of a new world")
     args = parser.parse_args(argv)
     print(machine_description())
     print(f"scale={args.scale} seed={args.seed} load average at start={load_average()}")
     data_dir = Path(tempfile.mkdtemp(prefix="roi_churn_training_"))
     try:
-        warehouse = build_feature_warehouse(args.scale, args.seed, data_dir)
+        warehouse = args.warehouse or build_feature_warehouse(args.scale, args.seed, data_dir)
         churn = read_feature_table(warehouse, "feat_client_churn")
         daily = read_feature_table(warehouse, "feat_client_daily")
         with duckdb.connect(str(warehouse), read_only=True) as con:

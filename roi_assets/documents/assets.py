@@ -25,6 +25,7 @@ import mlflow.pyfunc
 import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
+from mlflow import MlflowClient
 
 from roi_assets import settings
 from roi_assets.catalog import (
@@ -80,6 +81,7 @@ from roi_assets.documents.landed import (
 from roi_assets.documents.ocr import OcrResult
 from roi_assets.documents.pages import DEFAULT_DPI
 from roi_assets.documents.quarantine import quarantine_document, quarantine_reason
+from roi_assets.documents.training_fingerprint import FINGERPRINT_TAG, training_fingerprint
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.truth_tables import document_clean_texts, document_true_entities
@@ -91,6 +93,7 @@ from roi_assets.resources.tracking import (
     log_flavour_model,
     registered_version,
     set_alias,
+    version_behind_alias,
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
@@ -193,21 +196,47 @@ def _classifier_config(config: DocumentClassifierConfig) -> ClassifierConfig:
     )
 
 
+def _candidate_trained_on(fingerprint: str) -> str | None:
+    """The candidate version when it was trained on exactly this fingerprint, else None."""
+    client = MlflowClient()
+    version = version_behind_alias(MODEL_NAME, CANDIDATE, client)
+    if version is None:
+        return None
+    tags = client.get_model_version(MODEL_NAME, version).tags
+    return version if tags.get(FINGERPRINT_TAG) == fingerprint else None
+
+
 @dg.asset(
     group_name="documents",
     kinds={"lightgbm", "torch", "mlflow"},
     ins={"corpus": dg.AssetIn(key=labelled_documents.key)},
     required_resource_keys={"mlflow"},
+    output_required=False,
 )
 def document_classifier(
     context: dg.AssetExecutionContext, config: DocumentClassifierConfig, corpus: pl.DataFrame
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetObservation]:
     """TF-IDF on the OCR text and a small CNN on the first page's thumbnail, both fed to
     LightGBM, trained on the labelled archive less its held-out documents; logged to MLflow and
-    registered as a new `candidate` version of roi-document-classifier."""
+    registered as a new `candidate` version of roi-document-classifier.
+
+    Not retrained while the candidate was trained on the same documents, configuration and code
+    (`training_fingerprint`): the asset is then observed, not materialised, and its evaluation
+    and promotion are skipped in the same run."""
     training, held_out = held_out_split(corpus, HELD_OUT_FRACTION, SPLIT_SEED)
     texts, thumbnails, labels = classifier_inputs(training)
     classifier_config = _classifier_config(config)
+    fingerprint = training_fingerprint(texts, thumbnails, labels, classifier_config)
+    unchanged = _candidate_trained_on(fingerprint)
+    if unchanged is not None:
+        context.log.info(
+            "%s: candidate v%s has this fingerprint; not retrained", MODEL_NAME, unchanged
+        )
+        yield dg.AssetObservation(
+            asset_key=context.asset_key,
+            metadata={"unchanged_candidate": unchanged, "training_fingerprint": fingerprint},
+        )
+        return
     start = time.perf_counter()
     with torch_threads(1):
         classifier = DocumentClassifier(classifier_config).fit(texts, thumbnails, labels)
@@ -244,14 +273,16 @@ def document_classifier(
             pip_requirements=list(PIP_REQUIREMENTS),
         )
         version = registered_version(info)
+        MlflowClient().set_model_version_tag(MODEL_NAME, version, FINGERPRINT_TAG, fingerprint)
         set_alias(MODEL_NAME, CANDIDATE, version)
     context.log.info("%s: registered version %s", MODEL_NAME, version)
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "version": version,
             "training_documents": training.height,
             "held_out_documents": held_out.height,
             "training_seconds": round(seconds, 1),
+            "training_fingerprint": fingerprint,
         }
     )
 
