@@ -5,6 +5,7 @@ their paths from `roi_assets.settings`.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,13 @@ def _ensure_dbt_manifest() -> None:
 
 
 _ensure_dbt_manifest()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The session's data folder (about 60 MB) goes with it; ROI_KEEP_TEST_DATA=1 keeps it to
+    look inside after a failure."""
+    if os.environ.get("ROI_KEEP_TEST_DATA") != "1":
+        shutil.rmtree(SESSION_DATA_DIR, ignore_errors=True)
 
 
 # Small training budgets per op for the tiny world (shared with the chaos and soak benchmarks).
