@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 
 import dagster as dg
+import mlflow
 import numpy as np
 import pytest
 from mlflow import MlflowClient
@@ -98,9 +99,18 @@ def _materialize(corpus):
     )
 
 
-def test_an_unchanged_archive_is_not_retrained_and_its_evaluation_is_skipped(tmp_path, monkeypatch):
+@pytest.fixture
+def own_registry(tmp_path, monkeypatch):
+    """An MLflow store of the test's own (the session's holds the graph's classifier); the
+    tracking URI the resource sets process-wide is put back after."""
     monkeypatch.setenv("ROI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    previous = mlflow.get_tracking_uri()
+    yield
+    mlflow.set_tracking_uri(previous)
+
+
+def test_an_unchanged_archive_is_not_retrained_and_its_evaluation_is_skipped(own_registry):
     first = _materialize(_corpus())
     trained = version_behind_alias(MODEL_NAME, CANDIDATE, MlflowClient())
 
