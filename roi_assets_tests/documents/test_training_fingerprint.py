@@ -101,12 +101,15 @@ def _materialize(corpus):
 
 @pytest.fixture
 def own_registry(tmp_path, monkeypatch):
-    """An MLflow store of the test's own (the session's holds the graph's classifier); the
-    tracking URI the resource sets process-wide is put back after."""
+    """An MLflow store of the test's own (the session's holds the graph's classifier). After the
+    test, the runs dagster-mlflow left open in it are ended there, and the tracking URI the
+    resource set process-wide is put back."""
     monkeypatch.setenv("ROI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     previous = mlflow.get_tracking_uri()
     yield
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
     mlflow.set_tracking_uri(previous)
 
 
