@@ -81,7 +81,11 @@ from roi_assets.documents.landed import (
 from roi_assets.documents.ocr import OcrResult
 from roi_assets.documents.pages import DEFAULT_DPI
 from roi_assets.documents.quarantine import quarantine_document, quarantine_reason
-from roi_assets.documents.training_fingerprint import FINGERPRINT_TAG, training_fingerprint
+from roi_assets.documents.training_fingerprint import (
+    FINGERPRINT_TAG,
+    candidate_trained_on,
+    training_fingerprint,
+)
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.truth_tables import document_clean_texts, document_true_entities
@@ -93,7 +97,6 @@ from roi_assets.resources.tracking import (
     log_flavour_model,
     registered_version,
     set_alias,
-    version_behind_alias,
 )
 from roi_assets.resources.warehouse import WAREHOUSE_POOL
 
@@ -196,16 +199,6 @@ def _classifier_config(config: DocumentClassifierConfig) -> ClassifierConfig:
     )
 
 
-def _candidate_trained_on(fingerprint: str) -> str | None:
-    """The candidate version when it was trained on exactly this fingerprint, else None."""
-    client = MlflowClient()
-    version = version_behind_alias(MODEL_NAME, CANDIDATE, client)
-    if version is None:
-        return None
-    tags = client.get_model_version(MODEL_NAME, version).tags
-    return version if tags.get(FINGERPRINT_TAG) == fingerprint else None
-
-
 @dg.asset(
     group_name="documents",
     kinds={"lightgbm", "torch", "mlflow"},
@@ -227,7 +220,7 @@ def document_classifier(
     texts, thumbnails, labels = classifier_inputs(training)
     classifier_config = _classifier_config(config)
     fingerprint = training_fingerprint(texts, thumbnails, labels, classifier_config)
-    unchanged = _candidate_trained_on(fingerprint)
+    unchanged = candidate_trained_on(MlflowClient(), MODEL_NAME, fingerprint)
     if unchanged is not None:
         context.log.info(
             "%s: candidate v%s has this fingerprint; not retrained", MODEL_NAME, unchanged

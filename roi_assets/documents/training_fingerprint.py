@@ -20,9 +20,11 @@ from collections.abc import Sequence
 from importlib import metadata
 
 import numpy as np
+from mlflow import MlflowClient
 
 from roi_assets.documents import classifier, classifier_pyfunc, image_features
 from roi_assets.documents.classifier import ClassifierConfig
+from roi_assets.resources.tracking import CANDIDATE, version_behind_alias
 
 FINGERPRINT_TAG = "training_fingerprint"
 TRAINING_CODE = (classifier, image_features, classifier_pyfunc)
@@ -56,3 +58,12 @@ def training_fingerprint(
         add(label)
     add(np.ascontiguousarray(thumbnails, dtype=np.float32).tobytes())
     return digest.hexdigest()
+
+
+def candidate_trained_on(client: MlflowClient, model_name: str, fingerprint: str) -> str | None:
+    """The model's candidate version when it was trained on exactly this fingerprint, else None."""
+    version = version_behind_alias(model_name, CANDIDATE, client)
+    if version is None:
+        return None
+    tags = client.get_model_version(model_name, version).tags
+    return version if tags.get(FINGERPRINT_TAG) == fingerprint else None
