@@ -191,6 +191,33 @@ def test_groups_too_small_to_judge_are_reported_but_not_judged():
     assert _summary(judged, "age_group", DISPARATE_IMPACT)["value"] == pytest.approx(0.0)
 
 
+def test_a_small_group_with_an_extreme_rate_does_not_move_the_judged_gaps():
+    # Groups a (selection 0.5) and b (0.2) are judged; c, all selected, is too small to be.
+    decision = np.array([1] * 50 + [0] * 50 + [1] * 20 + [0] * 80 + [1] * 5)
+    outcome = np.array(([1, 0] * 50) + ([1, 0] * 50) + [1] * 5)
+    groups = {"age_group": np.array(["a"] * 100 + ["b"] * 100 + ["c"] * 5)}
+
+    report = _report(outcome, decision, groups, limits=FairnessLimits(min_group_size=100))
+
+    assert _summary(report, "age_group", DEMOGRAPHIC_PARITY)["value"] == pytest.approx(0.3)
+    assert _summary(report, "age_group", DISPARATE_IMPACT)["value"] == pytest.approx(0.4)
+    assert _summary(report, "age_group", EQUAL_OPPORTUNITY)["value"] == pytest.approx(0.3)
+    selection = report.filter((pl.col("group") == "c") & (pl.col("metric") == "selection_rate"))
+    assert selection["value"].to_list() == [1.0]
+
+
+def test_rows_without_the_attribute_form_an_unknown_group_however_many_come_first():
+    groups = {"age_group": np.array([None] * 150 + ["18-34"] * 150, dtype=object)}
+    outcome = np.tile([0, 1], 150)
+    decision = np.tile([1, 0], 150)
+
+    report = _report(outcome, decision, groups)
+
+    counts = report.filter(pl.col("metric") == "count").sort("group")
+    assert counts["group"].to_list() == ["18-34", "unknown"]
+    assert counts["value"].to_list() == [150.0, 150.0]
+
+
 def test_threshold_optimizer_narrows_the_planted_gap_and_reports_its_accuracy_cost():
     outcome, probability, decision, protected = _world(age_group_bias=1.5)
 

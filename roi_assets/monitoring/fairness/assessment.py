@@ -108,28 +108,26 @@ class FairnessLimits:
 
 def _groups(values: ArrayLike) -> np.ndarray:
     groups = np.asarray(values, dtype=object)
-    return np.where(pl.Series(groups, dtype=pl.String).is_null().to_numpy(), UNKNOWN_GROUP, groups)
+    # From a list: given an object array whose first hundred values are None, polars infers an
+    # Object series that it then refuses to cast.
+    missing = pl.Series(groups.tolist(), dtype=pl.String).is_null().to_numpy()
+    return np.where(missing, UNKNOWN_GROUP, groups)
 
 
 def _finite(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-def _summary_frame(
-    y_true: np.ndarray, y_pred: np.ndarray, groups: np.ndarray, min_group_size: int
-) -> MetricFrame | None:
-    """The MetricFrame over the groups large enough to judge, or None with fewer than two."""
-    names, sizes = np.unique(groups, return_counts=True)
-    judged = names[sizes >= min_group_size]
+def _judged_rates(by_group: Any, min_group_size: int) -> Any:
+    """The per-group rates of the groups large enough to judge (a slice of the MetricFrame's
+    `by_group`), or None with fewer than two. The summaries over them are fairlearn's
+    `between_groups` difference and ratio (largest minus smallest, smallest over largest), taken
+    on the slice rather than on a second MetricFrame over the same rows: a group's rates do not
+    depend on which other groups are judged."""
+    judged = by_group[by_group["count"] >= min_group_size]
     if len(judged) < 2:
         return None
-    rows = np.isin(groups, judged)
-    return MetricFrame(
-        metrics={name: metric for name, metric in _GROUP_METRICS.items() if name != "count"},
-        y_true=y_true[rows],
-        y_pred=y_pred[rows],
-        sensitive_features=groups[rows],
-    )
+    return judged[["selection_rate", "true_positive_rate", "base_rate"]].astype(float)
 
 
 def attribute_report(
@@ -156,26 +154,28 @@ def attribute_report(
         {"metric": ACCURACY, "group": None, "value": accuracy}
         | _rate_interval(accuracy, len(labels))
     )
-    judged = _summary_frame(labels, decisions, members, limits.min_group_size)
-    intervals = {} if judged is None else _summary_intervals(by_group.loc[judged.by_group.index])
+    judged = _judged_rates(by_group, limits.min_group_size)
+    intervals = {} if judged is None else _summary_intervals(by_group.loc[judged.index])
+    difference = None if judged is None else judged.max() - judged.min()
+    ratio = None if judged is None else judged.min() / judged.max()
     summaries = {
         DEMOGRAPHIC_PARITY: (
-            None if judged is None else judged.difference()["selection_rate"],
+            None if difference is None else difference["selection_rate"],
             limits.max_demographic_parity_difference,
             "max",
         ),
         EQUAL_OPPORTUNITY: (
-            None if judged is None else judged.difference()["true_positive_rate"],
+            None if difference is None else difference["true_positive_rate"],
             limits.max_equal_opportunity_difference,
             "max",
         ),
         DISPARATE_IMPACT: (
-            None if judged is None else judged.ratio()["selection_rate"],
+            None if ratio is None else ratio["selection_rate"],
             limits.min_disparate_impact_ratio,
             "min",
         ),
     }
-    base_ratio = None if judged is None else _finite(judged.ratio()["base_rate"])
+    base_ratio = None if ratio is None else _finite(ratio["base_rate"])
     rows.append(
         {"metric": BASE_RATE_RATIO, "group": None, "value": base_ratio}
         | intervals.get(BASE_RATE_RATIO, {})
