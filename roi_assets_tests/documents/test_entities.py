@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,6 +12,7 @@ from roi_assets.documents.entities import (
     entities_by_type,
     entities_json,
     extract_entities,
+    parse_date,
     score_entities,
 )
 from roi_assets.simulator.documents.writer import simulate_document
@@ -40,6 +42,30 @@ def test_the_price_parcel_and_closing_date_are_found_in_a_known_contract():
     closing = [e for e in _of(found, "key_date") if e.value == "2024-03-05"]
     assert closing and closing[0].role == "closing"
     assert "2024-02-14" in [e.value for e in _of(found, "key_date")]
+
+
+@pytest.mark.parametrize(
+    ("span", "day"),
+    [
+        ("March 5, 2024", dt.date(2024, 3, 5)),
+        ("Sept. 30, 2025", dt.date(2025, 9, 30)),
+        ("Sep 30, 2025", dt.date(2025, 9, 30)),
+        ("3/5/2024", dt.date(2024, 3, 5)),
+        ("03/05/2024", dt.date(2024, 3, 5)),
+        ("13/05/2024", dt.date(2024, 5, 13)),  # no 13th month: written day first
+        ("2024-03-05", dt.date(2024, 3, 5)),
+        ("2/29/2024", dt.date(2024, 2, 29)),
+    ],
+)
+def test_dates_are_read_in_each_shape_a_document_writes_them(span, day):
+    assert parse_date(span) == day
+
+
+@pytest.mark.parametrize(
+    "span", ["2/29/2025", "01/00/2024", "00/12/2024", "13/13/2024", "Feb 30, 2024", "2024-13-01"]
+)
+def test_a_date_shaped_span_naming_no_calendar_day_is_no_date(span):
+    assert parse_date(span) is None
 
 
 def test_loan_amount_earnest_money_and_interest_rate_are_told_apart():
