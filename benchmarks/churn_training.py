@@ -8,6 +8,10 @@ the oracle's on the evaluation window. The baseline, measured in the same run, i
 its final fit on all training rows (time) and its scoring of the same rows (throughput); the ratios
 say what the LSTM and the stacking cost over a plain forest.
 
+The LSTM member is then fitted alone on each window's training rows in float32 (the baseline) and
+in bfloat16 autocast (what the pipeline trains in on a CPU with native bfloat16), with its AUC on
+the evaluation window next to the seconds; the ratio is float32 / bfloat16.
+
 Scoring throughput is measured on the 30-day window's evaluation rows (clients per second, best of
 three): the stack through the MLflow pyfunc model the registry serves (input frame given), and the
 mart's full row (probability, tier, SHAP reasons from the medium tier up, retention action) for
@@ -28,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
@@ -47,7 +52,13 @@ from roi_assets.churn.pyfunc import (
 )
 from roi_assets.churn.reasons import explain_reasons
 from roi_assets.churn.scoring import latest_snapshot_rows, risk_rows
-from roi_assets.churn.splits import split_window
+from roi_assets.churn.sequence_model import (
+    BFLOAT16,
+    FLOAT32,
+    SequenceChurnModel,
+    training_precision,
+)
+from roi_assets.churn.splits import SNAPSHOT_COLUMN, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.evaluation.truth_tables import churn_probabilities
 
@@ -98,6 +109,29 @@ def _train_windows(churn: pl.DataFrame, daily: pl.DataFrame, warehouse: Path) ->
         trained[window] = (ensemble, split)
     print(f"all three windows: {total:.1f} s (torch threads {torch.get_num_threads()})")
     return trained
+
+
+def _lstm_precisions(churn: pl.DataFrame, daily: pl.DataFrame) -> None:
+    params = TrainingBudget().ensemble(PREDICTION_WINDOWS[0], 0).lstm_params
+    default = training_precision(params, torch.device("cpu"))
+    print(f"LSTM member alone; this CPU trains in {default} by default")
+    for window in PREDICTION_WINDOWS:
+        split = split_window(churn, window)
+        training, evaluation = split.training, split.evaluation
+        sequences, evaluated = build_sequences(daily, training), build_sequences(daily, evaluation)
+        outcome = evaluation[split.label].to_numpy()
+        seconds, auc = {}, {}
+        for precision in (FLOAT32, BFLOAT16):
+            model = SequenceChurnModel(replace(params, training_precision=precision))
+            start = time.perf_counter()
+            model.fit(sequences, training[split.label].to_numpy(), training[SNAPSHOT_COLUMN])
+            seconds[precision] = time.perf_counter() - start
+            auc[precision] = roc_auc_score(outcome, model.predict_proba(evaluated))
+        print(
+            f"{window}d: float32 {seconds[FLOAT32]:.1f} s (AUC {auc[FLOAT32]:.3f}), bfloat16 "
+            f"{seconds[BFLOAT16]:.1f} s (AUC {auc[BFLOAT16]:.3f}); "
+            f"ratio float32 / bfloat16 = {seconds[FLOAT32] / seconds[BFLOAT16]:.2f}"
+        )
 
 
 def _scoring_throughput(
@@ -165,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             subscriptions = con.execute("select * from staging.stg_subscriptions").pl()
         print(f"{churn.height:,} client snapshots, {daily.height:,} client days")
         trained = _train_windows(churn, daily, warehouse)
+        _lstm_precisions(churn, daily)
         _scoring_throughput(trained, churn, daily, subscriptions, data_dir)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)

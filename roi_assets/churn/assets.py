@@ -134,6 +134,7 @@ def _log_and_register(
             "n_folds": len(ensemble.folds_),
             **{f"forest_{k}": v for k, v in ensemble.rf_params.items()},
             **{f"lstm_{k}": v for k, v in vars(ensemble.lstm_params).items()},
+            "lstm_trained_in": ensemble.lstm_.trained_in,
         }
     )
     tracking.log_metrics(

@@ -1,6 +1,7 @@
 import pickle
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
@@ -10,6 +11,7 @@ from roi_assets.churn.sequence_model import (
     SequenceChurnModel,
     respect_openmp_thread_limit,
     time_later_validation_mask,
+    training_precision,
 )
 
 
@@ -41,6 +43,61 @@ def test_the_same_seed_gives_identical_predictions_and_another_seed_does_not(wor
 
     np.testing.assert_array_equal(first.predict_proba(sequences), again.predict_proba(sequences))
     assert not np.allclose(first.predict_proba(sequences), other.predict_proba(sequences))
+
+
+@pytest.mark.parametrize(
+    ("capabilities", "expected"),
+    [
+        ({"avx512_bf16": True, "amx_bf16": False}, "bfloat16"),
+        ({"avx512_bf16": False, "amx_bf16": True}, "bfloat16"),
+        ({"avx512_bf16": False, "amx_bf16": False}, "float32"),
+        ({}, "float32"),
+    ],
+)
+def test_training_runs_in_bfloat16_only_where_the_cpu_computes_it_natively(
+    monkeypatch, capabilities, expected
+):
+    monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: capabilities)
+
+    assert training_precision(LSTMParams(), torch.device("cpu")) == expected
+    assert training_precision(LSTMParams(), torch.device("cuda")) == "float32"
+    configured = LSTMParams(training_precision="float32")
+    assert training_precision(configured, torch.device("cpu")) == "float32"
+
+
+def test_an_unknown_training_precision_is_refused():
+    with pytest.raises(ValueError, match="training_precision"):
+        training_precision(LSTMParams(training_precision="float16"), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("precision", ["bfloat16", "float32"])
+def test_each_precision_trains_reproducibly_and_predicts_in_float32(world, tiny_lstm, precision):
+    sequences, labels, dates = _subset(world)
+    params = LSTMParams(**{**tiny_lstm.__dict__, "training_precision": precision})
+
+    first = SequenceChurnModel(params, seed=5).fit(sequences, labels, dates)
+    again = SequenceChurnModel(params, seed=5).fit(sequences, labels, dates)
+
+    assert first.trained_in == precision
+    np.testing.assert_array_equal(first.predict_proba(sequences), again.predict_proba(sequences))
+    with torch.no_grad():
+        by_hand = torch.sigmoid(first.network(first._to_tensor(sequences))).numpy()
+    np.testing.assert_allclose(first.predict_proba(sequences), by_hand, rtol=0, atol=1e-6)
+
+
+def test_bfloat16_and_float32_training_learn_nearly_the_same_scores(world, tiny_lstm):
+    sequences, labels, dates = _subset(world)
+    scores = {
+        precision: SequenceChurnModel(
+            LSTMParams(**{**tiny_lstm.__dict__, "training_precision": precision}), seed=5
+        )
+        .fit(sequences, labels, dates)
+        .predict_proba(sequences)
+        for precision in ("bfloat16", "float32")
+    }
+
+    assert not np.array_equal(scores["bfloat16"], scores["float32"])
+    assert np.corrcoef(scores["bfloat16"], scores["float32"])[0, 1] > 0.95
 
 
 def test_the_validation_slice_is_the_latest_snapshot_dates():
