@@ -17,6 +17,7 @@ toggles.
 import dagster as dg
 from dagster_mlflow import end_mlflow_on_run_finished
 
+from roi_assets.engagement.assets import REFIT_RUN_CONFIG
 from roi_assets.ingestion.partitions import daily_partitions
 from roi_assets.monitoring.jobs import DAILY_MONITORING, WEEKLY_REPORTS
 
@@ -31,11 +32,6 @@ DAILY_INGESTION = (
 NOT_RETRAINED = dg.AssetSelection.keys(
     ["raw", "document_ocr"], ["marts", "document_classifications"], "bi_warehouse_copy"
 )
-# The daily refit uses the current best parameters; the weekly run searches the full grid. With
-# one grid point cross-validation chooses nothing (the refit on all the fitting rows is the same
-# model whatever the folds), so the refit fits once per target and logs no cv_auc; its
-# evaluation on the later window is what the gate judges.
-DAILY_REFIT_CONFIG = {"ops": {"engagement_model": {"config": {"full_grid": False, "n_splits": 0}}}}
 
 ingest_daily = dg.define_asset_job(
     "ingest_daily",
@@ -91,7 +87,7 @@ daily_retrain = dg.ScheduleDefinition(
     job=daily_refit,
     cron_schedule="0 5 * * 1-6",
     execution_timezone="UTC",
-    run_config=DAILY_REFIT_CONFIG,
+    run_config=REFIT_RUN_CONFIG,
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Monday to Saturday: refit the daily-growing models and re-score every mart.",
 )

@@ -69,6 +69,20 @@ def test_the_sensor_requests_one_retrain_per_new_critical_drift_alert(tmp_path):
     assert isinstance(later, dg.RunRequest) and later.run_key != result.run_key
 
 
+def test_a_drift_retrain_refits_with_the_latest_searchs_parameters_as_the_daily_one(tmp_path):
+    database = str(tmp_path / "warehouse.duckdb")
+    _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
+
+    from roi_assets.definitions import defs
+
+    request, _ = _tick(dg.DagsterInstance.ephemeral(), DuckDBResource(database=database), None)
+
+    engagement = request.run_config["ops"]["engagement_model"]["config"]
+    assert engagement == {"full_grid": False, "n_splits": 0}
+    validated = dg.validate_run_config(defs.resolve_job_def("refresh_all"), request.run_config)
+    assert validated["ops"]["engagement_model"]["config"]["full_grid"] is False
+
+
 def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path):
     database = str(tmp_path / "warehouse.duckdb")
     warehouse = DuckDBResource(database=database)
