@@ -17,7 +17,7 @@ toggles.
 import dagster as dg
 from dagster_mlflow import end_mlflow_on_run_finished
 
-from roi_assets.engagement.assets import REFIT_RUN_CONFIG
+from roi_assets.engagement.refit import REFIT_RUN_CONFIG
 from roi_assets.ingestion.partitions import daily_partitions
 from roi_assets.monitoring.jobs import DAILY_MONITORING, WEEKLY_REPORTS
 

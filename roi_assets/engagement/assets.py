@@ -57,14 +57,6 @@ FEATURES = EMAIL_FEATURES
 MAX_TRAINING_ROWS = 200_000
 
 
-# The run configuration of a refit with the current best parameters (the daily retrain, a drift
-# retrain); the weekly run searches the full grid. With one grid point cross-validation chooses
-# nothing (the refit on all the fitting rows is the same model whatever the folds), so the refit
-# fits once per target and logs no cv_auc; its evaluation on the later window is what the gate
-# judges.
-REFIT_RUN_CONFIG = {"ops": {"engagement_model": {"config": {"full_grid": False, "n_splits": 0}}}}
-
-
 class EngagementTrainingConfig(dg.Config):
     """`full_grid` runs the specification's 27-point grid (the weekly search); otherwise the
     refit uses the best point of the latest search (the daily retrain), or a default point before

@@ -24,7 +24,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from roi_assets.catalog import ONLINE_LEARNING_MODELS
-from roi_assets.engagement.assets import REFIT_RUN_CONFIG
+from roi_assets.engagement.refit import REFIT_RUN_CONFIG
 from roi_assets.monitoring.health.alerts import critical_drift_alerts_after
 
 RETRAIN_JOB = "refresh_all"
