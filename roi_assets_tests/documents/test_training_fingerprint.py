@@ -104,9 +104,9 @@ def own_registry(tmp_path, monkeypatch):
     """An MLflow store of the test's own (the session's holds the graph's classifier). After the
     test, the runs dagster-mlflow left open in it are ended there, and the tracking URI the
     resource set process-wide is put back."""
+    previous = mlflow.get_tracking_uri()
     monkeypatch.setenv("ROI_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    previous = mlflow.get_tracking_uri()
     yield
     while mlflow.active_run() is not None:
         mlflow.end_run()
