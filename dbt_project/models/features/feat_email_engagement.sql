@@ -148,6 +148,10 @@ history as (
     group by send_id
 ),
 
+send_days as (
+    select distinct client_id, cast(sent_at as date) as send_day from sends
+),
+
 -- built whole, each join reads the table itself (see feat_client_churn)
 cum as {% if not window %}not materialized {% endif %}(
     select * from {{ ref('int_client_daily_cumulative') }}
@@ -172,14 +176,15 @@ from sends
 cross join {{ ref('int_world_calendar') }} as cal
 left join history as h using (send_id)
 left join outcomes as o using (send_id)
-left join cum as c1
-    on c1.client_id = sends.client_id and c1.activity_date = cast(sends.sent_at as date) - 1
-left join cum as c29
-    on c29.client_id = sends.client_id and c29.activity_date = cast(sends.sent_at as date) - 29
-left join cum as c31
-    on c31.client_id = sends.client_id and c31.activity_date = cast(sends.sent_at as date) - 31
-left join cum as c91
-    on c91.client_id = sends.client_id and c91.activity_date = cast(sends.sent_at as date) - 91
+{% for lag in [1, 29, 31, 91] %}
+-- only the rows some send reads: the join's hash table then holds those, not the whole table
+-- (half the model's time at 100,000 clients)
+left join (
+    select * from cum
+    where (client_id, activity_date + {{ lag }}) in (select client_id, send_day from send_days)
+) as c{{ lag }}
+    on c{{ lag }}.client_id = sends.client_id and c{{ lag }}.activity_date = cast(sends.sent_at as date) - {{ lag }}
+{% endfor %}
 {% if window %}
 union all by name
 -- the relabelled sends: their stored rows with new labels
