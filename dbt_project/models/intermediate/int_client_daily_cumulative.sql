@@ -90,8 +90,10 @@ sums as (
         -- the spine is dense: the row's number is its count of days, which gives the first day
         row_number() over running as n_days,
         day_index + 1 - row_number() over running as first_index,
+        -- DuckDB sums bigints into hugeints: back to bigint at once (unpacking hugeints took 11 s
+        -- of CPU at 100,000 clients x 365 days, bigints 2.3 s)
         {% for pack in packs %}
-        sum(pack_{{ loop.index }}) over running as pack_{{ loop.index }},
+        cast(sum(pack_{{ loop.index }}) over running as bigint) as pack_{{ loop.index }},
         {% endfor %}
         {% for column in doubles %}
         sum({{ column }}) over running as cum_{{ column }},

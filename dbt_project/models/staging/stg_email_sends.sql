@@ -22,12 +22,35 @@ with sends as (
     qualify row_number() over (partition by send_id order by _landing_date nulls first, _loaded_at, _row_number) = 1
 )
 
+, sends_in_zones as (
+    select sends.*, clients.timezone, time_bucket(interval 15 minute, sends.sent_at) as quarter_hour
+    from sends
+    inner join {{ ref('stg_clients') }} as clients using (client_id)
+),
+
+offsets as (
+    -- each time zone's UTC offset at the start and the end of each quarter of an hour that has
+    -- sends: a time zone conversion per quarter hour instead of one per send (a third of the
+    -- model's time at 100,000 clients). The sends of a quarter hour whose offset changes are
+    -- converted one by one.
+    select
+        timezone,
+        quarter_hour,
+        ((quarter_hour at time zone 'UTC') at time zone timezone) - quarter_hour as utc_offset,
+        ((quarter_hour + interval 15 minute) at time zone 'UTC') at time zone timezone
+            - (quarter_hour + interval 15 minute) as utc_offset_after
+    from (select distinct timezone, quarter_hour from sends_in_zones)
+)
+
 select
     sends.send_id,
     sends.client_id,
     sends.campaign_id,
     sends.sent_at,
-    (sends.sent_at at time zone 'UTC') at time zone clients.timezone as sent_at_local,
+    case
+        when offsets.utc_offset = offsets.utc_offset_after then sends.sent_at + offsets.utc_offset
+        else (sends.sent_at at time zone 'UTC') at time zone sends.timezone
+    end as sent_at_local,
     sends.subject_length,
     sends.personalization_score,
     sends.urgency_indicators,
@@ -38,5 +61,5 @@ select
     sends.email_template,
     sends.cta_style,
     sends._loaded_at as loaded_at
-from sends
-inner join {{ ref('stg_clients') }} as clients using (client_id)
+from sends_in_zones as sends
+inner join offsets using (timezone, quarter_hour)
