@@ -32,7 +32,7 @@ def test_a_range_of_days_is_one_window():
 
 def test_without_a_window_dbt_builds_everything():
     assert window_environment(None) == {WINDOW_START: "", WINDOW_END: ""}
-    assert dbt_args("build") == ["build"]
+    assert dbt_args("build") == ["build", "--exclude-resource-type", "unit_test"]
 
 
 def test_a_full_refresh_ignores_the_window():
@@ -40,7 +40,17 @@ def test_a_full_refresh_ignores_the_window():
         WINDOW_START: "",
         WINDOW_END: "",
     }
-    assert dbt_args("build", full_refresh=True) == ["build", "--full-refresh"]
+    assert dbt_args("build", full_refresh=True) == [
+        "build",
+        "--exclude-resource-type",
+        "unit_test",
+        "--full-refresh",
+    ]
+
+
+def test_only_the_test_suite_runs_dbts_unit_tests():
+    assert "unit_test" in dbt_args("build")
+    assert dbt_args("test") == ["test"]
 
 
 def test_the_dbt_version_dagster_reads_from_the_package_is_the_executables():
