@@ -150,5 +150,8 @@ left join carried using (client_id)
 {% else %}
 select * from running_totals
 {% endif %}
--- kept in day order: a window's scans skip the row groups of other days
-order by activity_date, client_id
+-- Left in the window's order, each client's days together, unlike the other daily tables: sorting
+-- its 29 million rows by day took 17 s of its 63 s at 100,000 clients x 365 days.
+-- Its readers look rows up by client and day (the features' joins), which a sort by day does not
+-- help; a window reads by day only the day before it (its carried totals), a full scan of that
+-- column at worst, and days appended by windows stay in day order.
