@@ -4,6 +4,7 @@
 -- shared with feat_email_scoring). Labels (opened/clicked/acted within 7 days) look forward.
 {{ config(materialized='incremental', unique_key='send_id', incremental_strategy='delete+insert') }}
 {% set window = rebuild_window() %}
+{% set lags = [1, 29, 31, 91] %}  {# the days before a send its behaviour features read #}
 with
 {% if window %}
 rebuilt as (
@@ -158,9 +159,9 @@ cum as {% if not window %}not materialized {% endif %}(
     {% if window %}
     -- the rows the rebuilt sends read: their clients' 1, 29, 31 and 91 days before them
     where (client_id, activity_date) in (
-        select client_id, cast(sent_at as date) - lag
-        from sends
-        cross join (values (1), (29), (31), (91)) as lags(lag)
+        select client_id, send_day - lag
+        from send_days
+        cross join (values {% for lag in lags %}({{ lag }}){{ ', ' if not loop.last }}{% endfor %}) as lags(lag)
     )
     {% endif %}
 )
@@ -178,7 +179,7 @@ left join history as h using (send_id)
 left join outcomes as o using (send_id)
 -- each join keeps only the rows some send reads: its hash table then holds those, not the whole
 -- table (half the model's time at 100,000 clients)
-{% for lag in [1, 29, 31, 91] %}
+{% for lag in lags %}
 left join (
     select * from cum
     where (client_id, activity_date + {{ lag }}) in (select client_id, send_day from send_days)
