@@ -68,9 +68,9 @@ define apt_install
 	  || { tail -n 40 $(PREPARE_LOG); exit 1; }; }
 endef
 
-# OCR needs Tesseract.
+# OCR needs Tesseract's language data (eng, osd), which Debian's tesseract-ocr brings.
 system-packages:
-	$(call apt_install,tesseract,tesseract-ocr tesseract-ocr-eng)
+	$(call apt_install,tesseract,tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd)
 
 # The browser test drives Debian's Chromium (never a downloaded browser build).
 browser-packages:

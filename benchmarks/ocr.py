@@ -5,8 +5,8 @@ Two sets of pages, each read twice in the same run:
     measurements call for, Tesseract's own layout analysis at the page's resolution, orientation
     check, text cleaning; Textract is left out (no AWS here), so poor pages take the `strong`
     route and the review flag;
-  - raw Tesseract: `pytesseract.image_to_string` on the page as loaded, default settings, told the
-    resolution the file declares (none for an image that declares none).
+  - raw Tesseract: its plain text of the page as loaded, default settings, told the resolution the
+    file declares (none for an image that declares none).
 
 Real pages: the scans OCRmyPDF ships as test resources (`roi_assets_tests/documents/real_scans`,
 see its README for source, version and licence): a two-column 300-dpi product sheet as a PNG that
@@ -29,6 +29,7 @@ Usage: .venv/bin/python benchmarks/ocr.py [--docs-per-level 6] [--seed 5] [--dpi
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import tempfile
 import time
@@ -37,11 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pytesseract
+import tesserocr
 from PIL import Image
 from rapidfuzz.distance import Levenshtein
 from scipy.stats import spearmanr
 
+from roi_assets import settings
 from roi_assets.documents import ocr as ocr_route
 from roi_assets.documents.entities import ENTITY_TYPES
 from roi_assets.documents.entity_evaluation import evaluate_entities
@@ -49,6 +51,7 @@ from roi_assets.documents.ocr import read_pages
 from roi_assets.documents.pages import ScannedPage, load_scanned_pages
 from roi_assets.documents.preprocess import STEPS, CleanUpPlan
 from roi_assets.documents.quality import score_quality
+from roi_assets.documents.tesseract import tesseract_version
 from roi_assets.simulator.documents.degrade import LEVELS, apply_damage, draw_damage
 from roi_assets.simulator.documents.writer import encode_document, simulate_document
 
@@ -118,11 +121,18 @@ class Tally:
         return self.words_found / self.words if self.words else float("nan")
 
 
+@functools.cache
+def _raw_engine() -> tesserocr.PyTessBaseAPI:
+    # loaded once, as the product's engine is (documents.tesseract)
+    return tesserocr.PyTessBaseAPI(path=f"{settings.tessdata_dir()}/", lang="eng")
+
+
 def raw_tesseract(page: ScannedPage, declared_dpi: int | None) -> str:
-    handover = Image.fromarray(page.image)
-    handover.format = "TIFF"  # the same uncompressed handover the product uses
-    config = f"--dpi {declared_dpi}" if declared_dpi else ""
-    return pytesseract.image_to_string(handover, config=config)
+    engine = _raw_engine()
+    engine.SetImage(Image.fromarray(page.image))
+    if declared_dpi:
+        engine.SetSourceResolution(declared_dpi)
+    return engine.GetUTF8Text()
 
 
 def real_pages(dpi: int, seed: int) -> list[tuple[str, ScannedPage, int | None]]:
@@ -204,14 +214,11 @@ def rank_correlation(qualities: list[float], cers: list[float]) -> float:
 
 
 def run(docs_per_level: int, seed: int, dpi: int, with_steps: bool) -> None:
-    # the raw Tesseract baseline single-threaded too, as the product's reader runs it
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     load_before = os.getloadavg()
     reference = (REAL_SCANS / "linn.gt.txt").read_text(encoding="utf-8")
     print(
         f"OCR benchmark: real test scans + {docs_per_level} simulated documents per damage level, "
-        f"seed {seed}, PDFs rendered at {dpi} dpi, "
-        f"OMP_THREAD_LIMIT={os.environ['OMP_THREAD_LIMIT']}"
+        f"seed {seed}, PDFs rendered at {dpi} dpi, {tesseract_version()}"
     )
     print()
     print("Real scans (ground truth linn.gt.txt):")

@@ -27,6 +27,7 @@ ENV_DUCKDB_MEMORY_LIMIT = "ROI_DUCKDB_MEMORY_LIMIT"
 ENV_DUCKDB_TEMP_DIR = "ROI_DUCKDB_TEMP_DIR"
 ENV_DASK_SCHEDULER = "ROI_DASK_SCHEDULER"
 ENV_FEATURE_EXPORT_DIR = "ROI_FEATURE_EXPORT_DIR"
+ENV_TESSDATA = "TESSDATA_PREFIX"  # Tesseract's own variable
 
 DEFAULT_SCALE = "default"
 DEFAULT_SEED = 7
@@ -36,6 +37,8 @@ DEFAULT_LIVE_DRIFT_DAY = "18"
 # DuckDB's own default is 80 % of the machine's memory; the warehouse shares its machine with
 # training, so it is capped and spills to its temporary directory beyond the cap.
 DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"
+# Where Debian's tesseract-ocr-eng and tesseract-ocr-osd packages put the language data.
+DEFAULT_TESSDATA_DIR = "/usr/share/tesseract-ocr/5/tessdata"
 
 
 def data_dir() -> Path:
@@ -136,6 +139,11 @@ def feature_export_dir() -> str:
     """Where dbt exports the feature tables as Parquet for Dask workers: a folder (or s3:// URI)
     every worker can read; under the data folder by default."""
     return os.environ.get(ENV_FEATURE_EXPORT_DIR) or str(data_dir() / "feature_export")
+
+
+def tessdata_dir() -> Path:
+    """Tesseract's language data (eng to read, osd to orient pages)."""
+    return Path(os.environ.get(ENV_TESSDATA, DEFAULT_TESSDATA_DIR))
 
 
 def dbt_environment() -> dict[str, str]:

@@ -26,7 +26,7 @@ from roi_assets.documents.pages import DEFAULT_DPI, load_pages
 from roi_assets.process_pool import map_in_processes
 
 # Bump when the OCR or thumbnail code changes what it reads, so old entries are not reused.
-READING_VERSION = 4
+READING_VERSION = 5
 
 
 @dataclass(frozen=True)
