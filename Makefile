@@ -18,7 +18,9 @@ PREPARE_LOG := $(ROI_DATA_DIR)/logs/prepare.log
 # days (one backfill run of ingest_daily), runs refresh_all (full search), then the sensor's path
 # for the documents waiting in the landing zone (one run per document, as `make ui`'s daemon would
 # launch), the drift of those documents (monitoring_daily's job in the daemon), then the BI copy
-# (which the daemon's publish_bi sensors launch after each run). roi_assets/runner.py runs these
+# (which the daemon's publish_bi sensors launch after each run). Meanwhile, at the lowest CPU
+# priority, the landing zone's documents are read ahead into the reading cache
+# (roi_assets/documents/background_reading.py). roi_assets/runner.py runs these
 # stages: one line each with its time, their output in data/logs/, the summary at the end whatever
 # happened; the exit status is non-zero when a step broke (or the run never started), zero when
 # the only failures were validation gates blocking candidates.

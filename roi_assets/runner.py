@@ -4,7 +4,9 @@ Each stage runs as a subprocess whose whole output (Dagster's event log, warning
 goes to its own file under `data/logs/<command>-<time>/`; the terminal gets one line per stage with
 its elapsed time and, while it runs, a progress indicator (rich) that counts the Dagster steps
 done and names the latest. A failed stage is named with its error line and its log's path in the
-closing verdict. The summary (`roi_assets.summary`) is printed last, whatever happened.
+closing verdict. A stage may leave a command running in the background for the stages after it
+(`Stage.then_in_background`, its output in a log of its own), stopped when the last stage ends.
+The summary (`roi_assets.summary`) is printed last, whatever happened.
 
     python -m roi_assets.runner run
     python -m roi_assets.runner live --days 35
@@ -55,6 +57,9 @@ class Stage:
     command: Sequence[str]
     verdict: bool = True
     echo: Callable[[str], bool] = lambda line: False  # lines worth showing as they come
+    # Started once the stage has succeeded and left running beside the stages after it, stopped
+    # when the last one ends: work that only saves later stages time (reading documents ahead).
+    then_in_background: Sequence[str] = ()
 
 
 @dataclass
@@ -86,7 +91,11 @@ def run_stages() -> list[Stage]:
     definitions = ["-m", "roi_assets.definitions", "--tags", json.dumps(MAKE_RUN_TAGS)]
     drift = ["-j", "monitoring_daily", "--op-selection", "monitoring__document_drift"]
     return [
-        Stage("world history", [PYTHON, "-m", "roi_assets.simulator", "bootstrap"]),
+        Stage(
+            "world history",
+            [PYTHON, "-m", "roi_assets.simulator", "bootstrap"],
+            then_in_background=[PYTHON, "-m", "roi_assets.documents.background_reading"],
+        ),
         Stage("ingest landed days", [PYTHON, "-m", "roi_assets.automation.catch_up"]),
         Stage(
             "refresh_all (train, score, monitor)",
@@ -174,6 +183,26 @@ def execute(stage: Stage, log: Path, console: Console, number: int, total: int) 
     return result
 
 
+def start_helper(command: Sequence[str], log: Path) -> subprocess.Popen:
+    """A stage's background command, its output to `log`."""
+    with log.open("w") as sink:
+        return subprocess.Popen(
+            list(command), stdout=sink, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+
+
+def stop_helper(helper: subprocess.Popen, grace_seconds: float = 10.0) -> None:
+    """Stop a background command that has not finished (its work is only ever ahead of the
+    stages, so stopping it loses nothing they need)."""
+    if helper.poll() is None:
+        helper.terminate()
+        try:
+            helper.wait(grace_seconds)
+        except subprocess.TimeoutExpired:
+            helper.kill()
+            helper.wait()
+
+
 def only_gates(failed_steps: Sequence[str]) -> bool:
     """Some steps failed, and every one is a validation gate holding its candidate back."""
     return bool(failed_steps) and all(GATE_STEP.search(step) for step in failed_steps)
@@ -215,13 +244,25 @@ def run(command: str, stages: list[Stage], summary: Sequence[str] | None) -> int
     print(f"Logs (Dagster events, warnings, errors): {folder}", flush=True)
     since = time.time()
     results: list[StageResult] = []
-    for number, stage in enumerate(stages, start=1):
-        slug = re.sub(r"[^a-z0-9]+", "-", stage.name.lower()).strip("-")
-        result = execute(stage, folder / f"{number:02d}-{slug}.log", console, number, len(stages))
-        results.append(result)
-        print(stage_line(number, len(stages), result), flush=True)
-        if not result.ok and number == 1:
-            break  # nothing after the first stage can run without it
+    helpers: list[subprocess.Popen] = []
+    try:
+        for number, stage in enumerate(stages, start=1):
+            slug = re.sub(r"[^a-z0-9]+", "-", stage.name.lower()).strip("-")
+            log = folder / f"{number:02d}-{slug}.log"
+            result = execute(stage, log, console, number, len(stages))
+            results.append(result)
+            print(stage_line(number, len(stages), result), flush=True)
+            if not result.ok and number == 1:
+                break  # nothing after the first stage can run without it
+            if result.ok and stage.then_in_background:
+                helpers.append(
+                    start_helper(
+                        stage.then_in_background, log.with_name(f"{log.stem}-background.log")
+                    )
+                )
+    finally:
+        for helper in helpers:
+            stop_helper(helper)
     status = 0
     if summary is not None:
         status = subprocess.run([*summary, "--since", str(since)], check=False).returncode

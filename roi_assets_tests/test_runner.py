@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -78,6 +79,50 @@ def test_a_failed_first_stage_stops_the_run(data_dir, capfd):
     stages = [Stage("world", python("import sys; sys.exit(2)")), Stage("next", python("pass"))]
     assert runner.run("run", stages, summary=None) == 1
     assert "[2/2]" not in capfd.readouterr().out
+
+
+def test_a_stages_background_command_runs_beside_the_later_stages_and_stops_with_the_run(
+    data_dir, tmp_path, capfd
+):
+    started = tmp_path / "helper-pid"
+    helper = python(
+        f"import os, time; open({str(started)!r}, 'w').write(str(os.getpid())); time.sleep(600)"
+    )
+    # the second stage ends only once the helper has started: they overlap
+    waits = python(
+        f"import os, sys, time\nfor _ in range(600):\n    if os.path.exists({str(started)!r}): "
+        "sys.exit(0)\n    time.sleep(0.1)\nsys.exit('no helper within a minute')"
+    )
+    stages = [Stage("first", python("pass"), then_in_background=helper), Stage("second", waits)]
+
+    assert runner.run("run", stages, summary=None) == 0
+
+    assert "[2/2] second" in capfd.readouterr().out
+    assert not process_alive(int(started.read_text()))
+    logs = sorted(log.name for log in (data_dir / "logs").glob("run-*/*.log"))
+    assert logs == ["01-first-background.log", "01-first.log", "02-second.log"]
+
+
+def test_a_failed_stage_starts_no_background_command(data_dir, tmp_path, capfd):
+    started = tmp_path / "helper-started"
+    stages = [
+        Stage("ok", python("pass")),
+        Stage(
+            "broken",
+            python("import sys; sys.exit(3)"),
+            then_in_background=python(f"open({str(started)!r}, 'w')"),
+        ),
+        Stage("after", python("import time; time.sleep(1)")),
+    ]
+
+    assert runner.run("run", stages, summary=None) == 1
+    assert not started.exists()
+
+
+def process_alive(pid: int) -> bool:
+    """The process runs (a zombie, finished but not yet reaped, counts as stopped)."""
+    state = Path(f"/proc/{pid}/stat")
+    return state.exists() and state.read_text().split()[2] != "Z"
 
 
 def test_a_terminated_runner_stops_its_running_stage(data_dir, tmp_path):
