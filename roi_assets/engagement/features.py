@@ -77,6 +77,7 @@ ENCODED_FEATURE_COUNT = len(NUMERIC_FEATURES) + sum(len(v) - 1 for v in CATEGORI
 TARGETS: tuple[str, ...] = ("opened_within_7d", "clicked_within_7d", "acted_within_7d")
 HEADLINE_TARGET = "opened_within_7d"
 TIME_COLUMN = "sent_at"
+SEND_ID = "send_id"
 LABEL_COMPLETE = "label_complete"
 
 
@@ -145,14 +146,20 @@ def engagement_features(frame: pl.DataFrame | pd.DataFrame) -> pd.DataFrame:
 
 
 def labelled_history(frame: pl.DataFrame | pd.DataFrame, target: str) -> pl.DataFrame:
-    """The rows a model may learn from: label observed for the full 7 days, sorted by send time."""
+    """The rows a model may learn from: label observed for the full 7 days, sorted by send time
+    and, among sends of the same moment, by send id. The warehouse returns rows in no fixed
+    order (dbt builds its tables in parallel), and the folds of the time-series search and the
+    boosting's sums follow the row order: without the id, the same features trained different
+    models in two builds of one world."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
     history = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
-    missing = [c for c in (TIME_COLUMN, LABEL_COMPLETE, target) if c not in history.columns]
+    missing = [
+        c for c in (TIME_COLUMN, SEND_ID, LABEL_COMPLETE, target) if c not in history.columns
+    ]
     if missing:
         raise ValueError(f"missing column(s): {', '.join(missing)}")
-    complete = history.filter(pl.col(LABEL_COMPLETE)).sort(TIME_COLUMN, maintain_order=True)
+    complete = history.filter(pl.col(LABEL_COMPLETE)).sort(TIME_COLUMN, SEND_ID)
     labels = complete[target]
     if labels.null_count() or not labels.is_in([0, 1]).all():
         raise ValueError(f"label {target!r} must be 0/1 on every label-complete row")

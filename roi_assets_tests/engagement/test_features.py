@@ -91,6 +91,17 @@ def test_the_history_keeps_only_label_complete_rows_in_time_order(world):
     assert history["sent_at"].is_sorted()
 
 
+def test_the_history_is_the_same_whatever_order_the_warehouse_returns_rows_in(world):
+    # sends of one moment, as a daily campaign makes them
+    same_moment = world.frame.with_columns(pl.col("sent_at").dt.truncate("1h"))
+    orders = [same_moment.sample(fraction=1.0, shuffle=True, seed=seed) for seed in (1, 2)]
+
+    first, second = (labelled_history(frame, "opened_within_7d") for frame in orders)
+
+    assert first["sent_at"].n_unique() < first.height
+    assert first.equals(second)
+
+
 def test_an_unknown_target_is_refused(world):
     with pytest.raises(ValueError, match="unknown target"):
         labelled_history(world.frame, "converted_within_7d")

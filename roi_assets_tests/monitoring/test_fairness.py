@@ -270,6 +270,7 @@ def test_with_nothing_registered_the_fairness_assets_record_nothing_and_say_why(
         sends = pl.DataFrame(
             {
                 "sent_at": [dt.datetime(2025, 1, day) for day in range(1, 11)],
+                "send_id": [f"s{day}" for day in range(1, 11)],
                 "label_complete": [True] * 10,
                 "opened_within_7d": [0, 1] * 5,
             }
