@@ -2,8 +2,8 @@
 
 Called as a command (pytesseract), Tesseract started a process per page, loaded its language
 model again and parsed a temporary image file: on the simulated scans a page cost 0.84 s of CPU
-that way, and 0.61 s through the API with the same results (benchmarks/ocr.py; docs/benchmarks.md,
-"Tesseract in the process").
+that way, and 0.61 s through the API, at error rates within a tenth of a point (benchmarks/ocr.py;
+docs/benchmarks.md, "Tesseract in the process").
 
 Tesseract's own layout analysis decides how each page is segmented (`PSM.AUTO`, the command's
 `--psm 3`): it finds the columns of a brochure or a magazine page and the blocks of a form, and
