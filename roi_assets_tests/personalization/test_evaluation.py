@@ -128,3 +128,24 @@ def test_replay_of_thompson_sampling_leaves_the_callers_sampler_untouched():
     assert (sampler.alpha == 1).all() and (sampler.beta == 1).all()
     assert 0.04 < estimate.ctr <= 0.13
     assert 0 < estimate.n_accepted < 3_000
+
+
+def test_thompson_samplings_own_replay_draws_as_selecting_and_updating_row_by_row_would():
+    ctr = {"a": 0.04, "b": 0.12, "c": 0.08, "d": 0.10}
+    contexts, arms, rewards = uniformly_logged_sends(4_000, ctr, seed=7)
+    contexts = [f"segment {i % 3}" for i in range(len(contexts))]
+    fast = ThompsonSampler(["segment 0", "segment 1", "segment 2"], list(ctr))
+    slow = ThompsonSampler(["segment 0", "segment 1", "segment 2"], list(ctr))
+    fast_rng, slow_rng = np.random.default_rng(11), np.random.default_rng(11)
+
+    accepted = fast.replay(contexts, arms, rewards, fast_rng)
+    expected = []
+    for context, arm, reward in zip(contexts, arms, rewards, strict=True):
+        if slow.select_many([context], slow_rng)[0] == arm:
+            slow.update_many([context], [arm], [reward])
+            expected.append(reward)
+
+    assert accepted == expected
+    assert np.array_equal(fast.alpha, slow.alpha) and np.array_equal(fast.beta, slow.beta)
+    assert np.array_equal(fast.n_updates, slow.n_updates)
+    assert fast_rng.random() == slow_rng.random()  # the generators stand at the same draw
