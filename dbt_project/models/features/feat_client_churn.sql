@@ -133,7 +133,7 @@ nps as (
 cum as {% if not window %}not materialized {% endif %}(
     select * from {{ ref('int_client_daily_cumulative') }}
     {% if window %}
-    -- the rows the rebuilt snapshots read: their clients' 1, 16, 31, 61 and 91 days before them
+    -- the rows the rebuilt snapshots read: their clients' {{ lags | join(', ') }} days before them
     -- (by client: a changed client's snapshots reach most days of the year)
     where (client_id, activity_date) in (
         select client_id, snapshot_date - lag

@@ -157,7 +157,7 @@ send_days as (
 cum as {% if not window %}not materialized {% endif %}(
     select * from {{ ref('int_client_daily_cumulative') }}
     {% if window %}
-    -- the rows the rebuilt sends read: their clients' 1, 29, 31 and 91 days before them
+    -- the rows the rebuilt sends read: their clients' {{ lags | join(', ') }} days before them
     where (client_id, activity_date) in (
         select client_id, send_day - lag
         from send_days
