@@ -3,6 +3,7 @@ window, the serving API's health, and the alerts (with the rollback a critical o
 champion; a challenger's stops its deployment)."""
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 import dagster as dg
@@ -172,8 +173,6 @@ def _churn_health(
             continue
         rows = latest_labelled_window(churn, CHURN_INPUTS.time_column, label_column(window))
         for entry, watched_version in _watched_versions(con, model_name, version).items():
-            loaded = registry.load_version(model_name, watched_version)
-            ensemble = loaded.unwrap_python_model().ensemble
             metadata[entry] = _evaluate_window(
                 con,
                 model_name,
@@ -182,12 +181,20 @@ def _churn_health(
                 label_column(window),
                 CHURN_INPUTS.time_column,
                 evaluated_at,
-                scores=lambda frame, ensemble=ensemble: ensemble.member_probabilities(
-                    frame, sequences_for(con, frame)
-                )["stack"],
+                scores=partial(_stack_scores, registry, model_name, watched_version, con),
                 threshold=None,
             )
     return metadata
+
+
+def _stack_scores(
+    registry: ModelRegistry, model_name: str, version: str, con, frame: pl.DataFrame
+) -> np.ndarray:
+    """The churn version's stacked probabilities on `frame`. Loaded only when a window is to be
+    judged: a weekly snapshot window is judged once, and the ensemble takes about a second to
+    load."""
+    ensemble = registry.load_version(model_name, version).unwrap_python_model().ensemble
+    return ensemble.member_probabilities(frame, sequences_for(con, frame))["stack"]
 
 
 def _evaluate_window(
