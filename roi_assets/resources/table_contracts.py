@@ -162,6 +162,16 @@ CONTRACTS: dict[str, TableContract] = {
             ("model_name", "feature", "reference_window", "current_window"),
         ),
         _contract(
+            "monitoring.document_held_out_confidence",
+            """
+            model_name varchar not null
+            model_version varchar not null
+            input_sha256 varchar not null
+            confidence double not null
+            """,
+            ("model_name", "model_version", "input_sha256"),
+        ),
+        _contract(
             "monitoring.serving_health",
             """
             model_name varchar not null

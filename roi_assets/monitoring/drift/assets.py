@@ -35,6 +35,11 @@ from roi_assets.monitoring.drift.feature_drift import (
     markdown_table,
     write_feature_drift,
 )
+from roi_assets.monitoring.drift.held_out_confidence import (
+    input_digests,
+    store_confidences,
+    stored_confidences,
+)
 from roi_assets.monitoring.drift.plots import drift_scores_png
 from roi_assets.monitoring.reports import GROUP, SAFE_RETRY, report_path, utc_now
 from roi_assets.resources.registry import ModelRegistry
@@ -95,16 +100,26 @@ def feature_drift_report(
     return dg.MaterializeResult(metadata=metadata)
 
 
-def _held_out_confidence(corpus: pl.DataFrame, registry: ModelRegistry) -> list[float] | None:
-    """The champion's confidence on the archive's held-out documents; None when they are too few
-    to compare (the classifier is then not even loaded)."""
+def _held_out_confidence(
+    corpus: pl.DataFrame, version: str, registry: ModelRegistry, duckdb: DuckDBResource
+) -> list[float] | None:
+    """The champion version's confidence on the archive's held-out documents: kept from an
+    earlier day (`held_out_confidence`), or scored now and kept; None when they are too few to
+    compare (the classifier is then not even loaded)."""
     _, held_out = held_out_split(corpus, DOCUMENT_HELD_OUT_FRACTION, DOCUMENT_SPLIT_SEED)
     if held_out.height < MIN_DOCUMENTS:
         return None
-    classifier = registry.load(DOCUMENT_CLASSIFIER_MODEL, CHAMPION).unwrap_python_model().classifier
+    digests = input_digests(held_out)
+    with duckdb.get_connection() as con:
+        stored = stored_confidences(con, DOCUMENT_CLASSIFIER_MODEL, version, digests)
+    if stored is not None:
+        return stored
+    model = registry.load_version(DOCUMENT_CLASSIFIER_MODEL, version)
     texts, thumbnails, _ = classifier_inputs(held_out)
     with torch_threads(1):
-        _, confidence = classifier.predict(texts, thumbnails)
+        _, confidence = model.unwrap_python_model().classifier.predict(texts, thumbnails)
+    with duckdb.get_connection() as con:
+        store_confidences(con, DOCUMENT_CLASSIFIER_MODEL, version, digests, confidence)
     return confidence.tolist()
 
 
@@ -140,7 +155,7 @@ def document_drift_report(
     reason = too_few_documents(corpus.height, current.height)
     if reason is not None:
         return dg.MaterializeResult(metadata={"dagster/row_count": 0, "skipped": reason})
-    held_out_confidence = _held_out_confidence(corpus, registry)
+    held_out_confidence = _held_out_confidence(corpus, version, registry, duckdb)
     drift = document_drift(corpus, current, held_out_confidence)
     path = drift.inputs.save_html(report_path("document_drift"))
     rows = drift.rows(version, utc_now())
