@@ -165,6 +165,7 @@ def _drift_requests(instance: dg.DagsterInstance, progress: dict) -> list[dg.Run
         instance=instance,
         cursor=progress.get("drift_cursor"),
         resources={"duckdb": duckdb_resource()},
+        definitions=defs,
     )
     result = drift_retrain_sensor.evaluate_tick(context)
     progress["drift_cursor"] = result.cursor

@@ -2,10 +2,19 @@ import datetime as dt
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.catalog import CHURN_RISK, CONTENT_BANDIT_MODEL
-from roi_assets.monitoring.drift.sensors import drift_retrain_sensor, read_cursor
+from roi_assets.automation.jobs import refresh_all
+from roi_assets.catalog import CHURN_RISK, CONTENT_BANDIT_MODEL, ONLINE_LEARNING_MODELS
+from roi_assets.definitions import defs
+from roi_assets.deployment.families import FAMILIES
+from roi_assets.monitoring.drift.sensors import (
+    TRAINED_BY,
+    drift_retrain_sensor,
+    read_cursor,
+    retrain_selection,
+)
 from roi_assets.monitoring.explain.assets import (
     churn_counterfactuals,
     churn_explanations,
@@ -41,7 +50,7 @@ def _raise(
 
 def _tick(instance, warehouse, cursor):
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, resources={"duckdb": warehouse}
+        instance=instance, cursor=cursor, resources={"duckdb": warehouse}, definitions=defs
     )
     result = drift_retrain_sensor(context)
     return result, context.cursor
@@ -73,14 +82,49 @@ def test_a_drift_retrain_refits_with_the_latest_searchs_parameters_as_the_daily_
     database = str(tmp_path / "warehouse.duckdb")
     _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
 
-    from roi_assets.definitions import defs
-
     request, _ = _tick(dg.DagsterInstance.ephemeral(), DuckDBResource(database=database), None)
 
     engagement = request.run_config["ops"]["engagement_model"]["config"]
     assert engagement == {"full_grid": False, "n_splits": 0}
     validated = dg.validate_run_config(defs.resolve_job_def("refresh_all"), request.run_config)
     assert validated["ops"]["engagement_model"]["config"]["full_grid"] is False
+
+
+def _selected(request: dg.RunRequest) -> set[str]:
+    return {key.to_user_string() for key in request.asset_selection}
+
+
+def test_a_drift_retrain_trains_the_drifting_models_and_what_depends_on_them(tmp_path):
+    database = str(tmp_path / "warehouse.duckdb")
+    warehouse = DuckDBResource(database=database)
+    instance = dg.DagsterInstance.ephemeral()
+    _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
+    engagement, cursor = _tick(instance, warehouse, None)
+
+    assert {"engagement_model", "engagement_evaluation", "marts/engagement_scores"} <= _selected(
+        engagement
+    )
+    assert not {"churn_model", "send_time_model", "document_classifier"} & _selected(engagement)
+    every_asset = refresh_all.selection.resolve(
+        defs.get_repository_def().assets_defs_by_key.values()
+    )
+    assert set(engagement.asset_selection) <= every_asset
+
+    _raise(
+        database, "feature_drift", "critical", "w2", dt.datetime(2025, 5, 3), "4", "roi-churn-30d"
+    )
+    churn, _ = _tick(instance, warehouse, cursor)
+    assert {"churn_model", "churn_evaluation", "marts/churn_risk"} <= _selected(churn)
+    assert "engagement_model" not in _selected(churn)
+
+
+def test_every_model_a_drift_can_retrain_has_its_training_asset():
+    retrainable = {family.model_name for family in FAMILIES} - ONLINE_LEARNING_MODELS
+    assert set(TRAINED_BY) == retrainable
+    assets = defs.get_repository_def().assets_defs_by_key
+    assert all(key in assets for key in TRAINED_BY.values())
+    with pytest.raises(ValueError, match="no training asset"):
+        retrain_selection([CONTENT_BANDIT_MODEL])
 
 
 def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path):
@@ -135,8 +179,6 @@ def test_the_sensor_skips_while_the_warehouse_cannot_be_read(tmp_path):
 
 
 def test_the_definitions_load_with_the_monitoring_job_schedule_and_sensor():
-    from roi_assets.definitions import defs
-
     dg.Definitions.validate_loadable(defs)
     job = defs.resolve_job_def("monitoring_daily")
     assert {key.to_user_string() for key in job.asset_layer.executable_asset_keys} >= {
