@@ -48,6 +48,13 @@ def _raise(
         write_alerts(con, alerts_frame([alert], at))
 
 
+@pytest.fixture
+def sensor_world(tmp_path) -> tuple[str, DuckDBResource, dg.DagsterInstance]:
+    """An empty warehouse file (its path and resource) and an instance for the sensor's ticks."""
+    database = str(tmp_path / "warehouse.duckdb")
+    return database, DuckDBResource(database=database), dg.DagsterInstance.ephemeral()
+
+
 def _tick(instance, warehouse, cursor):
     context = dg.build_sensor_context(
         instance=instance, cursor=cursor, resources={"duckdb": warehouse}, definitions=defs
@@ -56,10 +63,8 @@ def _tick(instance, warehouse, cursor):
     return result, context.cursor
 
 
-def test_the_sensor_requests_one_retrain_per_new_critical_drift_alert(tmp_path):
-    database = str(tmp_path / "warehouse.duckdb")
-    warehouse = DuckDBResource(database=database)
-    instance = dg.DagsterInstance.ephemeral()
+def test_the_sensor_requests_one_retrain_per_new_critical_drift_alert(sensor_world):
+    database, warehouse, instance = sensor_world
     _raise(database, "latency_increase", "critical", "2025-05-01", dt.datetime(2025, 5, 1))
     _raise(database, "feature_drift", "warning", "w0", dt.datetime(2025, 5, 1))
 
@@ -94,10 +99,8 @@ def _selected(request: dg.RunRequest) -> set[str]:
     return {key.to_user_string() for key in request.asset_selection}
 
 
-def test_a_drift_retrain_trains_the_drifting_models_and_what_depends_on_them(tmp_path):
-    database = str(tmp_path / "warehouse.duckdb")
-    warehouse = DuckDBResource(database=database)
-    instance = dg.DagsterInstance.ephemeral()
+def test_a_drift_retrain_trains_the_drifting_models_and_what_depends_on_them(sensor_world):
+    database, warehouse, instance = sensor_world
     _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
     engagement, cursor = _tick(instance, warehouse, None)
 
@@ -127,10 +130,8 @@ def test_every_model_a_drift_can_retrain_has_its_training_asset():
         retrain_selection([CONTENT_BANDIT_MODEL])
 
 
-def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path):
-    database = str(tmp_path / "warehouse.duckdb")
-    warehouse = DuckDBResource(database=database)
-    instance = dg.DagsterInstance.ephemeral()
+def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(sensor_world):
+    database, warehouse, instance = sensor_world
     _raise(database, "feature_drift", "critical", "w1", dt.datetime(2025, 5, 2))
     first, cursor = _tick(instance, warehouse, None)
     assert isinstance(first, dg.RunRequest)
@@ -145,10 +146,8 @@ def test_the_same_drift_raised_again_on_the_same_champion_retrains_once(tmp_path
     assert new_champion.run_key != first.run_key
 
 
-def test_drift_on_a_model_that_learns_online_launches_no_retrain(tmp_path):
-    database = str(tmp_path / "warehouse.duckdb")
-    warehouse = DuckDBResource(database=database)
-    instance = dg.DagsterInstance.ephemeral()
+def test_drift_on_a_model_that_learns_online_launches_no_retrain(sensor_world):
+    database, warehouse, instance = sensor_world
     for day, version in ((2, "7"), (3, "8")):  # a new bandit version every day
         _raise(
             database,
