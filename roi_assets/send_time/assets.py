@@ -51,7 +51,12 @@ from roi_assets.send_time.policies import population_best_hour
 from roi_assets.send_time.pyfunc import log_send_time_model
 from roi_assets.send_time.recommendations import explore, recommendation_rows
 from roi_assets.send_time.states import StateBuilder, latest_moment
-from roi_assets.send_time.training import state_matrix, torch_threads, train_send_time_dqn
+from roi_assets.send_time.training import (
+    SendTimeTraining,
+    state_matrix,
+    torch_threads,
+    train_send_time_dqn,
+)
 
 MODEL_NAME = SEND_TIME_MODEL
 CHECKPOINTS_ARTIFACT = "checkpoints/held_out_recommendations.parquet"
@@ -219,6 +224,49 @@ def _previous_agent(config: SendTimeTrainingConfig) -> tuple[DQNAgent, str, dt.d
     return agent, version, dt.datetime.fromisoformat(tags[TRAINED_THROUGH_TAG])
 
 
+def _log_and_register(trained: SendTimeTraining, params: dict, curve_png: bytes) -> str:
+    """Log a training to the active MLflow run (parameters, curve, held-out checkpoints, the
+    model and its compiled form) and register it; returns the new version."""
+    history = trained.history
+    mlflow.log_params(
+        {
+            **params,
+            "reward": "open within 7 days",
+            "targets": "doubly robust (reward model + importance-weighted residual)",
+            "max_importance_weight": MAX_WEIGHT,
+            "held_out_fraction": HELD_OUT_FRACTION,
+            "training_sends": trained.n_training_sends,
+            "new_sends": trained.n_new_sends,
+            "training_clients": trained.n_training_clients,
+        }
+    )
+    mlflow.log_metrics(
+        {
+            "iterations_to_convergence_training_curve": history.iterations_to_convergence,
+            "final_loss": float(history.loss[-1]),
+            "open_model_boosting_iterations": trained.reward_model.boosting_iterations,
+            "training_seconds": trained.seconds,
+        }
+    )
+    _log_learning_curve(history)
+    log_png(curve_png, "learning_curve.png")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(CHECKPOINTS_ARTIFACT).name
+        trained.checkpoints.write_parquet(path)
+        mlflow.log_artifact(str(path), artifact_path=str(Path(CHECKPOINTS_ARTIFACT).parent))
+    info = log_send_time_model(trained.agent, name="model", registered_model_name=MODEL_NAME)
+    log_compiled(info, trained.agent)
+    return registered_version(info)
+
+
+def _tag_candidate(version: str, trained_through: dt.datetime) -> None:
+    """Tag a new version with what a daily update continues from, and make it the candidate."""
+    client = MlflowClient()
+    client.set_model_version_tag(MODEL_NAME, version, TRAINED_THROUGH_TAG, str(trained_through))
+    client.set_model_version_tag(MODEL_NAME, version, STATE_CONTRACT_TAG, ",".join(STATE_FEATURES))
+    set_alias(MODEL_NAME, CANDIDATE, version)
+
+
 @dg.asset(
     group_name="send_time",
     kinds={"pytorch", "scikitlearn", "mlflow"},
@@ -240,7 +288,6 @@ def send_time_model(
     `dqn`). The first run pre-trains; each later run (the daily refit) continues the latest
     version with the outcomes landed since it learned. Logged to MLflow with its learning curve
     and registered as a new `candidate` version of roi-send-time-dqn."""
-    tracking = context.resources.mlflow
     dqn_config = _dqn_config(config)
     previous = _previous_agent(config)
     agent, continued_from, new_since = previous or (None, None, None)
@@ -256,47 +303,17 @@ def send_time_model(
             agent=agent,
             new_since=new_since,
         )
-    history = trained.history
-    curve_png = training_curve_png(history, title=f"{MODEL_NAME} training")
-    trained_through = logged_sends["sent_at"].max()
-    with tracking.start_run(run_name=MODEL_NAME, nested=True):
-        tracking.log_params(
-            {
-                **{k: v for k, v in dataclasses.asdict(dqn_config).items() if k != "device"},
-                "iterations": iterations,
-                "checkpoint_every": config.checkpoint_every,
-                "reward": "open within 7 days",
-                "targets": "doubly robust (reward model + importance-weighted residual)",
-                "max_importance_weight": MAX_WEIGHT,
-                "continued_from_version": continued_from or "none (pre-training)",
-                "open_model_max_iterations": config.open_model_iterations,
-                "held_out_fraction": HELD_OUT_FRACTION,
-                "training_sends": trained.n_training_sends,
-                "new_sends": trained.n_new_sends,
-                "training_clients": trained.n_training_clients,
-            }
-        )
-        tracking.log_metrics(
-            {
-                "iterations_to_convergence_training_curve": history.iterations_to_convergence,
-                "final_loss": float(history.loss[-1]),
-                "open_model_boosting_iterations": trained.reward_model.boosting_iterations,
-                "training_seconds": trained.seconds,
-            }
-        )
-        _log_learning_curve(history)
-        log_png(curve_png, "learning_curve.png")
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / Path(CHECKPOINTS_ARTIFACT).name
-            trained.checkpoints.write_parquet(path)
-            mlflow.log_artifact(str(path), artifact_path=str(Path(CHECKPOINTS_ARTIFACT).parent))
-        info = log_send_time_model(trained.agent, name="model", registered_model_name=MODEL_NAME)
-        log_compiled(info, trained.agent)
-        version = registered_version(info)
-    client = MlflowClient()
-    client.set_model_version_tag(MODEL_NAME, version, TRAINED_THROUGH_TAG, str(trained_through))
-    client.set_model_version_tag(MODEL_NAME, version, STATE_CONTRACT_TAG, ",".join(STATE_FEATURES))
-    set_alias(MODEL_NAME, CANDIDATE, version)
+    curve_png = training_curve_png(trained.history, title=f"{MODEL_NAME} training")
+    params = {
+        **{k: v for k, v in dataclasses.asdict(dqn_config).items() if k != "device"},
+        "iterations": iterations,
+        "checkpoint_every": config.checkpoint_every,
+        "continued_from_version": continued_from or "none (pre-training)",
+        "open_model_max_iterations": config.open_model_iterations,
+    }
+    with context.resources.mlflow.start_run(run_name=MODEL_NAME, nested=True):
+        version = _log_and_register(trained, params, curve_png)
+    _tag_candidate(version, trained_through=logged_sends["sent_at"].max())
     context.log.info("%s: registered version %s", MODEL_NAME, version)
     return dg.MaterializeResult(
         metadata={
