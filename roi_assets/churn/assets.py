@@ -43,7 +43,11 @@ from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model
 from roi_assets.evaluation.oracle_comparison import base_rate_scores
 from roi_assets.evaluation.reliability import png_markdown, reliability_plot_png
 from roi_assets.evaluation.risk_metrics import TARGETS as CHURN_TARGETS
-from roi_assets.evaluation.risk_metrics import UPPER_BOUND_TARGETS, compare_churn_risk
+from roi_assets.evaluation.risk_metrics import (
+    UPPER_BOUND_TARGETS,
+    ChurnRiskComparison,
+    compare_churn_risk,
+)
 from roi_assets.evaluation.targets import targets_markdown
 from roi_assets.evaluation.truth_tables import churn_probabilities
 from roi_assets.evaluation.windows import TimeWindow
@@ -269,70 +273,94 @@ def churn_evaluation(
         if version is None:
             context.log.warning("%s has no candidate to evaluate", model_name)
             continue
-        params, metrics = _candidate_run_values(model_name, version)
-        split = split_window(churn, window, boundary_purge_days=int(params["boundary_purge_days"]))
-        if split.evaluation_window.label != params["evaluation_window"]:
-            raise dg.Failure(
-                f"{model_name} v{version} was trained for the evaluation window "
-                f"{params['evaluation_window']}, but the features now give "
-                f"{split.evaluation_window.label}: retrain before evaluating"
-            )
-        with duckdb.get_connection() as con:
-            truth = churn_probabilities(con, window)
-            rows = split.evaluation.join(truth, on=KEYS, how="inner")
-            sequences = sequences_for(con, rows)
-        scores = _load_ensemble(model_name, CANDIDATE).member_probabilities(rows, sequences)
-        oracle = rows["p_churn"].to_numpy()
-        outcomes = rows[split.label].to_numpy()
-        comparison = compare_churn_risk(
-            outcomes,
-            {
-                **scores,
-                "base_rate": base_rate_scores([metrics["training_churn_rate"]], rows.height),
-            },
-            oracle,
-            model=STACK,
-            members=MEMBERS,
-            model_name=model_name,
-            model_version=version,
-            evaluation_window=split.evaluation_window,
-        )
-        deciles = {
-            name: decile_table(outcomes, scores[name], oracle) for name in (STACK, UNCALIBRATED)
-        }
-        frames += [
-            comparison.evaluation_rows(),
-            _decile_rows(comparison, deciles[STACK], ""),
-            _decile_rows(comparison, deciles[UNCALIBRATED], f"{UNCALIBRATED}_"),
-        ]
-        png = reliability_plot_png(
-            outcomes,
-            {STACK: scores[STACK], UNCALIBRATED: scores[UNCALIBRATED], "oracle": oracle},
-            title=f"Reliability of {model_name} v{version}",
-        )
-        metadata[f"{window}d_evaluation"] = dg.MetadataValue.md(
-            comparison.markdown()
-            + "\n\nObserved against predicted per decile ("
-            + f"{params.get('calibration_method', 'no')} calibration on "
-            + f"{params.get('calibration_window', 'no window')}; the true mean in brackets):\n\n"
-            + decile_markdown(deciles)
-            + "\n\n"
-            + png_markdown(png, f"{model_name} reliability")
-        )
-        metadata[f"{window}d_customer_targets"] = dg.MetadataValue.md(
-            targets_markdown(comparison.value, CHURN_TARGETS, UPPER_BOUND_TARGETS)
-        )
-        metadata[f"{window}d_evaluation_rows"] = rows.height
-        metadata[f"{window}d_auc_fraction_of_oracle"] = comparison.value("auc_roc_of_oracle")
-        metadata[f"{window}d_calibration_error"] = (
-            f"{comparison.value('decile_calibration_error'):.4f} calibrated, "
-            f"{comparison.value('decile_calibration_error', UNCALIBRATED):.4f} before, "
-            f"{comparison.value('decile_calibration_error', 'oracle'):.4f} oracle"
-        )
+        window_frames, window_metadata = _evaluate_window(duckdb, churn, window, version)
+        frames += window_frames
+        metadata |= window_metadata
     with duckdb.get_connection() as con:
         written = sum(write_model_evaluations(con, frame) for frame in frames)
     context.log.info("wrote %d evaluation rows", written)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _evaluate_window(
+    duckdb: DuckDBResource, churn: pl.DataFrame, window: int, version: str
+) -> tuple[list[pl.DataFrame], dict[str, Any]]:
+    """One window's candidate on the evaluation snapshots of the split it was trained for: the
+    rows for monitoring.model_evaluations and the materialisation's metadata."""
+    model_name = registered_model_name(window)
+    params, metrics = _candidate_run_values(model_name, version)
+    split = split_window(churn, window, boundary_purge_days=int(params["boundary_purge_days"]))
+    if split.evaluation_window.label != params["evaluation_window"]:
+        raise dg.Failure(
+            f"{model_name} v{version} was trained for the evaluation window "
+            f"{params['evaluation_window']}, but the features now give "
+            f"{split.evaluation_window.label}: retrain before evaluating"
+        )
+    with duckdb.get_connection() as con:
+        truth = churn_probabilities(con, window)
+        rows = split.evaluation.join(truth, on=KEYS, how="inner")
+        sequences = sequences_for(con, rows)
+    scores = _load_ensemble(model_name, CANDIDATE).member_probabilities(rows, sequences)
+    oracle = rows["p_churn"].to_numpy()
+    outcomes = rows[split.label].to_numpy()
+    comparison = compare_churn_risk(
+        outcomes,
+        {**scores, "base_rate": base_rate_scores([metrics["training_churn_rate"]], rows.height)},
+        oracle,
+        model=STACK,
+        members=MEMBERS,
+        model_name=model_name,
+        model_version=version,
+        evaluation_window=split.evaluation_window,
+    )
+    deciles = {name: decile_table(outcomes, scores[name], oracle) for name in (STACK, UNCALIBRATED)}
+    frames = [
+        comparison.evaluation_rows(),
+        _decile_rows(comparison, deciles[STACK], ""),
+        _decile_rows(comparison, deciles[UNCALIBRATED], f"{UNCALIBRATED}_"),
+    ]
+    png = reliability_plot_png(
+        outcomes,
+        {STACK: scores[STACK], UNCALIBRATED: scores[UNCALIBRATED], "oracle": oracle},
+        title=f"Reliability of {model_name} v{version}",
+    )
+    return frames, _window_metadata(window, params, comparison, deciles, png, rows.height)
+
+
+def _window_metadata(
+    window: int,
+    params: dict[str, str],
+    comparison: ChurnRiskComparison,
+    deciles: dict[str, pl.DataFrame],
+    reliability_png: bytes,
+    n_rows: int,
+) -> dict[str, Any]:
+    """The evaluation of one window as the materialisation shows it: the comparison with its
+    deciles and reliability plot, the customer's targets, and three headline figures."""
+    calibration = (
+        f"{params.get('calibration_method', 'no')} calibration on "
+        f"{params.get('calibration_window', 'no window')}"
+    )
+    return {
+        f"{window}d_evaluation": dg.MetadataValue.md(
+            comparison.markdown()
+            + f"\n\nObserved against predicted per decile ({calibration}; the true mean in "
+            + "brackets):\n\n"
+            + decile_markdown(deciles)
+            + "\n\n"
+            + png_markdown(reliability_png, f"{registered_model_name(window)} reliability")
+        ),
+        f"{window}d_customer_targets": dg.MetadataValue.md(
+            targets_markdown(comparison.value, CHURN_TARGETS, UPPER_BOUND_TARGETS)
+        ),
+        f"{window}d_evaluation_rows": n_rows,
+        f"{window}d_auc_fraction_of_oracle": comparison.value("auc_roc_of_oracle"),
+        f"{window}d_calibration_error": (
+            f"{comparison.value('decile_calibration_error'):.4f} calibrated, "
+            f"{comparison.value('decile_calibration_error', UNCALIBRATED):.4f} before, "
+            f"{comparison.value('decile_calibration_error', 'oracle'):.4f} oracle"
+        ),
+    }
 
 
 @dg.asset(
