@@ -15,7 +15,7 @@ import datetime as dt
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -35,18 +35,13 @@ from roi_assets.catalog import (
 )
 from roi_assets.deployment.lifecycle import admit_candidate, serving_plan
 from roi_assets.documents.classifier import (
-    DOCUMENT_TYPES,
     REVIEW_BELOW_CONFIDENCE,
     ClassifierConfig,
     DocumentClassifier,
 )
 from roi_assets.documents.classifier_evaluation import (
     CLEAN_TEXT,
-    IMAGE_ALONE,
-    MAJORITY_CLASS,
-    TFIDF_ALONE,
-    ClassifierEvaluation,
-    bootstrap_intervals,
+    evaluate_on_held_out,
     evaluation_window,
 )
 from roi_assets.documents.classifier_pyfunc import (
@@ -87,7 +82,6 @@ from roi_assets.documents.training_fingerprint import (
     training_fingerprint,
 )
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
-from roi_assets.evaluation.multiclass_metrics import multiclass_metrics
 from roi_assets.evaluation.truth_tables import document_clean_texts, document_true_entities
 from roi_assets.resources.registry import ModelRegistry
 from roi_assets.resources.storage import LandingZoneResource
@@ -280,50 +274,6 @@ def document_classifier(
     )
 
 
-def _held_out_evaluation(
-    classifier: DocumentClassifier,
-    training: pl.DataFrame,
-    held_out: pl.DataFrame,
-    true_texts: Mapping[str, str],
-) -> ClassifierEvaluation:
-    """The classifier's predictions on the held-out documents next to baselines fitted on its
-    training rows (the majority class, TF-IDF alone, the page CNN alone) and, when every held-out
-    document has its true text, next to the classifier reading that text instead of the OCR's."""
-    texts, thumbnails, labels = classifier_inputs(held_out)
-    train_texts, train_thumbnails, train_labels = classifier_inputs(training)
-    hashes = held_out["content_sha256"].to_list()
-    majority = Counter(train_labels).most_common(1)[0][0]
-    clean = None
-    with torch_threads(1):
-        predicted, _ = classifier.predict(texts, thumbnails)
-        tfidf = DocumentClassifier(classifier.config, "text").fit(
-            train_texts, train_thumbnails, train_labels
-        )
-        # the candidate's cross-fitted CNN was fitted on exactly these training rows: reused
-        image = DocumentClassifier(classifier.config, "image").fit(
-            train_texts, train_thumbnails, train_labels, cnn=classifier.cnn
-        )
-        baselines = {
-            MAJORITY_CLASS: [majority] * held_out.height,
-            TFIDF_ALONE: tfidf.predict(texts, thumbnails)[0],
-            IMAGE_ALONE: image.predict(texts, thumbnails)[0],
-        }
-        if all(sha in true_texts for sha in hashes):
-            clean_texts_in_order = [true_texts[sha] for sha in hashes]
-            clean_predicted, _ = classifier.predict(clean_texts_in_order, thumbnails)
-            clean = multiclass_metrics(labels, clean_predicted, DOCUMENT_TYPES)
-    return ClassifierEvaluation(
-        model=multiclass_metrics(labels, predicted, DOCUMENT_TYPES),
-        baselines={
-            name: multiclass_metrics(labels, scores, DOCUMENT_TYPES)
-            for name, scores in baselines.items()
-        },
-        clean_text=clean,
-        intervals=bootstrap_intervals(labels, predicted, DOCUMENT_TYPES, seed=SPLIT_SEED),
-        support=dict(sorted(Counter(labels).items())),
-    )
-
-
 @dg.asset(
     group_name="documents",
     kinds={"python", "duckdb"},
@@ -347,7 +297,7 @@ def document_classifier_evaluation(
     hashes = held_out["content_sha256"].to_list()
     with duckdb.get_connection() as con:
         true_texts = document_clean_texts(con, hashes)
-    evaluation = _held_out_evaluation(classifier, training, held_out, true_texts)
+    evaluation = evaluate_on_held_out(classifier, training, held_out, true_texts)
     rows = evaluation.rows(
         model_name=MODEL_NAME,
         model_version=str(version),

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,8 +34,12 @@ import numpy as np
 import polars as pl
 from numpy.typing import ArrayLike
 
+from roi_assets.catalog import DOCUMENT_SPLIT_SEED
+from roi_assets.documents.classifier import DOCUMENT_TYPES, DocumentClassifier
+from roi_assets.documents.image_features import torch_threads
+from roi_assets.documents.labelled_corpus import classifier_inputs
 from roi_assets.evaluation.gate import GateDecision, validation_gate
-from roi_assets.evaluation.multiclass_metrics import MulticlassReport
+from roi_assets.evaluation.multiclass_metrics import MulticlassReport, multiclass_metrics
 from roi_assets.evaluation.oracle_comparison import EVALUATION_COLUMNS, utc_naive
 
 ORACLE_ACCURACY = 1.0
@@ -245,3 +250,47 @@ def document_gate(metrics: Mapping[str, float | None]) -> GateDecision:
 def _value(metrics: Mapping[str, float | None], name: str) -> float:
     value = metrics.get(name)
     return math.nan if value is None else float(value)
+
+
+def evaluate_on_held_out(
+    classifier: DocumentClassifier,
+    training: pl.DataFrame,
+    held_out: pl.DataFrame,
+    true_texts: Mapping[str, str],
+) -> ClassifierEvaluation:
+    """The classifier's predictions on the held-out documents next to baselines fitted on its
+    training rows (the majority class, TF-IDF alone, the page CNN alone) and, when every held-out
+    document has its true text, next to the classifier reading that text instead of the OCR's."""
+    texts, thumbnails, labels = classifier_inputs(held_out)
+    train_texts, train_thumbnails, train_labels = classifier_inputs(training)
+    hashes = held_out["content_sha256"].to_list()
+    majority = Counter(train_labels).most_common(1)[0][0]
+    clean = None
+    with torch_threads(1):
+        predicted, _ = classifier.predict(texts, thumbnails)
+        tfidf = DocumentClassifier(classifier.config, "text").fit(
+            train_texts, train_thumbnails, train_labels
+        )
+        # the candidate's cross-fitted CNN was fitted on exactly these training rows: reused
+        image = DocumentClassifier(classifier.config, "image").fit(
+            train_texts, train_thumbnails, train_labels, cnn=classifier.cnn
+        )
+        baselines = {
+            MAJORITY_CLASS: [majority] * held_out.height,
+            TFIDF_ALONE: tfidf.predict(texts, thumbnails)[0],
+            IMAGE_ALONE: image.predict(texts, thumbnails)[0],
+        }
+        if all(sha in true_texts for sha in hashes):
+            clean_texts_in_order = [true_texts[sha] for sha in hashes]
+            clean_predicted, _ = classifier.predict(clean_texts_in_order, thumbnails)
+            clean = multiclass_metrics(labels, clean_predicted, DOCUMENT_TYPES)
+    return ClassifierEvaluation(
+        model=multiclass_metrics(labels, predicted, DOCUMENT_TYPES),
+        baselines={
+            name: multiclass_metrics(labels, scores, DOCUMENT_TYPES)
+            for name, scores in baselines.items()
+        },
+        clean_text=clean,
+        intervals=bootstrap_intervals(labels, predicted, DOCUMENT_TYPES, seed=DOCUMENT_SPLIT_SEED),
+        support=dict(sorted(Counter(labels).items())),
+    )
