@@ -231,6 +231,54 @@ def read_pages(
     )
 
 
+def text_layer_reading(path: Path) -> OcrResult | None:
+    """The document read from its text layer when every page carries real text (route step 1),
+    or None when some page needs OCR."""
+    start = time.perf_counter()
+    if not is_pdf(path):
+        return None
+    layer = read_text_layer(path)
+    if not has_usable_text_layer(layer):
+        return None
+    return OcrResult(
+        _join_pages(layer),
+        Engine.TEXT_LAYER,
+        1.0,
+        None,
+        len(layer),
+        time.perf_counter() - start,
+        needs_review=False,
+    )
+
+
+def ocr_scanned_pages(
+    pages: Sequence[ScannedPage],
+    *,
+    textract: Any | None = None,
+    environ: Mapping[str, str] | None = None,
+    threshold: float = QUALITY_THRESHOLD,
+    started: float | None = None,
+) -> OcrResult:
+    """Read a scanned document's loaded pages (route steps 2-5). `started` is when the reading
+    began (`time.perf_counter()`), so that the result's seconds include loading the pages."""
+    start = time.perf_counter() if started is None else started
+    read = read_pages(pages, textract=textract, environ=environ, threshold=threshold)
+    confidence = document_confidence(read.pages)
+    return OcrResult(
+        text=_join_pages([page.text for page in read.pages]),
+        engine=read.engine,
+        confidence=confidence,
+        quality=read.quality,
+        page_count=len(pages),
+        seconds=time.perf_counter() - start,
+        needs_review=read.needs_review or confidence < REVIEW_CONFIDENCE,
+        preset=read.preset,
+        page_confidences=tuple(page.confidence for page in read.pages),
+        page_qualities=read.qualities,
+        page_rotations=read.rotations,
+    )
+
+
 def ocr_document(
     path: Path,
     *,
@@ -246,32 +294,13 @@ def ocr_document(
     """
     start = time.perf_counter()
     path = Path(path)
-    if is_pdf(path):
-        layer = read_text_layer(path)
-        if has_usable_text_layer(layer):
-            return OcrResult(
-                _join_pages(layer),
-                Engine.TEXT_LAYER,
-                1.0,
-                None,
-                len(layer),
-                time.perf_counter() - start,
-                needs_review=False,
-            )
-
-    pages = load_scanned_pages(path, dpi)
-    read = read_pages(pages, textract=textract, environ=environ, threshold=threshold)
-    confidence = document_confidence(read.pages)
-    return OcrResult(
-        text=_join_pages([page.text for page in read.pages]),
-        engine=read.engine,
-        confidence=confidence,
-        quality=read.quality,
-        page_count=len(pages),
-        seconds=time.perf_counter() - start,
-        needs_review=read.needs_review or confidence < REVIEW_CONFIDENCE,
-        preset=read.preset,
-        page_confidences=tuple(page.confidence for page in read.pages),
-        page_qualities=read.qualities,
-        page_rotations=read.rotations,
+    from_layer = text_layer_reading(path)
+    if from_layer is not None:
+        return from_layer
+    return ocr_scanned_pages(
+        load_scanned_pages(path, dpi),
+        textract=textract,
+        environ=environ,
+        threshold=threshold,
+        started=start,
     )

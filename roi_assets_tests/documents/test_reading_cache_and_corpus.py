@@ -1,5 +1,6 @@
-"""Readings are cached by content hash, the training corpus splits the same way every time, and a
-refused document's quarantine record is written once however often it is recorded."""
+"""A scan is loaded once for its OCR and its thumbnail, readings are cached by content hash, the
+training corpus splits the same way every time, and a refused document's quarantine record is
+written once however often it is recorded."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ import pytest
 
 from roi_assets.documents import document_reading
 from roi_assets.documents.classifier import DOCUMENT_TYPES
-from roi_assets.documents.document_reading import ReadingCache, read_documents
+from roi_assets.documents.document_reading import (
+    ReadingCache,
+    first_page_thumbnail,
+    read_documents,
+)
 from roi_assets.documents.intake import content_sha256, validate_document
 from roi_assets.documents.labelled_corpus import held_out_split, labelled_files
+from roi_assets.documents.ocr import ocr_document
+from roi_assets.documents.pages import load_scanned_pages
 from roi_assets.documents.quarantine import quarantine_document
 from roi_assets.simulator.documents.writer import encode_document, simulate_document
 
@@ -72,6 +79,26 @@ def test_a_batch_is_read_in_worker_processes_in_order_and_each_reading_cached(tm
     for reading, (_, sha, clean_text) in zip(readings, documents, strict=True):
         assert " ".join(reading.ocr.text.split()) == " ".join(clean_text.split())
         assert cache.get(sha, dpi=72).ocr.text == reading.ocr.text
+
+
+def test_a_scan_is_loaded_once_for_its_ocr_and_its_thumbnail(tmp_path, monkeypatch):
+    doc = simulate_document(2, 8, dpi=100, doc_type="other", degradation_level=1, file_format="pdf")
+    path = tmp_path / doc.file_name
+    path.write_bytes(encode_document(doc))
+    apart = (ocr_document(path, dpi=100), first_page_thumbnail(path, dpi=100))
+    loads = []
+
+    def counted_load(*args, **kwargs):
+        loads.append(args)
+        return load_scanned_pages(*args, **kwargs)
+
+    monkeypatch.setattr(document_reading, "load_scanned_pages", counted_load)
+    reading = document_reading.read_document(path, dpi=100)
+
+    assert len(loads) == 1
+    assert reading.ocr.engine == "tesseract" and reading.ocr.text == apart[0].text
+    assert reading.ocr.page_count == apart[0].page_count == len(doc.pages)
+    assert np.array_equal(reading.thumbnail, apart[1])
 
 
 def _corpus(per_type: int) -> pl.DataFrame:
