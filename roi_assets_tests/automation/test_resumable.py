@@ -82,8 +82,8 @@ def test_a_broken_request_is_re_executed_from_its_failure(instance, monkeypatch)
 
     assert _materializations(instance, "model_version") == 1  # kept from the first attempt
     assert _materializations(instance, "scores") == 1
-    latest = instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}), limit=1)[0]
-    assert latest.dagster_run.parent_run_id is not None
+    latest, broken = instance.get_run_records(dg.RunsFilter(tags={REQUEST_TAG: KEY}))
+    assert latest.dagster_run.parent_run_id == broken.dagster_run.run_id
 
 
 def test_a_run_killed_before_its_first_step_is_executed_in_full(instance):
