@@ -181,53 +181,17 @@ def _user_events(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Platform events of the day (logins, documents, support, market signals), login counts and
     the (n_clients, 168) count of logins and document views per local hour of the week."""
-    config, clients = world.config, world.clients
-    level = world_level(world, day)
-    renewing = renewal_soon(world, day)
-    weekly = day_volume(clients.chronotype, day % 7)
-    window_start, window_length = (w[clients.chronotype, day % 7] for w in chronotype_windows())
-    scale = config.scale.activity_scale
-    login_factor = (
-        config.drift.login_rate_factor
-        if config.drift is not None and day >= config.drift.start_day
-        else 1.0
-    )
-    a, s, c = clients.activity * scale, clients.satisfaction, clients.competitor_interest
-    busy = a * level * weekly
-    searching = scale * np.exp(0.8 * c) * (1 + 1.5 * renewing) * (2 - level)
-    ones = np.ones(world.n_clients)
-    rates = {
-        "login": 0.45 * busy * login_factor,
-        "document_view": 0.7 * busy,
-        "document_upload": 0.12 * busy,
-        "feature_use": 0.5 * busy,
-        "support_ticket": 0.012 * scale * np.exp(-0.5 * s) * ones,
-        "help_article_view": 0.03 * scale * np.exp(-0.4 * s) * np.sqrt(level),
-        "feature_request": 0.006 * a,
-        "nps_response": 0.004 * scale * ones,
-        "feedback_form": 0.005 * scale * ones,
-        "referral": 0.0015 * scale * np.exp(0.6 * s) * level,
-        "team_invite": 0.003 * a * level,
-        "integration_connected": 0.0015 * a,
-        "competitor_email_open": 0.015 * searching,
-        "price_comparison_search": 0.008 * searching,
-    }
+    clients, level = world.clients, world_level(world, day)
+    windows = tuple(w[clients.chronotype, day % 7] for w in chronotype_windows())
     frames, logins = [], np.zeros(world.n_clients, dtype=np.int64)
     engagement = np.zeros((world.n_clients, HOURS_PER_WEEK), dtype=np.float32)
     offsets = world.utc_offsets[clients.region_index, day]
-    for event_type, rate in rates.items():
+    for event_type, rate in _event_rates(world, day, level).items():
         # drawn for every client, then kept for the active ones: the day's luck does not depend
         # on who churned
         counts = rng.poisson(rate)
         idx_all = np.repeat(np.arange(world.n_clients), counts)
-        minutes_all = rng.integers(WAKING_HOURS[0] * 60, WAKING_HOURS[1] * 60, len(idx_all))
-        if event_type in SESSION_EVENTS:
-            in_window = rng.random(len(idx_all)) < world.habit[idx_all]
-            in_window &= window_length[idx_all] > 0
-            window_minute = window_start[idx_all] * 60 + (
-                rng.random(len(idx_all)) * window_length[idx_all] * 60
-            ).astype(np.int64)
-            minutes_all = np.where(in_window, window_minute, minutes_all)
+        minutes_all = _event_minutes(world, event_type, idx_all, windows, rng)
         details = _event_details(event_type, world, idx_all, level, rng)
         keep = alive[idx_all]
         if event_type == "login":
@@ -258,6 +222,55 @@ def _user_events(
         return empty, logins, engagement
     events = pd.concat(frames, ignore_index=True).sort_values("occurred_at", kind="stable")
     return events.reset_index(drop=True), logins, engagement
+
+
+def _event_rates(world: Population, day: int, level: np.ndarray) -> dict[str, np.ndarray]:
+    """Each client's expected number of events of each type today: platform use follows its
+    activity, the market's level and its weekday rhythm; complaints its satisfaction; looking
+    elsewhere its competitor interest, sharper when its renewal is near."""
+    clients, scale = world.clients, world.config.scale.activity_scale
+    login_factor = world.config.drift.login_rate_factor if _drifted(world, day) else 1.0
+    a, s, c = clients.activity * scale, clients.satisfaction, clients.competitor_interest
+    busy = a * level * day_volume(clients.chronotype, day % 7)
+    searching = scale * np.exp(0.8 * c) * (1 + 1.5 * renewal_soon(world, day)) * (2 - level)
+    ones = np.ones(world.n_clients)
+    return {
+        "login": 0.45 * busy * login_factor,
+        "document_view": 0.7 * busy,
+        "document_upload": 0.12 * busy,
+        "feature_use": 0.5 * busy,
+        "support_ticket": 0.012 * scale * np.exp(-0.5 * s) * ones,
+        "help_article_view": 0.03 * scale * np.exp(-0.4 * s) * np.sqrt(level),
+        "feature_request": 0.006 * a,
+        "nps_response": 0.004 * scale * ones,
+        "feedback_form": 0.005 * scale * ones,
+        "referral": 0.0015 * scale * np.exp(0.6 * s) * level,
+        "team_invite": 0.003 * a * level,
+        "integration_connected": 0.0015 * a,
+        "competitor_email_open": 0.015 * searching,
+        "price_comparison_search": 0.008 * searching,
+    }
+
+
+def _event_minutes(
+    world: Population,
+    event_type: str,
+    idx: np.ndarray,
+    windows: tuple[np.ndarray, np.ndarray],
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Local minute of the day of each event: any waking minute, but a session (SESSION_EVENTS)
+    falls in the client's window (start hour, length in hours) when its habit holds."""
+    minutes = rng.integers(WAKING_HOURS[0] * 60, WAKING_HOURS[1] * 60, len(idx))
+    if event_type not in SESSION_EVENTS:
+        return minutes
+    window_start, window_length = windows
+    in_window = rng.random(len(idx)) < world.habit[idx]
+    in_window &= window_length[idx] > 0
+    window_minute = window_start[idx] * 60 + (
+        rng.random(len(idx)) * window_length[idx] * 60
+    ).astype(np.int64)
+    return np.where(in_window, window_minute, minutes)
 
 
 def _event_details(
@@ -311,7 +324,53 @@ def _sends(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The campaign's emails of the day: the agency decides who gets one; the product (where it
     has decided) when and with which variants; the world decides whether they are opened."""
-    config, clients = world.config, world.clients
+    idx, d = _draw_sends(world, day, alive, rng)
+    odds = _SendOdds.of(world, state, day, idx, d)
+    legacy_local = np.where(d["uniform_hour"], d["any_hour"], d["business_hour"])
+    legacy_how = (day % 7) * 24 + legacy_local  # today's habitual hour, as an hour of the week
+    legacy_variants = {f: d[f"legacy_{f}"] for f in FAMILIES}
+    choices = PolicyChoices.for_sends(decisions, idx, legacy_how, legacy_variants)
+    taken_how, taken_variants = choices.hour_of_week, choices.variants
+    p_open, p_click = odds.probabilities(taken_how, taken_variants)
+    opened = d["u_open"] < p_open
+    clicked = opened & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
+    acted = clicked & (d["u_action"] < ACTION_GIVEN_CLICK)
+    checking = email_checking_weights(world.clients.chronotype[idx], world.habit[idx])
+    d["open_delay"] = open_delay_hours(checking, taken_how, d["u_open_delay"])
+    _accumulate_content_ctr(state, odds.segment, taken_how, taken_variants, odds.probabilities)
+    if decisions is None:  # the ε-greedy yardstick learns from the legacy logs, as it could
+        state.epsilon_greedy.learn(odds.segment, taken_variants, clicked)
+
+    sent_at = _sent_at(world, day, idx, taken_how, d["minute"])
+    send_ids = np.array([f"E{state.next_send_id + i:09d}" for i in range(len(idx))])
+    state.next_send_id += len(idx)
+    ids = world.clients.table["client_id"].to_numpy()[idx]
+    sends = _sends_frame(day, send_ids, ids, sent_at, d, taken_variants)
+    email_events = _outcome_events(sends, opened, clicked, acted, d)
+    send_truth = pd.DataFrame(
+        {
+            "send_id": send_ids,
+            "client_id": ids,
+            "sent_at": sent_at,
+            "p_open": p_open,
+            "p_click": p_click,
+        }
+    )
+    policy_truth = pd.DataFrame()
+    if decisions is not None:
+        policy_truth = _policy_truth(world, day, send_ids, ids, idx, choices, odds, state, d)
+    _remember_outcomes(state, idx, opened, taken_how, d)
+    return sends, email_events, send_truth, policy_truth
+
+
+def _draw_sends(
+    world: Population, day: int, alive: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Which clients get an email today (a client index per send) and every random number each
+    send needs. They are drawn for every client, churned or not, in a fixed order, so that no
+    decision or churn moves another send's luck; then the churned clients' sends are dropped and
+    the drift, once started, shifts the content."""
+    config = world.config
     counts = rng.poisson(config.scale.sends_per_week / 7.0, world.n_clients)
     all_idx = np.repeat(np.arange(world.n_clients), counts)
     m_all = len(all_idx)
@@ -339,83 +398,117 @@ def _sends(
         "u_explore": rng.random((m_all, len(FAMILIES), 2)),
     }
     keep = alive[all_idx]
-    idx = all_idx[keep]
     d = {k: v[keep] for k, v in draws.items()}
-    m = len(idx)
-    drifted = config.drift is not None and day >= config.drift.start_day
-    if drifted:
-        d["subject_length"] = np.clip(
-            d["subject_length"] + config.drift.subject_length_shift, 10, 160
-        )
-        d["personalization"] = np.clip(
-            d["personalization"] + config.drift.personalization_shift, 0, 1
-        )
-    weekday = day % 7
-    legacy_local = np.where(d["uniform_hour"], d["any_hour"], d["business_hour"])
-    legacy_how = weekday * 24 + legacy_local
-    hour_effect = hour_effect_matrix(
-        clients.chronotype[idx], config.drift.hour_shift if drifted else 0
-    )  # (m, 168)
-    since_login = np.minimum(day - state.last_login_day[idx], 60).astype(float)
-    content = content_logit(
-        d["subject_length"],
-        d["personalization"],
-        d["urgency"],
-        d["value_proposition"],
-        d["cta_count"],
-        d["image_count"],
-    )
-    level = world_level(world, day)[idx]
-    fatigue = fatigue_logit(state.unopened_in_a_row[idx])
-    holiday = float(np.isin(day, world.holiday_days))
-    segment = world.segment_index[idx]
-    legacy_variants = {f: d[f"legacy_{f}"] for f in FAMILIES}
+    if _drifted(world, day):
+        drift = config.drift
+        d["subject_length"] = np.clip(d["subject_length"] + drift.subject_length_shift, 10, 160)
+        d["personalization"] = np.clip(d["personalization"] + drift.personalization_shift, 0, 1)
+    return all_idx[keep], d
 
-    def probabilities(how: np.ndarray, variants: dict[str, np.ndarray]):
+
+def _drifted(world: Population, day: int) -> bool:
+    return world.config.drift is not None and day >= world.config.drift.start_day
+
+
+@dataclass(frozen=True)
+class _SendOdds:
+    """Everything that sets the day's sends' chances of an open and a click but the hour and
+    the variants, so that the decision taken and every policy it is judged against are priced
+    on the same sends."""
+
+    world: Population
+    idx: np.ndarray  # the client of each send
+    segment: np.ndarray
+    hour_effect: np.ndarray  # (sends, 168): the client's open logit at each local hour of week
+    level: np.ndarray
+    since_login: np.ndarray
+    content: np.ndarray
+    holiday: float
+    fatigue: np.ndarray
+    value_proposition: np.ndarray
+    cta_count: np.ndarray
+
+    @classmethod
+    def of(
+        cls,
+        world: Population,
+        state: WorldState,
+        day: int,
+        idx: np.ndarray,
+        d: dict[str, np.ndarray],
+    ) -> _SendOdds:
+        drift = world.config.drift
+        hour_shift = drift.hour_shift if _drifted(world, day) else 0
+        return cls(
+            world=world,
+            idx=idx,
+            segment=world.segment_index[idx],
+            hour_effect=hour_effect_matrix(world.clients.chronotype[idx], hour_shift),
+            level=world_level(world, day)[idx],
+            since_login=np.minimum(day - state.last_login_day[idx], 60).astype(float),
+            content=content_logit(
+                d["subject_length"],
+                d["personalization"],
+                d["urgency"],
+                d["value_proposition"],
+                d["cta_count"],
+                d["image_count"],
+            ),
+            holiday=float(np.isin(day, world.holiday_days)),
+            fatigue=fatigue_logit(state.unopened_in_a_row[idx]),
+            value_proposition=d["value_proposition"],
+            cta_count=d["cta_count"],
+        )
+
+    def probabilities(
+        self, how: np.ndarray, variants: dict[str, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Each send's probability of an open and of a click at local hour of week `how` with
+        `variants` (family -> variant index)."""
+        propensity, taste = self.world.clients.propensity[self.idx], self.world.taste
         p_open = sigmoid(
             open_logit(
-                clients.propensity[idx],
-                hour_effect[np.arange(m), how],
-                level,
-                since_login,
-                content,
-                world.taste.subject_line[segment, variants["subject_line"]],
-                holiday,
-                fatigue,
+                propensity,
+                self.hour_effect[np.arange(len(self.idx)), how],
+                self.level,
+                self.since_login,
+                self.content,
+                taste.subject_line[self.segment, variants["subject_line"]],
+                self.holiday,
+                self.fatigue,
             )
         )
         p_click = sigmoid(
             click_given_open_logit(
-                clients.propensity[idx],
-                world.taste.email_template[segment, variants["email_template"]],
-                world.taste.cta_style[segment, variants["cta_style"]],
-                d["value_proposition"],
-                d["cta_count"],
+                propensity,
+                taste.email_template[self.segment, variants["email_template"]],
+                taste.cta_style[self.segment, variants["cta_style"]],
+                self.value_proposition,
+                self.cta_count,
             )
         )
         return p_open, p_open * p_click
 
-    choices = PolicyChoices.for_sends(decisions, idx, legacy_how, legacy_variants)
-    taken_how, taken_variants = choices.hour_of_week, choices.variants
-    p_open, p_click = probabilities(taken_how, taken_variants)
-    opened = d["u_open"] < p_open
-    clicked = opened & (d["u_click"] < p_click / np.maximum(p_open, 1e-12))
-    acted = clicked & (d["u_action"] < ACTION_GIVEN_CLICK)
-    checking = email_checking_weights(clients.chronotype[idx], world.habit[idx])
-    d["open_delay"] = open_delay_hours(checking, taken_how, d["u_open_delay"])
-    _accumulate_content_ctr(state, segment, taken_how, taken_variants, probabilities)
-    if decisions is None:  # the ε-greedy yardstick learns from the legacy logs, as it could
-        state.epsilon_greedy.learn(segment, taken_variants, clicked)
 
-    # the email leaves at the next occurrence of the chosen local hour of the week
-    days_ahead = (taken_how // 24 - weekday) % 7
-    send_day = day + days_ahead
-    offset = world.utc_offsets[clients.region_index[idx], send_day]
-    sent_at = _at(world, send_day, (taken_how % 24) * 60 + d["minute"] - offset * 60)
-    send_ids = np.array([f"E{state.next_send_id + i:09d}" for i in range(m)])
-    state.next_send_id += m
-    ids = clients.table["client_id"].to_numpy()[idx]
-    sends = pd.DataFrame(
+def _sent_at(
+    world: Population, day: int, idx: np.ndarray, how: np.ndarray, minute: np.ndarray
+) -> np.ndarray:
+    """When each email leaves: at the next occurrence of its local hour of week, in UTC."""
+    send_day = day + (how // 24 - day % 7) % 7
+    offset = world.utc_offsets[world.clients.region_index[idx], send_day]
+    return _at(world, send_day, (how % 24) * 60 + minute - offset * 60)
+
+
+def _sends_frame(
+    day: int,
+    send_ids: np.ndarray,
+    ids: np.ndarray,
+    sent_at: np.ndarray,
+    d: dict[str, np.ndarray],
+    variants: dict[str, np.ndarray],
+) -> pd.DataFrame:
+    """The day's raw.email_sends rows."""
+    return pd.DataFrame(
         {
             "send_id": send_ids,
             "client_id": ids,
@@ -428,28 +521,11 @@ def _sends(
             "call_to_action_count": d["cta_count"].astype(int),
             "image_count": d["image_count"].astype(int),
             **{
-                catalog.VARIANT_COLUMNS[f]: np.array(catalog.CONTENT_VARIANTS[f])[taken_variants[f]]
+                catalog.VARIANT_COLUMNS[f]: np.array(catalog.CONTENT_VARIANTS[f])[variants[f]]
                 for f in FAMILIES
             },
         }
     )
-    email_events = _outcome_events(sends, opened, clicked, acted, d)
-    send_truth = pd.DataFrame(
-        {
-            "send_id": send_ids,
-            "client_id": ids,
-            "sent_at": sent_at,
-            "p_open": p_open,
-            "p_click": p_click,
-        }
-    )
-    policy_truth = pd.DataFrame()
-    if decisions is not None:
-        policy_truth = _policy_truth(
-            world, day, send_ids, ids, idx, choices, probabilities, hour_effect, segment, state, d
-        )
-    _remember_outcomes(state, idx, opened, taken_how, d)
-    return sends, email_events, send_truth, policy_truth
 
 
 def _remember_outcomes(state: WorldState, idx, opened, taken_how, d) -> None:
@@ -474,12 +550,11 @@ def _accumulate_content_ctr(state, segment, how, variants, probabilities) -> Non
     state.segment_counts += np.bincount(segment, minlength=n_segments)
 
 
-def _policy_truth(
-    world, day, send_ids, ids, idx, choices, probabilities, hour_effect, segment, state, d
-):
+def _policy_truth(world, day, send_ids, ids, idx, choices, odds: _SendOdds, state, d):
     """Each send's probabilities under the decision taken and under every policy it is judged
     against: hour policies keep the variants taken, content policies keep the hour taken."""
     m = len(send_ids)
+    probabilities, hour_effect, segment = odds.probabilities, odds.hour_effect, odds.segment
     taken_how, taken_variants = choices.hour_of_week, choices.variants
     population_best = int(np.argmax(sigmoid(hour_effect).mean(axis=0))) if m else 0
     oracle_variants = {f: getattr(world.taste, f)[segment].argmax(axis=1) for f in FAMILIES}
