@@ -23,6 +23,7 @@ import dagster as dg
 import mlflow
 import mlflow.pyfunc
 import numpy as np
+import pandas as pd
 import polars as pl
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
@@ -228,50 +229,57 @@ def document_classifier(
     with torch_threads(1):
         classifier = DocumentClassifier(classifier_config).fit(texts, thumbnails, labels)
     seconds = time.perf_counter() - start
+    documents = {"training_documents": training.height, "held_out_documents": held_out.height}
+    with mlflow.start_run(run_name=MODEL_NAME, nested=True):
+        mlflow.log_params({**_logged_params(classifier_config), **documents})
+        mlflow.log_metrics({"training_seconds": seconds})
+        version = _register(classifier, pyfunc_input(texts[:2], thumbnails[:2]))
+    MlflowClient().set_model_version_tag(MODEL_NAME, version, FINGERPRINT_TAG, fingerprint)
+    set_alias(MODEL_NAME, CANDIDATE, version)
+    context.log.info("%s: registered version %s", MODEL_NAME, version)
+    yield dg.MaterializeResult(
+        metadata={
+            "version": version,
+            **documents,
+            "training_seconds": round(seconds, 1),
+            "training_fingerprint": fingerprint,
+        }
+    )
+
+
+def _logged_params(config: ClassifierConfig) -> dict[str, object]:
+    return {
+        "max_features": config.max_features,
+        "ngram_range": str(config.ngram_range),
+        "num_leaves": config.num_leaves,
+        "learning_rate": config.learning_rate,
+        "n_estimators": config.n_estimators,
+        "min_child_samples": config.min_child_samples,
+        "colsample_bytree": config.colsample_bytree,
+        "cnn_folds": config.cnn_folds,
+        "cnn_epochs": config.cnn.epochs,
+    }
+
+
+def _register(classifier: DocumentClassifier, input_example: pd.DataFrame) -> str:
+    """Log the fitted classifier to the active MLflow run as a pyfunc model (its saved file as
+    the artifact) and register it: the new version of roi-document-classifier."""
     serving = DocumentClassifierModel()
     serving.classifier = classifier
-    with mlflow.start_run(run_name=MODEL_NAME, nested=True), tempfile.TemporaryDirectory() as tmp:
-        mlflow.log_params(
-            {
-                "max_features": classifier_config.max_features,
-                "ngram_range": str(classifier_config.ngram_range),
-                "num_leaves": classifier_config.num_leaves,
-                "learning_rate": classifier_config.learning_rate,
-                "n_estimators": classifier_config.n_estimators,
-                "min_child_samples": classifier_config.min_child_samples,
-                "colsample_bytree": classifier_config.colsample_bytree,
-                "cnn_folds": classifier_config.cnn_folds,
-                "cnn_epochs": classifier_config.cnn.epochs,
-                "training_documents": training.height,
-                "held_out_documents": held_out.height,
-            }
-        )
-        mlflow.log_metrics({"training_seconds": seconds})
-        artifact = Path(tmp) / "document_classifier.pkl"
+    with tempfile.TemporaryDirectory() as folder:
+        artifact = Path(folder) / "document_classifier.pkl"
         classifier.save(artifact)
         info = log_flavour_model(
             mlflow.pyfunc.log_model,
             name="model",
-            input_example=pyfunc_input(texts[:2], thumbnails[:2]),
+            input_example=input_example,
             predict=lambda frame: serving.predict(None, frame),
             registered_model_name=MODEL_NAME,
             python_model=DocumentClassifierModel(),
             artifacts={ARTIFACT_KEY: str(artifact)},
             pip_requirements=list(PIP_REQUIREMENTS),
         )
-        version = registered_version(info)
-        MlflowClient().set_model_version_tag(MODEL_NAME, version, FINGERPRINT_TAG, fingerprint)
-        set_alias(MODEL_NAME, CANDIDATE, version)
-    context.log.info("%s: registered version %s", MODEL_NAME, version)
-    yield dg.MaterializeResult(
-        metadata={
-            "version": version,
-            "training_documents": training.height,
-            "held_out_documents": held_out.height,
-            "training_seconds": round(seconds, 1),
-            "training_fingerprint": fingerprint,
-        }
-    )
+    return registered_version(info)
 
 
 @dg.asset(
