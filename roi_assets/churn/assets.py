@@ -2,7 +2,7 @@
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,12 @@ from roi_assets.churn.scoring import (
 from roi_assets.churn.splits import WindowSplit, sample_training_clients, split_window
 from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.compiled_scoring import log_compiled
-from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
+from roi_assets.deployment.lifecycle import (
+    ServingPlan,
+    admit_candidate,
+    score_by_version,
+    serving_plan,
+)
 from roi_assets.evaluation.calibration import decile_markdown, decile_metrics, decile_table
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import base_rate_scores
@@ -183,7 +188,7 @@ def churn_model(
     says why."""
     tracking = context.resources.mlflow
     duckdb: DuckDBResource = context.resources.duckdb
-    metadata: dict[str, dg.RawMetadataValue] = {}
+    metadata: dict[str, Any] = {}
     # The warehouse returns rows in no fixed order, and the forest's bootstrap samples are drawn by
     # row position: without a fixed order the same seed trains a different model on every run.
     churn = churn.sort("client_id", "snapshot_date")
@@ -265,7 +270,7 @@ def churn_evaluation(
     rows: its tier counts are the truth's), the training base rate and the specification's
     targets; observed against predicted per decile; written to monitoring.model_evaluations."""
     duckdb: DuckDBResource = context.resources.duckdb
-    metadata: dict[str, dg.RawMetadataValue] = {}
+    metadata: dict[str, Any] = {}
     frames = []
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
@@ -390,27 +395,14 @@ def churn_risk(
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"]
     rows = latest_snapshot_rows(churn, active)
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    client = registry.client()
     frames = []
     for window in PREDICTION_WINDOWS:
         model_name = registered_model_name(window)
-        candidate = registry.version(model_name, CANDIDATE)
-        with duckdb.get_connection() as con:
-            decision = window_decision(con, model_name, candidate, MEMBERS)
-            passed = decision is not None and decision.passed
-            aliases = admit_candidate(client, model_name, candidate, passed)
-            plan = serving_plan(con, client, model_name)
-        context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
+        plan = _admitted_plan(context, registry, duckdb, model_name)
         if plan.champion_version is None:
             context.log.warning("%s has no champion yet: the window is left out", model_name)
             continue
-
-        def score(version: str, part: pl.DataFrame, model_name: str = model_name) -> pl.DataFrame:
-            ensemble = registry.load_version(model_name, version).unwrap_python_model().ensemble
-            with duckdb.get_connection() as con:
-                sequences = sequences_for(con, part)
-            return risk_rows(ensemble, part, sequences, model_version=version, scored_at=scored_at)
-
+        score = _window_scorer(registry, duckdb, model_name, scored_at)
         frames.append(score_by_version(plan, rows, score))
     if not frames:
         context.log.warning("no churn window has a champion to score with: nothing published")
@@ -432,3 +424,35 @@ def churn_risk(
             "clients_with_reasons": int(risk["top_reasons"].is_not_null().sum()),
         },
     )
+
+
+def _admitted_plan(
+    context: dg.AssetExecutionContext,
+    registry: ModelRegistry,
+    duckdb: DuckDBResource,
+    model_name: str,
+) -> ServingPlan:
+    """Apply the window's gate decision to its candidate's aliases, then read today's plan."""
+    candidate = registry.version(model_name, CANDIDATE)
+    client = registry.client()
+    with duckdb.get_connection() as con:
+        decision = window_decision(con, model_name, candidate, MEMBERS)
+        passed = decision is not None and decision.passed
+        aliases = admit_candidate(client, model_name, candidate, passed)
+        plan = serving_plan(con, client, model_name)
+    context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
+    return plan
+
+
+def _window_scorer(
+    registry: ModelRegistry, duckdb: DuckDBResource, model_name: str, scored_at: dt.datetime
+) -> Callable[[str, pl.DataFrame], pl.DataFrame]:
+    """Risk rows of one window's registered version for a part of the clients."""
+
+    def score(version: str, part: pl.DataFrame) -> pl.DataFrame:
+        ensemble = registry.load_version(model_name, version).unwrap_python_model().ensemble
+        with duckdb.get_connection() as con:
+            sequences = sequences_for(con, part)
+        return risk_rows(ensemble, part, sequences, model_version=version, scored_at=scored_at)
+
+    return score

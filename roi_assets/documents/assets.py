@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import mlflow
@@ -52,7 +53,7 @@ from roi_assets.documents.classifier_pyfunc import (
     pyfunc_input,
 )
 from roi_assets.documents.document_reading import ReadingCache, first_page_thumbnail, read_documents
-from roi_assets.documents.entities import entities_json, extract_entities
+from roi_assets.documents.entities import Entity, entities_json, extract_entities
 from roi_assets.documents.entity_evaluation import (
     ENTITY_MODEL_NAME,
     EXTRACTOR_VERSION,
@@ -320,7 +321,7 @@ def document_classifier_evaluation(
         if not np.isnan(value):
             client.log_metric(run_id, f"held_out_{metric}", value)
     context.log.info("wrote %d evaluation rows for %s v%s", written, MODEL_NAME, version)
-    metadata: dict[str, dg.RawMetadataValue] = {
+    metadata: dict[str, Any] = {
         "version": str(version),
         "held_out_documents": held_out.height,
         "accuracy": evaluation.model.accuracy,
@@ -573,18 +574,39 @@ def document_classifications(
         predicted_type = str(prediction["predicted_type"])
         confidence = float(prediction["confidence"])
     entities = extract_entities(row["text"])
-    unsure = confidence is None or confidence < REVIEW_BELOW_CONFIDENCE
-    classified = pl.DataFrame(
+    classified = _classification_row(row, predicted_type, confidence, version, entities)
+    context.add_output_metadata(
         {
-            "document_id": [row["document_id"]],
-            "source_file": [row["source_file"]],
+            "predicted_type": predicted_type or "unclassified (no champion yet)",
+            "confidence": confidence if confidence is not None else float("nan"),
+            "entities_found": len(entities),
+            "model_version": str(version),
+        }
+    )
+    return classified
+
+
+def _classification_row(
+    ocr_row: dict[str, Any],
+    predicted_type: str | None,
+    confidence: float | None,
+    version: str | None,
+    entities: list[Entity],
+) -> pl.DataFrame:
+    """The mart's row for one document: flagged for review when the OCR was unsure, when no
+    classifier decided, or when its confidence is below `REVIEW_BELOW_CONFIDENCE`."""
+    unsure = confidence is None or confidence < REVIEW_BELOW_CONFIDENCE
+    return pl.DataFrame(
+        {
+            "document_id": [ocr_row["document_id"]],
+            "source_file": [ocr_row["source_file"]],
             "predicted_type": [predicted_type],
             "confidence": [confidence],
-            "ocr_engine": [row["ocr_engine"]],
-            "ocr_confidence": [row["ocr_confidence"]],
-            "quality_score": [row["quality_score"]],
+            "ocr_engine": [ocr_row["ocr_engine"]],
+            "ocr_confidence": [ocr_row["ocr_confidence"]],
+            "quality_score": [ocr_row["quality_score"]],
             "entities": [entities_json(entities)],
-            "needs_review": [bool(row["needs_review"]) or unsure],
+            "needs_review": [bool(ocr_row["needs_review"]) or unsure],
             "model_version": [version],
             "processed_at": [_now()],
         },
@@ -596,12 +618,3 @@ def document_classifications(
             "processed_at": pl.Datetime("us"),
         },
     )
-    context.add_output_metadata(
-        {
-            "predicted_type": predicted_type or "unclassified (no champion yet)",
-            "confidence": confidence if confidence is not None else float("nan"),
-            "entities_found": len(entities),
-            "model_version": str(version),
-        }
-    )
-    return classified

@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import dagster as dg
 import mlflow.sklearn
@@ -102,7 +103,7 @@ def engagement_model(
     registered as a new `candidate` version of roi-engagement-open / -click / -action."""
     mlflow = context.resources.mlflow
     training, _ = _training_and_evaluation_rows(features)
-    metadata: dict[str, dg.RawMetadataValue] = {
+    metadata: dict[str, Any] = {
         "training_rows": len(training),
         "training_from": str(training[TIME_COLUMN].min()),
     }
@@ -156,46 +157,65 @@ def engagement_evaluation(
         truth = email_send_probabilities(con)
     evaluation = evaluation.join(truth, on="send_id", how="inner")
     window = TimeWindow.covering(evaluation[TIME_COLUMN])
-    metadata: dict[str, dg.RawMetadataValue] = {"evaluation_rows": len(evaluation)}
+    metadata: dict[str, Any] = {"evaluation_rows": len(evaluation)}
     frames = []
     for target, model_name in TARGETS.items():
-        version = version_behind_alias(model_name, CANDIDATE)
-        model = load_model_by_alias(model_name, CANDIDATE, mlflow.sklearn.load_model)
-        scores = predict_proba(model, evaluation)
-        baseline = train_logistic_baseline(training, target)
-        outcomes = evaluation[target].to_numpy()
-        comparison = compare_with_oracle(
-            outcomes,
-            scores,
-            evaluation[TRUE_PROBABILITY[target]].to_numpy(),
-            {
-                "base_rate": base_rate_scores(training[target].to_numpy(), len(evaluation)),
-                LOGISTIC_BASELINE_NAME: predict_proba(baseline, evaluation),
-            },
-            model_name=model_name,
-            model_version=str(version),
-            model_threshold=float(model.threshold),
-            evaluation_window=window,
-            baseline_thresholds={LOGISTIC_BASELINE_NAME: baseline.threshold},
-            targets=SPECIFICATION_TARGETS,
+        metrics, target_metadata = _candidate_against_oracle(
+            target, model_name, training, evaluation, window
         )
-        frames.append(comparison.metrics)
-        png = reliability_plot_png(
-            outcomes,
-            {"model": scores, "oracle": evaluation[TRUE_PROBABILITY[target]].to_numpy()},
-            title=f"Reliability of {model_name} v{version}",
-        )
-        metadata[f"{target}_evaluation"] = dg.MetadataValue.md(
-            comparison.markdown() + "\n\n" + png_markdown(png, f"{model_name} reliability")
-        )
-        metadata[f"{target}_auc_fraction_of_oracle"] = comparison.auc_fraction_of_oracle
-        metadata[f"{target}_customer_targets"] = dg.MetadataValue.md(
-            targets_markdown(comparison.value, SPECIFICATION_TARGETS)
-        )
+        frames.append(metrics)
+        metadata.update(target_metadata)
     with duckdb.get_connection() as con:
         written = sum(write_model_evaluations(con, frame) for frame in frames)
     context.log.info("wrote %d evaluation rows", written)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _candidate_against_oracle(
+    target: str,
+    model_name: str,
+    training: pl.DataFrame,
+    evaluation: pl.DataFrame,
+    window: TimeWindow,
+) -> tuple[pl.DataFrame, dict[str, Any]]:
+    """One target's candidate on the evaluation rows next to the oracle and the baselines: its
+    rows for monitoring.model_evaluations and its markdown (with a reliability plot)."""
+    version = version_behind_alias(model_name, CANDIDATE)
+    model = load_model_by_alias(model_name, CANDIDATE, mlflow.sklearn.load_model)
+    scores = predict_proba(model, evaluation)
+    baseline = train_logistic_baseline(training, target)
+    outcomes = evaluation[target].to_numpy()
+    true_probabilities = evaluation[TRUE_PROBABILITY[target]].to_numpy()
+    comparison = compare_with_oracle(
+        outcomes,
+        scores,
+        true_probabilities,
+        {
+            "base_rate": base_rate_scores(training[target].to_numpy(), len(evaluation)),
+            LOGISTIC_BASELINE_NAME: predict_proba(baseline, evaluation),
+        },
+        model_name=model_name,
+        model_version=str(version),
+        model_threshold=float(model.threshold),
+        evaluation_window=window,
+        baseline_thresholds={LOGISTIC_BASELINE_NAME: baseline.threshold},
+        targets=SPECIFICATION_TARGETS,
+    )
+    png = reliability_plot_png(
+        outcomes,
+        {"model": scores, "oracle": true_probabilities},
+        title=f"Reliability of {model_name} v{version}",
+    )
+    metadata: dict[str, Any] = {
+        f"{target}_evaluation": dg.MetadataValue.md(
+            comparison.markdown() + "\n\n" + png_markdown(png, f"{model_name} reliability")
+        ),
+        f"{target}_auc_fraction_of_oracle": comparison.auc_fraction_of_oracle,
+        f"{target}_customer_targets": dg.MetadataValue.md(
+            targets_markdown(comparison.value, SPECIFICATION_TARGETS)
+        ),
+    }
+    return comparison.metrics, metadata
 
 
 def _scorer(

@@ -5,6 +5,7 @@ import dataclasses
 import datetime as dt
 import math
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -43,7 +44,7 @@ from roi_assets.send_time.dqn import DQNAgent, DQNConfig, TrainingHistory
 from roi_assets.send_time.engagement_hours import engagement_counts, engagement_hour_table
 from roi_assets.send_time.environment import STATE_FEATURES
 from roi_assets.send_time.evaluation import DQN, ENGAGEMENT_HOUR, evaluate_send_time
-from roi_assets.send_time.gate import gate_verdict
+from roi_assets.send_time.gate import GateVerdict, gate_verdict
 from roi_assets.send_time.held_out import HELD_OUT_FRACTION
 from roi_assets.send_time.off_policy import MAX_WEIGHT
 from roi_assets.send_time.plots import training_curve_png
@@ -444,13 +445,7 @@ def send_time_recommendations(
             plan = serving_plan(con, client, MODEL_NAME)
         if plan.champion_version is None:
             raise RuntimeError(f"{MODEL_NAME} has no champion and v{candidate} failed its gate")
-
-        def recommend(version: str, part: pl.DataFrame) -> pl.DataFrame:
-            model = registry.load_version(MODEL_NAME, version)
-            with torch_threads(1):
-                chosen = explore(model.predict(state_matrix(part)), config.exploration_rate, seed)
-            return recommendation_rows(part, chosen, version, scored_at)
-
+        recommend = _recommender(registry, config.exploration_rate, seed, scored_at)
         recommendations = score_by_version(plan, clients, recommend).sort("client_id")
         decided_by, share = str(plan.champion_version), plan.challenger_share
     context.add_output_metadata(
@@ -467,7 +462,24 @@ def send_time_recommendations(
     return recommendations
 
 
-def _engagement_hour_predictions(clients: pl.DataFrame, engagement_hours: pl.DataFrame, verdict):
+def _recommender(
+    registry: ModelRegistry, exploration_rate: float, seed: list[int], scored_at: dt.datetime
+) -> Callable[[str, pl.DataFrame], pl.DataFrame]:
+    """Recommendation rows of one registered version for a part of the clients, a share of them
+    explored at random hours."""
+
+    def recommend(version: str, part: pl.DataFrame) -> pl.DataFrame:
+        model = registry.load_version(MODEL_NAME, version)
+        with torch_threads(1):
+            chosen = explore(model.predict(state_matrix(part)), exploration_rate, seed)
+        return recommendation_rows(part, chosen, version, scored_at)
+
+    return recommend
+
+
+def _engagement_hour_predictions(
+    clients: pl.DataFrame, engagement_hours: pl.DataFrame, verdict: GateVerdict
+) -> pd.DataFrame:
     """The baseline's hours shaped like the pyfunc's predictions; its expected reward is its
     offline open rate (no per-client estimate exists for it)."""
     hours = clients.select("client_id").join(

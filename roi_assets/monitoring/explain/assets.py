@@ -10,9 +10,11 @@ a model whose gate has not let any version through yet (no champion) is explaine
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 import duckdb
+import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
@@ -35,6 +37,7 @@ from roi_assets.engagement.features import HEADLINE_TARGET, labelled_history
 from roi_assets.engagement.scoring import read_scoring_rows
 from roi_assets.evaluation.reliability import png_markdown
 from roi_assets.monitoring.explain.counterfactual import (
+    Target,
     counterfactual_row,
     counterfactual_targets,
     stack_counterfactuals,
@@ -139,7 +142,7 @@ def explain_version(
         seed=config.seed,
     )
     top = importance.head(10).to_pandas().to_markdown(index=False, floatfmt=".4f")
-    metadata: dict[str, dg.RawMetadataValue] = {
+    metadata: dict[str, Any] = {
         f"{model_name}_version": f"{version} ({alias})",
         f"{model_name}_importance": dg.MetadataValue.md(
             top + "\n\n" + png_markdown(png, f"SHAP summary of {model_name}")
@@ -162,7 +165,7 @@ def _explain_models(
     gives (background, clients). A candidate scores no one, so its per-client SHAP covers the
     LIME sample only, not every scored client: its global importance is what tells why it was
     held back, and exact SHAP of every client costs about 20 s per churn forest."""
-    metadata: dict[str, dg.RawMetadataValue] = {}
+    metadata: dict[str, Any] = {}
     explained = []
     for model_name in model_names:
         found = champion_or_candidate(model_name, registry.client())
@@ -331,7 +334,7 @@ def churn_counterfactuals(
     champion's risk below the high tier (high- and critical-risk clients) or off the watch list
     (listed clients below the high tier), in plain words, to monitoring.churn_counterfactuals."""
     grids = value_grid(churn)
-    metadata: dict[str, dg.RawMetadataValue] = {}
+    metadata: dict[str, Any] = {}
     frames = []
     for window, model_name in zip(CHURN_WINDOWS_DAYS, CHURN_MODELS, strict=True):
         version = registry.version(model_name, CHAMPION)
@@ -343,27 +346,7 @@ def churn_counterfactuals(
                 "no champion yet" if version is None else "no client at high risk or listed"
             )
             continue
-        ensemble = load_explainable_model(model_name, CHAMPION)
-        rows = latest_snapshot_rows(churn, pl.Series(list(targets)))
-        with duckdb.get_connection() as con:
-            sequences = sequences_for(con, rows)
-        found = [
-            counterfactual_row(c)
-            for c in stack_counterfactuals(
-                ensemble,
-                rows,
-                sequences,
-                grids,
-                targets=[targets[client] for client in rows["client_id"]],
-            )
-        ]
-        frame = pl.DataFrame(found).with_columns(
-            rows["client_id"],
-            rows["snapshot_date"],
-            pl.lit(model_name).alias("model_name"),
-            pl.lit(version).alias("model_version"),
-            pl.lit(utc_now()).alias("computed_at"),
-        )
+        frame = _window_counterfactuals(model_name, version, targets, churn, grids, duckdb)
         frames.append(frame)
         metadata[f"{model_name}_clients"] = frame.height
         metadata[f"{model_name}_reached_target"] = int(frame["reached_target"].sum())
@@ -374,3 +357,28 @@ def churn_counterfactuals(
         preview = pl.concat(frames).head(5).select("client_id", "model_name", "explanation")
         metadata["preview"] = dg.MetadataValue.md(preview.to_pandas().to_markdown(index=False))
     return dg.MaterializeResult(metadata={"dagster/row_count": written, **metadata})
+
+
+def _window_counterfactuals(
+    model_name: str,
+    version: str,
+    targets: dict[str, Target],
+    churn: pl.DataFrame,
+    grids: dict[str, np.ndarray],
+    duckdb: DuckDBResource,
+) -> pl.DataFrame:
+    """One window champion's counterfactuals for its target clients, one row per client."""
+    ensemble = load_explainable_model(model_name, CHAMPION)
+    rows = latest_snapshot_rows(churn, pl.Series(list(targets)))
+    with duckdb.get_connection() as con:
+        sequences = sequences_for(con, rows)
+    found = stack_counterfactuals(
+        ensemble, rows, sequences, grids, targets=[targets[client] for client in rows["client_id"]]
+    )
+    return pl.DataFrame([counterfactual_row(c) for c in found]).with_columns(
+        rows["client_id"],
+        rows["snapshot_date"],
+        pl.lit(model_name).alias("model_name"),
+        pl.lit(version).alias("model_version"),
+        pl.lit(utc_now()).alias("computed_at"),
+    )

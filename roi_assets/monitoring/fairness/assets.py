@@ -10,6 +10,7 @@ assessed: documents carry no protected attribute of a client.
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
 import dagster as dg
 import mlflow.sklearn
@@ -112,7 +113,7 @@ def _assess(
         **named,
     )
     report = pl.concat([served, *others, mitigated])
-    metadata: dict[str, dg.RawMetadataValue] = {
+    metadata: dict[str, Any] = {
         f"{model_name}_version": f"{version} ({alias})",
         f"{model_name}_rows": len(outcomes),
         f"{model_name}_flags": flagged(report).height,

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 import dagster as dg
+import duckdb
 import mlflow.sklearn
 import numpy as np
 import polars as pl
@@ -45,6 +46,7 @@ from roi_assets.monitoring.drift.feature_drift import (
 )
 from roi_assets.monitoring.health.alerts import (
     ROLLBACK_TYPES,
+    Alert,
     AlertThresholds,
     accuracy_drop_alert,
     alerts_frame,
@@ -305,31 +307,16 @@ def model_alerts(
         found = drift_alerts(drift) if drift.height else []
         champions = {}
         for model_name in [*MODEL_INPUTS, DOCUMENT_CLASSIFIER_MODEL]:
-            version = champions[model_name] = registry.version(model_name, CHAMPION)
-            challenger = deployed_challenger(con, model_name)
-            for watched in {version, challenger} - {None}:
-                health = champion_health(con, model_name, watched)
-                alert = accuracy_drop_alert(health, thresholds) if health else None
-                found += [alert] if alert else []
-            miscalibrated = (
-                calibration_alert(con, model_name, version, thresholds) if version else None
-            )
-            found += [miscalibrated] if miscalibrated else []
+            champions[model_name] = registry.version(model_name, CHAMPION)
+            found += _model_breaches(con, model_name, champions[model_name], thresholds)
         for day in latest_serving_days(read_serving_health(con)):
             found += serving_alerts(day, thresholds)
         seen = known_alert_ids(con, [a.alert_id for a in found])
-        new = [a for a in found if a.alert_id not in seen]
-        acted = []
-        for alert in new:
-            on_champion = alert.model_version in (None, champions.get(alert.model_name))
-            if alert.is_critical and alert.alert_type in ROLLBACK_TYPES and on_champion:
-                # A challenger's alert stops its deployment at the next rollout step instead.
-                rollback = roll_back_champion(alert.model_name, alert.message, registry.client())
-                context.log.warning("%s: %s", alert.model_name, rollback.note)
-                alert = alert.with_rollback(
-                    rollback.rolled_back_from, rollback.rolled_back_to, rollback.note
-                )
-            acted.append(alert)
+        acted = [
+            _rolled_back_if_due(context, alert, champions, registry)
+            for alert in found
+            if alert.alert_id not in seen
+        ]
         frame = alerts_frame(acted, raised_at)
         written = write_alerts(con, frame) if acted else 0
     preview = frame.select("model_name", "alert_type", "severity", "observed", "message")
@@ -342,3 +329,36 @@ def model_alerts(
             ),
         }
     )
+
+
+def _model_breaches(
+    con: duckdb.DuckDBPyConnection,
+    model_name: str,
+    champion: str | None,
+    thresholds: AlertThresholds,
+) -> list[Alert]:
+    """Accuracy drops of the champion and of a deployed challenger, and the champion's
+    miscalibration."""
+    found = []
+    for watched in {champion, deployed_challenger(con, model_name)} - {None}:
+        health = champion_health(con, model_name, watched)
+        alert = accuracy_drop_alert(health, thresholds) if health else None
+        found += [alert] if alert else []
+    miscalibrated = calibration_alert(con, model_name, champion, thresholds) if champion else None
+    return found + ([miscalibrated] if miscalibrated else [])
+
+
+def _rolled_back_if_due(
+    context: dg.AssetExecutionContext,
+    alert: Alert,
+    champions: dict[str, str | None],
+    registry: ModelRegistry,
+) -> Alert:
+    """A new critical accuracy drop or error rate of a champion rolls it back; the alert records
+    the rollback. A challenger's alert stops its deployment at the next rollout step instead."""
+    on_champion = alert.model_version in (None, champions.get(alert.model_name))
+    if not (alert.is_critical and alert.alert_type in ROLLBACK_TYPES and on_champion):
+        return alert
+    rollback = roll_back_champion(alert.model_name, alert.message, registry.client())
+    context.log.warning("%s: %s", alert.model_name, rollback.note)
+    return alert.with_rollback(rollback.rolled_back_from, rollback.rolled_back_to, rollback.note)
