@@ -213,22 +213,32 @@ def churn_model(
             version = _log_and_register(tracking, split, ensemble, sequences)
         set_alias(model_name, CANDIDATE, version)
         context.log.info("%s: registered version %s", model_name, version)
-        metadata[f"{window}d_version"] = version
-        metadata[f"{window}d_training_rows"] = split.training.height
-        metadata[f"{window}d_purge_days"] = (
-            f"evaluation boundary {split.boundary_purge_days}, out-of-fold {ensemble.purge_days}"
-        )
-        metadata[f"{window}d_calibration"] = (
-            f"{ensemble.calibrator_.method} on the out-of-fold block "
-            f"{_calibration_window(ensemble).label} ({ensemble.calibrator_.rows} rows, "
-            f"{ensemble.calibrator_.positives} churners)"
-        )
-        metadata[f"{window}d_fit_seconds"] = {
-            step: round(seconds, 1) for step, seconds in ensemble.fit_seconds_.items()
-        }
+        metadata.update(_trained_window_metadata(f"{window}d", version, split, ensemble))
     if not any(key.endswith("_version") for key in metadata):
         raise dg.Failure("no churn window could be trained", metadata=metadata)
     return dg.MaterializeResult(metadata=metadata)
+
+
+def _trained_window_metadata(
+    prefix: str, version: str, split: WindowSplit, ensemble: ChurnEnsemble
+) -> dict[str, Any]:
+    """What a window's training registered and how: rows, purges, calibration, fit times."""
+    calibrator = ensemble.calibrator_
+    return {
+        f"{prefix}_version": version,
+        f"{prefix}_training_rows": split.training.height,
+        f"{prefix}_purge_days": (
+            f"evaluation boundary {split.boundary_purge_days}, out-of-fold {ensemble.purge_days}"
+        ),
+        f"{prefix}_calibration": (
+            f"{calibrator.method} on the out-of-fold block "
+            f"{_calibration_window(ensemble).label} ({calibrator.rows} rows, "
+            f"{calibrator.positives} churners)"
+        ),
+        f"{prefix}_fit_seconds": {
+            step: round(seconds, 1) for step, seconds in ensemble.fit_seconds_.items()
+        },
+    }
 
 
 def _decile_rows(comparison: Any, table: pl.DataFrame, prefix: str) -> pl.DataFrame:

@@ -61,7 +61,7 @@ from roi_assets.documents.entity_evaluation import (
 )
 from roi_assets.documents.gate import recorded_verdict
 from roi_assets.documents.image_features import CnnConfig, torch_threads
-from roi_assets.documents.intake import content_sha256, validate_document
+from roi_assets.documents.intake import IntakeResult, content_sha256, validate_document
 from roi_assets.documents.labelled_corpus import (
     classifier_inputs,
     corpus_frame,
@@ -476,19 +476,7 @@ def document_ocr(
             raise dg.Failure(f"{location} no longer holds document {key} (its content changed)")
         intake = validate_document(path, name=landed_name(location))
         if not intake.accepted:
-            with duckdb.get_connection() as con:
-                quarantine_document(
-                    con, intake, source=INCOMING_SOURCE, location=location, file_hash=sha
-                )
-            reason = quarantine_reason(intake)
-            context.log.warning("quarantined %s: %s", location, reason)
-            context.log_event(
-                dg.AssetObservation(
-                    asset_key=context.asset_key,
-                    partition=key,
-                    metadata={"quarantined": reason, "location": location},
-                )
-            )
+            _quarantine(context, duckdb, intake, location, sha)
             return
         reading = reading_cache().read(path, sha, config.render_dpi)
     ocr = reading.ocr
@@ -503,6 +491,27 @@ def document_ocr(
             "ocr_seconds": round(ocr.seconds, 2),
             "needs_review": ocr.needs_review,
         },
+    )
+
+
+def _quarantine(
+    context: dg.AssetExecutionContext,
+    duckdb: DuckDBResource,
+    intake: IntakeResult,
+    location: str,
+    sha: str,
+) -> None:
+    """A refused document goes to raw.quarantine with its reason, observed on its partition."""
+    with duckdb.get_connection() as con:
+        quarantine_document(con, intake, source=INCOMING_SOURCE, location=location, file_hash=sha)
+    reason = quarantine_reason(intake)
+    context.log.warning("quarantined %s: %s", location, reason)
+    context.log_event(
+        dg.AssetObservation(
+            asset_key=context.asset_key,
+            partition=context.partition_key,
+            metadata={"quarantined": reason, "location": location},
+        )
     )
 
 
