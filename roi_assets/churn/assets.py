@@ -13,7 +13,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 from mlflow import MlflowClient
 
-from roi_assets.catalog import CHURN_FEATURES, CLIENT_DAILY, SUBSCRIPTIONS
+from roi_assets.catalog import CHURN_FEATURES, CHURN_RISK, CLIENT_DAILY, SUBSCRIPTIONS
 from roi_assets.churn.calibration import DEFAULT_METHOD
 from roi_assets.churn.daily_reads import daily_rows_for, sequences_for
 from roi_assets.churn.ensemble import STACK, UNCALIBRATED, ChurnEnsemble, registered_model_name
@@ -379,7 +379,7 @@ def _window_metadata(
 
 
 @dg.asset(
-    key=["marts", "churn_risk"],
+    key=CHURN_RISK,
     group_name="churn",
     kinds={"python", "duckdb"},
     deps=[churn_evaluation, DAILY],

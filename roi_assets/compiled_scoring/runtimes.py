@@ -6,16 +6,10 @@ requests side by side), so per-row scorers run on one thread; batch scoring gets
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import onnxruntime as ort
 import xgboost as xgb
-
-
-def batch_threads() -> int:
-    """Threads for batch scoring: the cores this process may use."""
-    return max(1, len(os.sched_getaffinity(0)))
 
 
 def onnx_session(path: Path, threads: int = 1) -> ort.InferenceSession:

@@ -90,15 +90,6 @@ def write_outcomes(con: duckdb.DuckDBPyConnection, outcomes: pl.DataFrame) -> in
     return outcomes.height
 
 
-def logged_days(con: duckdb.DuckDBPyConnection, experiment_key: str) -> set[dt.date]:
-    if not table_exists(con, "monitoring", "ab_outcomes"):
-        return set()
-    rows = con.execute(
-        f"select distinct day from {OUTCOMES_TABLE} where experiment_key = ?", [experiment_key]
-    ).fetchall()
-    return {row[0] for row in rows}
-
-
 def read_outcomes(
     con: duckdb.DuckDBPyConnection, experiment_key: str, before: dt.date
 ) -> pl.DataFrame:

@@ -144,18 +144,3 @@ def write_decision(
             result.metric,
         ],
     )
-
-
-def read_decision(
-    con: duckdb.DuckDBPyConnection, experiment_key: str, as_of: dt.date
-) -> ABTestResult | None:
-    """The verdict an A/B test reached on `as_of`, if it was decided that day."""
-    if not table_exists(con, SCHEMA, "ab_test_decisions"):
-        return None
-    row = con.execute(
-        "select decision, days_elapsed, n_champion, n_challenger, engaged_champion, "
-        f"engaged_challenger, p_value, reason from {DECISIONS_TABLE} "
-        "where experiment_key = ? and as_of = ?",
-        [experiment_key, as_of],
-    ).fetchone()
-    return None if row is None else ABTestResult(*row)

@@ -31,6 +31,7 @@ from mlflow import MlflowClient
 
 from roi_assets import settings
 from roi_assets.catalog import (
+    DOCUMENT_CLASSIFICATIONS,
     DOCUMENT_CLASSIFIER_MODEL,
     DOCUMENT_HELD_OUT_FRACTION,
     DOCUMENT_SPLIT_SEED,
@@ -547,7 +548,7 @@ def _thumbnail(row: dict, landing_zone: LandingZoneResource) -> np.ndarray:
 
 
 @dg.asset(
-    key=["marts", "document_classifications"],
+    key=DOCUMENT_CLASSIFICATIONS,
     partitions_def=documents_partitions,
     group_name="documents",
     kinds={"lightgbm", "duckdb"},

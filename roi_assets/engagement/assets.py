@@ -9,7 +9,12 @@ import mlflow.sklearn
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.catalog import EMAIL_FEATURES, ENGAGEMENT_EVALUATION_FRACTION, ENGAGEMENT_MODELS
+from roi_assets.catalog import (
+    EMAIL_FEATURES,
+    ENGAGEMENT_EVALUATION_FRACTION,
+    ENGAGEMENT_MODELS,
+    ENGAGEMENT_SCORES,
+)
 from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
 from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
@@ -234,7 +239,7 @@ def _scorer(
 
 
 @dg.asset(
-    key=["marts", "engagement_scores"],
+    key=ENGAGEMENT_SCORES,
     group_name="engagement",
     kinds={"python", "duckdb"},
     deps=[engagement_evaluation, dg.AssetKey(SCORING_TABLE.split("."))],

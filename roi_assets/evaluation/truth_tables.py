@@ -83,17 +83,3 @@ def document_true_entities(
         [list(content_hashes)],
     ).fetchall()
     return {sha: json.loads(entities) for sha, entities in rows}
-
-
-def latest_sends_with_probability(con: duckdb.DuckDBPyConnection, probability: str) -> pl.DataFrame:
-    """Every client's latest send: its feature row and the true probability (`p_open` or
-    `p_click`) it was drawn with, as `true_probability`. For outcome simulation only."""
-    if probability not in ("p_open", "p_click"):
-        raise ValueError(f"no true probability named {probability}")
-    return con.execute(
-        f"select f.*, t.{probability} as true_probability "
-        "from features.feat_email_engagement f "
-        f"join {TRUTH_SCHEMA}.email_send_probabilities t using (send_id) "
-        "qualify row_number() over (partition by f.client_id order by f.sent_at desc) = 1 "
-        "order by f.client_id"
-    ).pl()

@@ -9,7 +9,13 @@ import numpy as np
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from roi_assets.catalog import CLIENTS, CONTENT_BANDIT_MODEL, EMAIL_FEATURES, SUBSCRIPTIONS
+from roi_assets.catalog import (
+    CLIENTS,
+    CONTENT_ASSIGNMENTS,
+    CONTENT_BANDIT_MODEL,
+    EMAIL_FEATURES,
+    SUBSCRIPTIONS,
+)
 from roi_assets.deployment.lifecycle import admit_candidate, serving_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
@@ -158,7 +164,7 @@ class ContentAssignmentConfig(dg.Config):
 
 
 @dg.asset(
-    key=["marts", "content_assignments"],
+    key=CONTENT_ASSIGNMENTS,
     group_name="personalization",
     kinds={"python", "duckdb"},
     deps=[personalization_evaluation],

@@ -100,11 +100,6 @@ def absorbed_feedback_count(con: duckdb.DuckDBPyConnection) -> int:
     return int(found[0]) if found else 0
 
 
-def stored_version(con: duckdb.DuckDBPyConnection) -> str:
-    """The version of the posteriors stored now (see `version_of`)."""
-    return version_of(absorbed_feedback_count(con))
-
-
 def new_feedback(
     con: duckdb.DuckDBPyConnection,
     variant_columns: Mapping[str, str],

@@ -20,6 +20,7 @@ from mlflow.entities import Metric
 from roi_assets.catalog import (
     SEND_TIME_LOGGED_SENDS,
     SEND_TIME_MODEL,
+    SEND_TIME_RECOMMENDATIONS,
     SEND_TIME_STATES,
     SUBSCRIPTIONS,
 )
@@ -395,7 +396,7 @@ def send_time_evaluation(
 
 
 @dg.asset(
-    key=["marts", "send_time_recommendations"],
+    key=SEND_TIME_RECOMMENDATIONS,
     group_name="send_time",
     kinds={"python", "duckdb"},
     deps=[send_time_evaluation],

@@ -318,11 +318,6 @@ class DQNAgent:
         return self._iterations
 
     @property
-    def training_steps(self) -> int:
-        """Gradient steps done so far (the target network syncs on this count)."""
-        return self._training_steps
-
-    @property
     def epsilon(self) -> float:
         """The exploration rate the next training iteration will use."""
         return epsilon_at(self._iterations, self.config)

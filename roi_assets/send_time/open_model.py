@@ -36,7 +36,6 @@ PEAK_SIN, PEAK_COS, PEAK_SHARE, PEAK_AT_WEEKENDS = (
     )
 )
 
-DAYS_PER_WEEK = 7
 WEEKEND_FIRST_DAY = 5  # hours of week count from Monday 00:00, so days 5 and 6 are the weekend
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import duckdb
 
-from roi_assets.deployment.split import CHAMPION_ARM, Arm, arm_for, experiment_salt
+from roi_assets.deployment.split import Arm, arm_for, experiment_salt
 
 ROLLOUT_TABLE = "monitoring.rollout_state"
 
@@ -58,8 +58,3 @@ def read_experiments(con: duckdb.DuckDBPyConnection) -> dict[str, Experiment]:
             str(model_name), str(challenger_version), float(share)
         )
     return experiments
-
-
-def arm_of(client_id: str, experiment: Experiment | None) -> Arm:
-    """The client's arm; the champion when the model has no experiment running."""
-    return CHAMPION_ARM if experiment is None else experiment.arm(client_id)

@@ -14,7 +14,6 @@ from roi_assets.simulator.scales import WorldConfig
 # off-policy replay are identifiable from the logs.
 BUSINESS_HOURS = np.array([0, 0, 0, 0, 0, 0, 1, 3, 5, 6, 6, 5, 4, 5, 5, 5, 4, 4, 4, 3, 2, 1, 0, 0])
 UNIFORM_SHARE = 0.3
-LABEL_WINDOW_HOURS = 7 * 24
 # A click leads to the email's action (a viewing booked, a document signed) this often, whoever
 # the client; the evaluation's true action probability is p_click times this.
 ACTION_GIVEN_CLICK = 0.3

@@ -33,10 +33,6 @@ class Decisions:
         empty = np.full(n_clients, NOT_DECIDED, dtype=np.int64)
         return cls(empty, {f: empty.copy() for f in FAMILIES})
 
-    @property
-    def n_decided(self) -> int:
-        return int((self.hour_of_week_local != NOT_DECIDED).sum())
-
 
 @dataclass(frozen=True)
 class PolicyChoices:

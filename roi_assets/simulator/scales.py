@@ -16,7 +16,6 @@ class Scale:
     sends_per_week: float
     n_documents: int
     activity_scale: float = 1.0  # multiplies every daily event rate
-    clients_per_chunk: int = 20_000
 
 
 SCALES: dict[str, Scale] = {

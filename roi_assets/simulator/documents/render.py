@@ -527,12 +527,6 @@ def _paginate(lay: _Layout, units: list[_Unit]) -> list[PageLayout]:
     return pages
 
 
-def layout_pages(blocks: tuple[Block, ...], style: str, dpi: int = 200, seed: int = 0) -> list:
-    """Flow blocks onto pages; returns the pages with positioned text and their reading text."""
-    lay = _Layout(STYLES[style], dpi, seed)
-    return _paginate(lay, [unit for block in blocks for unit in lay.units(block)])
-
-
 def fit_pages(content: DocumentContent, budget: int, dpi: int = 200, seed: int = 0) -> tuple:
     """Keep as many optional clauses as fit `budget` pages (the opening and closing always stay).
 
