@@ -39,9 +39,8 @@ from roi_assets.churn.training import TrainingBudget, train_window
 from roi_assets.compiled_scoring import log_compiled
 from roi_assets.deployment.lifecycle import (
     ServingPlan,
-    admit_candidate,
+    admitted_plan,
     score_by_version,
-    serving_plan,
 )
 from roi_assets.evaluation.calibration import decile_markdown, decile_metrics, decile_table
 from roi_assets.evaluation.model_evaluations import evaluation_rows, write_model_evaluations
@@ -444,14 +443,10 @@ def _admitted_plan(
 ) -> ServingPlan:
     """Apply the window's gate decision to its candidate's aliases, then read today's plan."""
     candidate = registry.version(model_name, CANDIDATE)
-    client = registry.client()
     with duckdb.get_connection() as con:
         decision = window_decision(con, model_name, candidate, MEMBERS)
         passed = decision is not None and decision.passed
-        aliases = admit_candidate(client, model_name, candidate, passed)
-        plan = serving_plan(con, client, model_name)
-    context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
-    return plan
+        return admitted_plan(con, registry.client(), model_name, candidate, passed, context.log)
 
 
 def _window_scorer(

@@ -22,6 +22,7 @@ here, the same for every model.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -381,6 +382,21 @@ def serving_plan(
     if state is None or state.stage not in (AB_TEST, ROLLOUT) or champion is None:
         return ServingPlan(model_name, champion)
     return ServingPlan(model_name, champion, state.challenger_version, state.challenger_share)
+
+
+def admitted_plan(
+    con: duckdb.DuckDBPyConnection,
+    client: MlflowClient,
+    model_name: str,
+    candidate: str | None,
+    passed: bool,
+    log: logging.Logger,
+) -> ServingPlan:
+    """The gate's consequence for `candidate` (`admit_candidate`), logged, then today's plan: what
+    every scoring mart does before it scores."""
+    aliases = admit_candidate(client, model_name, str(candidate), passed)
+    log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "not admitted")
+    return serving_plan(con, client, model_name)
 
 
 # Rows a model scores at once: a million clients are scored in bounded memory (a churn chunk's

@@ -16,7 +16,7 @@ from roi_assets.catalog import (
     ENGAGEMENT_SCORES,
 )
 from roi_assets.compiled_scoring import log_compiled
-from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
+from roi_assets.deployment.lifecycle import admitted_plan, score_by_version
 from roi_assets.engagement.baseline import LOGISTIC_BASELINE_NAME, train_logistic_baseline
 from roi_assets.engagement.features import HEADLINE_TARGET, TIME_COLUMN, labelled_history
 from roi_assets.engagement.gate import candidate_decision
@@ -267,9 +267,7 @@ def engagement_scores(
         with duckdb.get_connection() as con:
             decision = candidate_decision(con, model_name, candidate)
             passed = decision is not None and decision.passed
-            aliases = admit_candidate(client, model_name, candidate, passed)
-            plan = serving_plan(con, client, model_name)
-        context.log.info("%s v%s: %s", model_name, candidate, ", ".join(aliases) or "gate failed")
+            plan = admitted_plan(con, client, model_name, candidate, passed, context.log)
         column = SCORE_COLUMNS[target]
         if plan.champion_version is None:
             scored = scored.with_columns(

@@ -16,7 +16,7 @@ from roi_assets.catalog import (
     EMAIL_FEATURES,
     SUBSCRIPTIONS,
 )
-from roi_assets.deployment.lifecycle import admit_candidate, serving_plan
+from roi_assets.deployment.lifecycle import admitted_plan
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
 from roi_assets.evaluation.reliability import png_markdown
@@ -192,9 +192,7 @@ def content_assignments(
     with duckdb.get_connection() as con:
         decision = candidate_decision(con, candidate)
         passed = decision is not None and decision.passed
-        aliases = admit_candidate(client, MODEL_NAME, str(candidate), passed)
-        plan = serving_plan(con, client, MODEL_NAME)
-    context.log.info("%s v%s: %s", MODEL_NAME, candidate, ", ".join(aliases) or "not admitted")
+        plan = admitted_plan(con, client, MODEL_NAME, candidate, passed, context.log)
     if plan.champion_version is None:
         raise dg.Failure(f"no version of {MODEL_NAME} passed its gate: no content to assign")
     active = subscriptions.filter(pl.col("cancelled_date").is_null())["client_id"].unique()

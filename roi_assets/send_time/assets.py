@@ -25,7 +25,7 @@ from roi_assets.catalog import (
     SUBSCRIPTIONS,
 )
 from roi_assets.compiled_scoring import log_compiled
-from roi_assets.deployment.lifecycle import admit_candidate, score_by_version, serving_plan
+from roi_assets.deployment.lifecycle import admitted_plan, score_by_version
 from roi_assets.evaluation.model_evaluations import write_model_evaluations
 from roi_assets.evaluation.oracle_comparison import utc_naive
 from roi_assets.evaluation.reliability import png_markdown
@@ -440,10 +440,8 @@ def send_time_recommendations(
         recommendations = recommendation_rows(clients, explored, ENGAGEMENT_HOUR, scored_at)
         decided_by, share = ENGAGEMENT_HOUR, 0.0
     else:
-        aliases = admit_candidate(client, MODEL_NAME, candidate, verdict.passed)
-        context.log.info("%s v%s: %s", MODEL_NAME, candidate, ", ".join(aliases) or "unchanged")
         with duckdb.get_connection() as con:
-            plan = serving_plan(con, client, MODEL_NAME)
+            plan = admitted_plan(con, client, MODEL_NAME, candidate, verdict.passed, context.log)
         if plan.champion_version is None:
             raise RuntimeError(f"{MODEL_NAME} has no champion and v{candidate} failed its gate")
         recommend = _recommender(registry, config.exploration_rate, seed, scored_at)
